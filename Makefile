@@ -1,0 +1,69 @@
+# MultiOS: build, run and test.
+#   make run [BOARD=arm|x86_64]   build (once) and boot in QEMU on this terminal
+#   make test                     unit tests (unix port) + boot tests (every board, QEMU)
+#   make bench                    benchmarks: table on stdout, JSON under build/<board>/
+#   make debug                    QEMU waits for gdb-multiarch on :1234
+#   make clean
+# Every target first runs tools/setup.sh (idempotent: seconds when all is installed).
+
+# MicroPython comes from Debian's source package; the pin lives here and only here.
+MP_SUITE   := trixie
+MP_VERSION := 1.25.0
+
+BOARD  ?= arm
+BOARDS := arm
+MPY    := build/micropython
+VENV   := .venv
+PY     := $(VENV)/bin/python
+NPROC  := $(shell nproc 2>/dev/null || echo 2)
+SUBMAKE = $(MAKE) --no-print-directory -j$(NPROC)
+
+.PHONY: all setup fetch unix firmware firmware-all run debug test unit boot bench clean FORCE
+all: firmware
+
+setup:
+	@sh tools/setup.sh
+
+$(MPY)/py/mpconfig.h:
+	@sh tools/fetch.sh $(MP_SUITE) $(MP_VERSION) $(MPY)
+fetch: setup $(MPY)/py/mpconfig.h
+	@test -x $(MPY)/mpy-cross/build/mpy-cross || { echo "build: mpy-cross"; \
+	    $(SUBMAKE) -C $(MPY)/mpy-cross >build/mpy-cross.log 2>&1 || { tail -20 build/mpy-cross.log; exit 1; }; }
+
+# The unix port with the project's `_hal` C module, for unit tests.
+unix: fetch
+	@echo "build: unix port -> build/unix/micropython"
+	@$(SUBMAKE) -f boards/unix/unix.mk MPY=$(MPY)
+
+# Bare-metal firmware for one board, through the shared port layer in boards/common.
+firmware: fetch
+	@echo "build: $(BOARD) firmware -> build/$(BOARD)/firmware.elf"
+	@$(SUBMAKE) -f boards/common/port.mk BOARD=$(BOARD) TOP=$(MPY) BUILD=build/$(BOARD)/obj
+
+firmware-all: fetch
+	@for b in $(BOARDS); do $(MAKE) --no-print-directory firmware BOARD=$$b || exit 1; done
+
+QEMU_CMD = sh tools/qemu.sh $(BOARD)
+
+run: firmware
+	@echo "run: booting MultiOS on $(BOARD). Leave QEMU with Ctrl-] then x."
+	@$(QEMU_CMD) console
+
+debug: firmware
+	@echo "debug: QEMU waits for gdb: gdb-multiarch build/$(BOARD)/firmware.elf -ex 'target remote :1234'"
+	@$(QEMU_CMD) debug
+
+test: unix firmware-all
+	@MULTIOS_BOARDS="$(BOARDS)" $(PY) -m pytest tests
+
+unit: unix
+	@$(PY) -m pytest tests/unit
+
+boot: firmware-all
+	@MULTIOS_BOARDS="$(BOARDS)" $(PY) -m pytest tests/boot
+
+bench: unix firmware-all
+	@MULTIOS_BOARDS="$(if $(filter command line,$(origin BOARD)),$(BOARD),$(BOARDS))" $(PY) tools/bench.py
+
+clean:
+	rm -rf build/unix build/arm build/x86_64

@@ -1,0 +1,38 @@
+// board.h: the C HAL interface every board implements (boards/<board>/board.c).
+//
+// A board is data plus the few drivers it needs: a console UART, a periodic timer, a
+// monotonic counter, power control and its best entropy. Everything shared (console ring,
+// interrupt counters, watchdog, RNG, the `_hal` module, mp_hal_*) lives once in
+// boards/common and calls only these functions. Interrupt handlers call back into
+// hal.c: hal_console_rx_isr() per received byte, hal_timer_isr() per timer tick.
+#ifndef MULTIOS_BOARD_H
+#define MULTIOS_BOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _board_info_t {
+    const char *name;       // the BOARD name: "arm", "x86_64", "unix"
+    const char *cpu;        // e.g. "Cortex-M3 (QEMU mps2-an385)"
+    const char *clock;      // where ticks come from
+    const char *entropy;    // what seeds the RNG, honestly
+    const char *rtc;        // where the wall clock comes from
+    uint32_t timer_hz;      // periodic timer interrupt rate
+} board_info_t;
+
+extern const board_info_t board_info;
+
+void board_init(void);                          // clocks, console, timer, interrupts on
+uint64_t board_ticks_us(void);                  // monotonic microseconds since boot
+void board_wfi(void);                           // sleep until the next interrupt
+void board_console_tx(const char *s, size_t n); // blocking write of raw bytes
+void board_console_poll(void);                  // feed pending RX bytes (no-op if IRQ driven)
+uint32_t board_irq_disable(void);               // returns state for board_irq_restore
+void board_irq_restore(uint32_t state);
+uint64_t board_time_us(void);                   // wall clock: microseconds since 1970 UTC
+uint64_t board_entropy(void);                   // best entropy the board has, 64 bits
+void board_wdt_enable(void);                    // make sure hal_timer_isr runs periodically
+void board_poweroff(int code) __attribute__((noreturn));
+void board_reset(void) __attribute__((noreturn));
+
+#endif // MULTIOS_BOARD_H

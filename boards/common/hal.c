@@ -1,0 +1,194 @@
+// hal.c: the board-independent half of the C HAL, shared by every board and the unix port.
+//
+// Owns the console receive ring, interrupt counters, soft interrupt handlers, the step
+// watchdog, the RNG and the allocation counter. Interrupt context only touches the ring,
+// counters and MicroPython's pending-exception/schedule slots (never the Python heap).
+#include "py/gc.h"
+#include "py/mpstate.h"
+#include "py/runtime.h"
+#if !MULTIOS_BOARD_UNIX
+#include "shared/runtime/interrupt_char.h"
+#define INTERRUPT_CHAR mp_interrupt_char
+#else
+#define INTERRUPT_CHAR (-1)  // the unix port takes Ctrl-C as SIGINT
+#endif
+#include "board.h"
+#include "hal.h"
+
+#define RX_RING_SIZE (1024)     // power of two; bytes beyond it are dropped
+
+volatile uint32_t hal_irq_count[HAL_IRQ_N];
+int hal_boot_mode;              // in .bss, which a soft reset does not clear
+
+static volatile uint8_t rx_ring[RX_RING_SIZE];
+static volatile uint32_t rx_head, rx_tail;
+
+static volatile bool wdt_armed;
+static volatile uint32_t wdt_deadline_ms, wdt_budget_ms, wdt_hits;
+
+static uint32_t alloc_base_blocks;  // blocks allocated before the last collection
+
+static uint32_t rng_state[4];
+
+// Root pointers multios_irq_handler[] and multios_wdt_exc are registered in modhal.c
+// (only files scanned for qstrs can register them).
+
+// ---- interrupt context ----
+
+void hal_console_rx_isr(int c) {
+    hal_irq_count[HAL_IRQ_UART]++;
+    rng_state[0] ^= (uint32_t)board_ticks_us();     // arrival jitter
+    if (c == INTERRUPT_CHAR) {
+        mp_sched_keyboard_interrupt();
+        return;
+    }
+    uint32_t next = (rx_head + 1) & (RX_RING_SIZE - 1);
+    if (next != rx_tail) {
+        rx_ring[rx_head] = (uint8_t)c;
+        rx_head = next;
+    }
+    mp_obj_t h = MP_STATE_VM(multios_irq_handler)[HAL_IRQ_UART];
+    if (h != MP_OBJ_NULL && h != mp_const_none) {
+        mp_sched_schedule(h, MP_OBJ_NEW_SMALL_INT(c));
+    }
+}
+
+void hal_timer_isr(void) {
+    uint32_t n = ++hal_irq_count[HAL_IRQ_TIMER];
+    if (wdt_armed && (int32_t)(hal_ticks_ms() - wdt_deadline_ms) >= 0) {
+        wdt_hits++;
+        wdt_deadline_ms = hal_ticks_ms() + wdt_budget_ms;  // a task that swallows it is hit again
+        mp_sched_exception(MP_STATE_VM(multios_wdt_exc));
+    }
+    mp_obj_t h = MP_STATE_VM(multios_irq_handler)[HAL_IRQ_TIMER];
+    if (h != MP_OBJ_NULL && h != mp_const_none) {
+        mp_sched_schedule(h, MP_OBJ_NEW_SMALL_INT(n & (HAL_TICKS_PERIOD - 1)));
+    }
+}
+
+// ---- console ring ----
+
+int hal_console_any(void) {
+    board_console_poll();
+    return (rx_head - rx_tail) & (RX_RING_SIZE - 1);
+}
+
+int hal_console_getc(void) {
+    if (!hal_console_any()) {
+        return -1;
+    }
+    int c = rx_ring[rx_tail];
+    rx_tail = (rx_tail + 1) & (RX_RING_SIZE - 1);
+    return c;
+}
+
+// ---- time ----
+
+uint32_t hal_ticks_ms(void) {
+    return (uint32_t)(board_ticks_us() / 1000) & (HAL_TICKS_PERIOD - 1);
+}
+
+uint32_t hal_ticks_us(void) {
+    return (uint32_t)board_ticks_us() & (HAL_TICKS_PERIOD - 1);
+}
+
+static bool woken(void) {
+    #if MICROPY_ENABLE_SCHEDULER
+    if (MP_STATE_VM(sched_state) == MP_SCHED_PENDING) {
+        return true;
+    }
+    #endif
+    return MP_STATE_MAIN_THREAD(mp_pending_exception) != MP_OBJ_NULL || hal_console_any();
+}
+
+bool hal_idle(uint32_t timeout_ms) {
+    uint64_t deadline = board_ticks_us() + (uint64_t)timeout_ms * 1000;
+    for (;;) {
+        if (woken()) {
+            return true;
+        }
+        if (board_ticks_us() >= deadline) {
+            return false;
+        }
+        board_wfi();
+    }
+}
+
+void hal_set_irq_handler(int source, mp_obj_t handler) {
+    MP_STATE_VM(multios_irq_handler)[source] = handler;
+}
+
+// ---- watchdog ----
+
+void hal_wdt_arm(uint32_t budget_ms) {
+    if (MP_STATE_VM(multios_wdt_exc) == MP_OBJ_NULL) {
+        return;     // module not initialised: no watchdog rather than a crash
+    }
+    mp_obj_exception_clear_traceback(MP_STATE_VM(multios_wdt_exc));
+    board_wdt_enable();
+    wdt_budget_ms = budget_ms;
+    wdt_hits = 0;
+    wdt_deadline_ms = hal_ticks_ms() + budget_ms;
+    wdt_armed = true;
+}
+
+uint32_t hal_wdt_disarm(void) {
+    uint32_t state = board_irq_disable();
+    wdt_armed = false;
+    // A hit that landed after the task's last bytecode must not leak into the scheduler.
+    if (MP_STATE_MAIN_THREAD(mp_pending_exception) == MP_STATE_VM(multios_wdt_exc)) {
+        MP_STATE_MAIN_THREAD(mp_pending_exception) = MP_OBJ_NULL;
+    }
+    board_irq_restore(state);
+    return wdt_hits;
+}
+
+// ---- RNG: xoshiro128** ----
+
+static inline uint32_t rotl(uint32_t x, int k) {
+    return (x << k) | (x >> (32 - k));
+}
+
+void hal_rng_seed(uint64_t seed) {
+    for (int i = 0; i < 4; i++) {   // splitmix64 spreads any seed over the whole state
+        uint64_t z = (seed += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        rng_state[i] = (uint32_t)(z ^ (z >> 31));
+    }
+}
+
+uint32_t hal_rng_u32(void) {
+    uint32_t *s = rng_state;
+    uint32_t result = rotl(s[1] * 5, 7) * 9;
+    uint32_t t = s[1] << 9;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
+    return result;
+}
+
+// ---- allocation counter ----
+
+uint32_t hal_alloc_bytes(void) {
+    uint32_t blocks = alloc_base_blocks + (uint32_t)MP_STATE_MEM(gc_alloc_amount);
+    return (blocks * MICROPY_BYTES_PER_GC_BLOCK) & (HAL_TICKS_PERIOD - 1);
+}
+
+void hal_gc_collect_hook(void) {
+    alloc_base_blocks += (uint32_t)MP_STATE_MEM(gc_alloc_amount);
+}
+
+void hal_init(void) {
+    static bool seeded;
+    if (!seeded) {      // once per power-on: a soft reset keeps the stream going
+        hal_rng_seed(board_entropy());
+        seeded = true;
+    }
+    MP_STATE_VM(multios_irq_handler)[0] = MP_OBJ_NULL;
+    MP_STATE_VM(multios_irq_handler)[1] = MP_OBJ_NULL;
+    MP_STATE_VM(multios_wdt_exc) = mp_obj_new_exception(&mp_type_Watchdog);
+}

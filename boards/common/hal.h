@@ -1,0 +1,48 @@
+// hal.h: the shared C HAL (boards/common/hal.c) used by modhal.c and mphalport.c.
+#ifndef MULTIOS_HAL_H
+#define MULTIOS_HAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "py/obj.h"
+
+#define HAL_TICKS_PERIOD (1u << 30)     // ticks_ms/ticks_us wrap here: always small ints
+
+enum { HAL_IRQ_TIMER, HAL_IRQ_UART, HAL_IRQ_N };
+
+extern volatile uint32_t hal_irq_count[HAL_IRQ_N];
+
+// Called from interrupt context by the board.
+void hal_console_rx_isr(int c);
+void hal_timer_isr(void);
+
+// Console receive ring.
+int hal_console_any(void);
+int hal_console_getc(void);             // -1 when empty
+
+// Time and idle.
+uint32_t hal_ticks_ms(void);
+uint32_t hal_ticks_us(void);
+bool hal_idle(uint32_t timeout_ms);     // true when woken by something other than time
+
+// Soft interrupt handlers (run by micropython.schedule).
+void hal_set_irq_handler(int source, mp_obj_t handler);
+
+// Watchdog for one step of a task.
+void hal_wdt_arm(uint32_t budget_ms);
+uint32_t hal_wdt_disarm(void);          // number of times it fired while armed
+
+// RNG: xoshiro128**, seeded at boot from board_entropy().
+void hal_rng_seed(uint64_t seed);
+uint32_t hal_rng_u32(void);
+
+// Heap bytes allocated since boot, modulo HAL_TICKS_PERIOD.
+uint32_t hal_alloc_bytes(void);
+void hal_gc_collect_hook(void);         // before each collection zeroes the GC's counter
+
+extern int hal_boot_mode;               // survives soft reset: 0 normal, 1 raw REPL
+extern const mp_obj_type_t mp_type_Watchdog;  // BaseException subclass, preallocated
+
+void hal_init(void);                    // once per (soft) reset, after mp_init
+
+#endif // MULTIOS_HAL_H

@@ -1,0 +1,321 @@
+// modhal.c: the `_hal` Python module, one function per HAL hook (see hal/__init__.py).
+//
+// Shared by every board and the unix port; board differences stay behind board.h.
+#include <string.h>
+#include "py/gc.h"
+#include "py/objexcept.h"
+#include "py/objstr.h"
+#include "py/runtime.h"
+#include "board.h"
+#include "hal.h"
+#if !MULTIOS_BOARD_UNIX
+#include "shared/runtime/pyexec.h"
+#endif
+
+MP_DEFINE_EXCEPTION(Watchdog, BaseException)
+
+MP_REGISTER_ROOT_POINTER(mp_obj_t multios_irq_handler[2]);
+MP_REGISTER_ROOT_POINTER(mp_obj_t multios_wdt_exc);
+
+static mp_obj_t hal_init_(void) {
+    hal_init();
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_init_obj, hal_init_);
+
+// ---- time ----
+
+static mp_obj_t hal_ticks_ms_(void) {
+    return MP_OBJ_NEW_SMALL_INT(hal_ticks_ms());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_ticks_ms_obj, hal_ticks_ms_);
+
+static mp_obj_t hal_ticks_us_(void) {
+    return MP_OBJ_NEW_SMALL_INT(hal_ticks_us());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_ticks_us_obj, hal_ticks_us_);
+
+static mp_obj_t hal_ticks_add(mp_obj_t t, mp_obj_t delta) {
+    return MP_OBJ_NEW_SMALL_INT((mp_obj_get_int(t) + mp_obj_get_int(delta)) & (HAL_TICKS_PERIOD - 1));
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(hal_ticks_add_obj, hal_ticks_add);
+
+static mp_obj_t hal_ticks_diff(mp_obj_t end, mp_obj_t start) {
+    // Signed difference in (-PERIOD/2, PERIOD/2]: correct across one wrap.
+    mp_int_t d = (mp_obj_get_int(end) - mp_obj_get_int(start)) & (HAL_TICKS_PERIOD - 1);
+    if (d >= (mp_int_t)(HAL_TICKS_PERIOD / 2)) {
+        d -= HAL_TICKS_PERIOD;
+    }
+    return MP_OBJ_NEW_SMALL_INT(d);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(hal_ticks_diff_obj, hal_ticks_diff);
+
+static void sleep_us(uint64_t us) {
+    uint64_t deadline = board_ticks_us() + us;
+    while (board_ticks_us() < deadline) {
+        mp_handle_pending(true);    // Ctrl-C and the watchdog reach a sleeping task
+        board_wfi();
+    }
+}
+
+static mp_obj_t hal_sleep_ms(mp_obj_t ms) {
+    mp_int_t n = mp_obj_get_int(ms);
+    sleep_us(n > 0 ? (uint64_t)n * 1000 : 0);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_sleep_ms_obj, hal_sleep_ms);
+
+static mp_obj_t hal_sleep_us(mp_obj_t us) {
+    mp_int_t n = mp_obj_get_int(us);
+    sleep_us(n > 0 ? (uint64_t)n : 0);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_sleep_us_obj, hal_sleep_us);
+
+static mp_obj_t hal_idle_(mp_obj_t timeout_ms) {
+    mp_int_t n = mp_obj_get_int(timeout_ms);
+    return mp_obj_new_bool(hal_idle(n > 0 ? (uint32_t)n : 0));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_idle_obj, hal_idle_);
+
+static mp_obj_t hal_time(void) {
+    return mp_obj_new_int_from_ull(board_time_us() / 1000000);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_time_obj, hal_time);
+
+// ---- interrupts ----
+
+static mp_obj_t hal_irq_disable(void) {
+    return mp_obj_new_int_from_uint(board_irq_disable());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_irq_disable_obj, hal_irq_disable);
+
+static mp_obj_t hal_irq_restore(mp_obj_t state) {
+    board_irq_restore(mp_obj_get_int_truncated(state));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_irq_restore_obj, hal_irq_restore);
+
+static const qstr irq_names[HAL_IRQ_N] = { MP_QSTR_timer, MP_QSTR_uart };
+
+static mp_obj_t hal_irq_counts(void) {
+    mp_obj_t d = mp_obj_new_dict(HAL_IRQ_N);
+    for (int i = 0; i < HAL_IRQ_N; i++) {
+        mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(irq_names[i]), mp_obj_new_int_from_uint(hal_irq_count[i]));
+    }
+    return d;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_irq_counts_obj, hal_irq_counts);
+
+static mp_obj_t hal_irq_handler(mp_obj_t source, mp_obj_t handler) {
+    qstr q = mp_obj_str_get_qstr(source);
+    for (int i = 0; i < HAL_IRQ_N; i++) {
+        if (irq_names[i] == q) {
+            if (handler != mp_const_none && !mp_obj_is_callable(handler)) {
+                mp_raise_TypeError(MP_ERROR_TEXT("irq handler must be callable or None"));
+            }
+            hal_set_irq_handler(i, handler);
+            return mp_const_none;
+        }
+    }
+    mp_raise_ValueError(MP_ERROR_TEXT("irq source must be 'timer' or 'uart'"));
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(hal_irq_handler_obj, hal_irq_handler);
+
+// ---- random ----
+
+static mp_obj_t hal_random_u32(void) {
+    return mp_obj_new_int_from_uint(hal_rng_u32());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_random_u32_obj, hal_random_u32);
+
+static mp_obj_t hal_random_u64(void) {
+    uint64_t hi = hal_rng_u32();
+    return mp_obj_new_int_from_ull(hi << 32 | hal_rng_u32());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_random_u64_obj, hal_random_u64);
+
+static mp_obj_t hal_random_bytes(mp_obj_t n_in) {
+    mp_int_t n = mp_obj_get_int(n_in);
+    if (n < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("random_bytes: n must be >= 0"));
+    }
+    vstr_t v;
+    vstr_init_len(&v, n);
+    for (mp_int_t i = 0; i < n; i += 4) {
+        uint32_t r = hal_rng_u32();
+        memcpy(v.buf + i, &r, n - i < 4 ? n - i : 4);
+    }
+    return mp_obj_new_bytes_from_vstr(&v);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_random_bytes_obj, hal_random_bytes);
+
+static mp_obj_t hal_random_seed(mp_obj_t seed) {
+    hal_rng_seed((uint64_t)mp_obj_get_int_truncated(seed));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_random_seed_obj, hal_random_seed);
+
+// ---- console ----
+
+static mp_obj_t hal_console_any_(void) {
+    return MP_OBJ_NEW_SMALL_INT(hal_console_any());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_console_any_obj, hal_console_any_);
+
+static mp_obj_t hal_console_read(mp_obj_t n_in) {
+    mp_int_t n = mp_obj_get_int(n_in);
+    mp_int_t avail = hal_console_any();
+    if (n > avail) {
+        n = avail;
+    }
+    if (n <= 0) {
+        return mp_const_empty_bytes;
+    }
+    vstr_t v;
+    vstr_init_len(&v, n);
+    for (mp_int_t i = 0; i < n; i++) {
+        v.buf[i] = hal_console_getc();
+    }
+    return mp_obj_new_bytes_from_vstr(&v);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_console_read_obj, hal_console_read);
+
+static mp_obj_t hal_console_write(mp_obj_t data) {
+    mp_buffer_info_t buf;
+    mp_get_buffer_raise(data, &buf, MP_BUFFER_READ);
+    board_console_tx(buf.buf, buf.len);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_console_write_obj, hal_console_write);
+
+// ---- power, boot mode, foreground REPL ----
+
+static mp_obj_t hal_poweroff(size_t n_args, const mp_obj_t *args) {
+    board_poweroff(n_args ? mp_obj_get_int(args[0]) : 0);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(hal_poweroff_obj, 0, 1, hal_poweroff);
+
+static mp_obj_t hal_reset(void) {
+    board_reset();
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_reset_obj, hal_reset);
+
+static mp_obj_t hal_boot_mode_(void) {
+    return MP_OBJ_NEW_SMALL_INT(hal_boot_mode);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_boot_mode_obj, hal_boot_mode_);
+
+static mp_obj_t hal_set_boot_mode(mp_obj_t mode) {
+    hal_boot_mode = mp_obj_get_int(mode);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_set_boot_mode_obj, hal_set_boot_mode);
+
+static mp_obj_t hal_repl(void) {
+    #if MULTIOS_BOARD_UNIX
+    mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("repl: no console REPL on the unix port"));
+    #else
+    pyexec_friendly_repl();     // returns on Ctrl-D at an empty line
+    return mp_const_none;
+    #endif
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_repl_obj, hal_repl);
+
+// ---- accounting and the step watchdog ----
+
+static mp_obj_t hal_alloc_bytes_(void) {
+    return MP_OBJ_NEW_SMALL_INT(hal_alloc_bytes());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_alloc_bytes_obj, hal_alloc_bytes_);
+
+static uint32_t last_wdt_hits;
+
+// resume(gen, value, budget_ms): gen.send(value) under a watchdog of budget_ms (0: none).
+// Arming and disarming happen here, around the resume, so the injected Watchdog can only
+// land in the task's own code.
+static mp_obj_t hal_resume(mp_obj_t gen, mp_obj_t value, mp_obj_t budget_in) {
+    mp_int_t budget = mp_obj_get_int(budget_in);
+    mp_obj_t ret;
+    if (budget > 0) {
+        hal_wdt_arm(budget);
+    }
+    mp_vm_return_kind_t kind = mp_resume(gen, value, MP_OBJ_NULL, &ret);
+    last_wdt_hits = budget > 0 ? hal_wdt_disarm() : 0;
+    if (kind == MP_VM_RETURN_YIELD) {
+        return ret;
+    } else if (kind == MP_VM_RETURN_NORMAL) {
+        nlr_raise(mp_obj_new_exception_arg1(&mp_type_StopIteration, ret));
+    } else {
+        nlr_raise(ret);
+    }
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(hal_resume_obj, hal_resume);
+
+static mp_obj_t hal_wdt_hits(void) {
+    return MP_OBJ_NEW_SMALL_INT(last_wdt_hits);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_wdt_hits_obj, hal_wdt_hits);
+
+// ---- board facts ----
+
+static void store(mp_obj_t d, qstr key, mp_obj_t value) {
+    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(key), value);
+}
+
+static mp_obj_t hal_info(void) {
+    gc_info_t gi;
+    gc_info(&gi);
+    mp_obj_t d = mp_obj_new_dict(8);
+    store(d, MP_QSTR_board, mp_obj_new_str_from_cstr(board_info.name));
+    store(d, MP_QSTR_cpu, mp_obj_new_str_from_cstr(board_info.cpu));
+    store(d, MP_QSTR_clock, mp_obj_new_str_from_cstr(board_info.clock));
+    store(d, MP_QSTR_entropy, mp_obj_new_str_from_cstr(board_info.entropy));
+    store(d, MP_QSTR_rtc, mp_obj_new_str_from_cstr(board_info.rtc));
+    store(d, MP_QSTR_timer_hz, mp_obj_new_int_from_uint(board_info.timer_hz));
+    store(d, MP_QSTR_heap, mp_obj_new_int_from_uint(gi.total));
+    return d;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_info_obj, hal_info);
+
+static const mp_rom_map_elem_t hal_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__hal) },
+    { MP_ROM_QSTR(MP_QSTR___init__), MP_ROM_PTR(&hal_init_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ticks_ms), MP_ROM_PTR(&hal_ticks_ms_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ticks_us), MP_ROM_PTR(&hal_ticks_us_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ticks_add), MP_ROM_PTR(&hal_ticks_add_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ticks_diff), MP_ROM_PTR(&hal_ticks_diff_obj) },
+    { MP_ROM_QSTR(MP_QSTR_sleep_ms), MP_ROM_PTR(&hal_sleep_ms_obj) },
+    { MP_ROM_QSTR(MP_QSTR_sleep_us), MP_ROM_PTR(&hal_sleep_us_obj) },
+    { MP_ROM_QSTR(MP_QSTR_idle), MP_ROM_PTR(&hal_idle_obj) },
+    { MP_ROM_QSTR(MP_QSTR_time), MP_ROM_PTR(&hal_time_obj) },
+    { MP_ROM_QSTR(MP_QSTR_irq_disable), MP_ROM_PTR(&hal_irq_disable_obj) },
+    { MP_ROM_QSTR(MP_QSTR_irq_restore), MP_ROM_PTR(&hal_irq_restore_obj) },
+    { MP_ROM_QSTR(MP_QSTR_irq_counts), MP_ROM_PTR(&hal_irq_counts_obj) },
+    { MP_ROM_QSTR(MP_QSTR_irq_handler), MP_ROM_PTR(&hal_irq_handler_obj) },
+    { MP_ROM_QSTR(MP_QSTR_random_u32), MP_ROM_PTR(&hal_random_u32_obj) },
+    { MP_ROM_QSTR(MP_QSTR_random_u64), MP_ROM_PTR(&hal_random_u64_obj) },
+    { MP_ROM_QSTR(MP_QSTR_random_bytes), MP_ROM_PTR(&hal_random_bytes_obj) },
+    { MP_ROM_QSTR(MP_QSTR_random_seed), MP_ROM_PTR(&hal_random_seed_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_any), MP_ROM_PTR(&hal_console_any_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_read), MP_ROM_PTR(&hal_console_read_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_write), MP_ROM_PTR(&hal_console_write_obj) },
+    { MP_ROM_QSTR(MP_QSTR_poweroff), MP_ROM_PTR(&hal_poweroff_obj) },
+    { MP_ROM_QSTR(MP_QSTR_reset), MP_ROM_PTR(&hal_reset_obj) },
+    { MP_ROM_QSTR(MP_QSTR_boot_mode), MP_ROM_PTR(&hal_boot_mode_obj) },
+    { MP_ROM_QSTR(MP_QSTR_set_boot_mode), MP_ROM_PTR(&hal_set_boot_mode_obj) },
+    { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&hal_repl_obj) },
+    { MP_ROM_QSTR(MP_QSTR_alloc_bytes), MP_ROM_PTR(&hal_alloc_bytes_obj) },
+    { MP_ROM_QSTR(MP_QSTR_resume), MP_ROM_PTR(&hal_resume_obj) },
+    { MP_ROM_QSTR(MP_QSTR_wdt_hits), MP_ROM_PTR(&hal_wdt_hits_obj) },
+    { MP_ROM_QSTR(MP_QSTR_Watchdog), MP_ROM_PTR(&mp_type_Watchdog) },
+    { MP_ROM_QSTR(MP_QSTR_info), MP_ROM_PTR(&hal_info_obj) },
+};
+static MP_DEFINE_CONST_DICT(hal_globals, hal_globals_table);
+
+const mp_obj_module_t mp_module_hal = {
+    .base = { &mp_type_module },
+    .globals = (mp_obj_dict_t *)&hal_globals,
+};
+
+MP_REGISTER_MODULE(MP_QSTR__hal, mp_module_hal);

@@ -1,0 +1,133 @@
+// board_unix.c: board.h for MicroPython's unix port, so unit tests run the same HAL C code.
+//
+// Time from CLOCK_MONOTONIC/CLOCK_REALTIME, "interrupts" from a periodic SIGALRM that is
+// started the first time the step watchdog is armed, console bytes from stdin when
+// something is waiting there, entropy from getrandom(). poweroff exits the process.
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include "py/gc.h"
+#include "board.h"
+#include "hal.h"
+
+#define TIMER_PERIOD_US (2000)
+
+const board_info_t board_info = {
+    .name = "unix",
+    .cpu = "host CPU (MicroPython unix port)",
+    .clock = "CLOCK_MONOTONIC",
+    .entropy = "getrandom()",
+    .rtc = "CLOCK_REALTIME",
+    .timer_hz = 1000000 / TIMER_PERIOD_US,
+};
+
+void board_init(void) {
+}
+
+uint64_t board_ticks_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void board_wfi(void) {
+    struct pollfd p = { .fd = 0, .events = POLLIN };
+    poll(&p, 1, 1);     // the next "interrupt": a console byte or 1 ms
+}
+
+void board_console_tx(const char *s, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(1, s, n);
+        if (w <= 0) {
+            return;
+        }
+        s += w;
+        n -= w;
+    }
+}
+
+void board_console_poll(void) {
+    struct pollfd p = { .fd = 0, .events = POLLIN };
+    while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+        unsigned char c;
+        if (read(0, &c, 1) != 1) {
+            return;
+        }
+        hal_console_rx_isr(c);
+    }
+}
+
+static sigset_t alarm_set(void) {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGALRM);
+    return s;
+}
+
+uint32_t board_irq_disable(void) {
+    sigset_t s = alarm_set(), old;
+    sigprocmask(SIG_BLOCK, &s, &old);
+    return sigismember(&old, SIGALRM);
+}
+
+void board_irq_restore(uint32_t state) {
+    sigset_t s = alarm_set();
+    if (!state) {
+        sigprocmask(SIG_UNBLOCK, &s, NULL);
+    }
+}
+
+uint64_t board_time_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+uint64_t board_entropy(void) {
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
+        seed = board_ticks_us() ^ ((uint64_t)getpid() << 32);
+    }
+    return seed;
+}
+
+static void on_alarm(int sig) {
+    (void)sig;
+    hal_timer_isr();
+}
+
+void board_wdt_enable(void) {
+    static int started;
+    if (started) {
+        return;
+    }
+    started = 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = { { 0, TIMER_PERIOD_US }, { 0, TIMER_PERIOD_US } };
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+void board_poweroff(int code) {
+    exit(code);
+}
+
+void board_reset(void) {
+    exit(0);
+}
+
+// The unix port's own gc_collect is wrapped at link time (-Wl,--wrap=gc_collect) so the
+// allocation counter survives collections.
+void __real_gc_collect(void);
+void __wrap_gc_collect(void) {
+    hal_gc_collect_hook();
+    __real_gc_collect();
+}

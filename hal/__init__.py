@@ -1,0 +1,40 @@
+# hal: the one Python facade over the board's C HAL (the `_hal` module).
+#
+# Owns: time (ticks), sleep/idle, interrupts (counters, soft handlers, critical sections),
+# random, wall clock, power, console bytes and board facts. The same names exist on every
+# board and on the unix port, where `_hal` is compiled into build/unix/micropython.
+# Knows nothing of tasks or services: the kernel injects this module (or a virtual clock)
+# where it needs time; nothing here imports the kernel.
+#
+# API (all from C unless noted):
+#   ticks_ms() ticks_us()          counters, wrap at TICKS_PERIOD (1 << 30): small ints
+#   ticks_add(t, delta) ticks_diff(a, b)   wrap-safe arithmetic on those counters
+#   sleep_ms(n) sleep_us(n)        idle the CPU (WFI / hlt / nanosleep) for n
+#   idle(timeout_ms)               sleep until an interrupt that matters (console byte,
+#                                  soft handler pending) or timeout_ms passed; the
+#                                  scheduler's idle hook
+#   irq_disable() -> state  irq_restore(state)   critical sections
+#   irq_counts() -> dict           {'timer': n, 'uart': n, ...} interrupts per source
+#   irq_handler(source, fn|None)   soft handler for 'timer' or 'uart', run via
+#                                  micropython.schedule, never in hard IRQ context
+#   random_u32() random_u64() random_bytes(n) random_seed(n)   xoshiro128** seeded at boot
+#   time() -> int                  wall clock, seconds since 1970-01-01 UTC
+#   poweroff(code) reset()         end the machine (QEMU exit status = code) / reboot
+#   console_any() -> int           bytes waiting on the console (UART RX ring)
+#   console_read(n) -> bytes       up to n bytes, never blocks (b'' when none)
+#   console_write(b)               bytes to the console, unbuffered
+#   alloc_bytes() -> int           heap bytes allocated since boot, mod TICKS_PERIOD
+#   boot_mode() set_boot_mode(m)   survives a soft reset: 0 normal, 1 raw REPL
+#   repl()                         MicroPython's friendly REPL in the foreground until Ctrl-D
+#   info() -> dict                 board, cpu, clock, ram, heap, entropy (see below)
+from _hal import *  # noqa: F401,F403
+import _hal
+
+TICKS_PERIOD = 1 << 30
+
+
+def info():
+    """Board facts for `hal.info()` and the README's board table."""
+    d = _hal.info()
+    d["ticks_period"] = TICKS_PERIOD
+    return d
