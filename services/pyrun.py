@@ -1,0 +1,138 @@
+# services/pyrun: runs Python typed at the console (`py`, the raw REPL) in one namespace.
+#
+# Owns: the console's Python namespace (with kernel, hal and asyncio imported, shared with
+# `repl` through __main__'s dict), the console output stream that Python code prints to, and
+# the foreground section around user code (Ctrl-C raises KeyboardInterrupt only while it runs).
+# Invariants: user code never escapes with an exception: every error is printed to the console;
+# Ctrl-C is disabled again (kbd_intr(-1)) whenever control returns to the shell.
+# Not here: the raw REPL's framing of bytes (services/rawrepl.py), commands.
+import builtins
+import io
+import sys
+
+import micropython
+from micropython import const
+
+_CTRL_C = const(3)
+_OWN_FILE = globals().get("__file__")  # our frame, dropped from tracebacks the user sees
+
+
+class Output(io.IOBase):
+    """A stream over the console's write(bytes) that turns "\\n" into "\\r\\n"."""
+
+    def __init__(self, write):
+        self._write = write
+
+    def write(self, data):
+        n = len(data)  # report what we were given: MicroPython's stream layer relies on it
+        if isinstance(data, str):
+            data = data.encode()
+        data = bytes(data)
+        if b"\n" in data:
+            data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        self._write(data)
+        return n
+
+
+def console_namespace(out, kernel, hal, ns=None):
+    """Fills ns (default: a new dict) with what code at the console expects to find."""
+    if ns is None:
+        ns = {}
+    ns["kernel"] = kernel
+    ns["hal"] = hal
+    ns["asyncio"] = kernel.asyncio  # the kernel's asyncio-compatible API
+    ns["print"] = console_print(out)
+    return ns
+
+
+def console_print(out):
+    """A print() that writes to the console stream unless given another file."""
+    bprint = builtins.print
+
+    def print(*args, sep=" ", end="\n", file=None):  # shadows the builtin on purpose
+        bprint(*args, sep=sep, end=end, file=out if file is None else file)
+
+    return print
+
+
+# compile() is an optional builtin in MicroPython; without it eval()/exec() take the text.
+_HAVE_COMPILE = hasattr(builtins, "compile")
+
+
+class PyRunner:
+    """Runs source text in `ns`, printing results and errors to `out` (an Output)."""
+
+    def __init__(self, ns, out, foreground=None):
+        self.ns = ns
+        self.out = out
+        self.foreground = foreground  # foreground(flag): tell the kernel user code runs
+
+    def run_line(self, source):
+        """`py`: evaluates an expression and prints its repr, or executes statements."""
+        try:
+            self._enter()
+            try:
+                result = self._eval_or_exec(source)
+            finally:
+                self._leave()
+            if result is not None:
+                self.ns["_"] = result
+                self.out.write(repr(result) + "\n")
+        except BaseException as e:  # noqa: BLE001 - user code: every error is theirs to see
+            self.print_exception(e)
+
+    def _eval_or_exec(self, source):
+        if _HAVE_COMPILE:
+            try:
+                code = compile(source, "<stdin>", "eval")
+            except SyntaxError:
+                exec(compile(source, "<stdin>", "exec"), self.ns)  # noqa: S102
+                return None
+            return eval(code, self.ns)
+        try:
+            return eval(source, self.ns)  # a SyntaxError here comes from parsing: nothing ran
+        except SyntaxError:
+            exec(source, self.ns)  # noqa: S102
+            return None
+
+    def run_raw(self, source):
+        """Raw REPL: executes source (bytes), framing output as MicroPython does:
+        stdout, 0x04, the exception if any, 0x04. Returns True if the code raised
+        SystemExit (which asks for a soft reset, as in MicroPython's raw REPL)."""
+        error = None
+        try:
+            code = source.decode()
+            if _HAVE_COMPILE:
+                code = compile(code, "<stdin>", "exec")
+            self._enter()
+            try:
+                exec(code, self.ns)  # noqa: S102
+            finally:
+                self._leave()
+        except BaseException as e:  # noqa: BLE001 - user code: reported in the frame below
+            error = e
+        self.out.write(b"\x04")
+        forced_exit = isinstance(error, SystemExit)
+        if error is not None and not forced_exit:
+            self.print_exception(error)
+        self.out.write(b"\x04")
+        return forced_exit
+
+    def print_exception(self, e):
+        buf = io.StringIO()
+        sys.print_exception(e, buf)
+        text = buf.getvalue()
+        if _OWN_FILE:
+            own = '  File "%s"' % _OWN_FILE
+            text = "\n".join(ln for ln in text.split("\n") if not ln.startswith(own))
+        self.out.write(text)
+
+    def _enter(self):
+        if self.foreground is not None:
+            self.foreground(True)
+        micropython.kbd_intr(_CTRL_C)
+
+    def _leave(self):
+        micropython.kbd_intr(-1)
+        if self.foreground is not None:
+            self.foreground(False)
