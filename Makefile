@@ -18,7 +18,8 @@ PY     := $(VENV)/bin/python
 NPROC  := $(shell nproc 2>/dev/null || echo 2)
 SUBMAKE = $(MAKE) --no-print-directory -j$(NPROC)
 
-.PHONY: all setup fetch unix firmware firmware-all run debug test unit boot bench clean FORCE
+
+.PHONY: qemu-cmd all setup fetch unix firmware firmware-all run debug test unit boot bench clean FORCE
 all: firmware
 
 setup:
@@ -43,15 +44,24 @@ firmware: fetch
 firmware-all: fetch
 	@for b in $(BOARDS); do $(MAKE) --no-print-directory firmware BOARD=$$b || exit 1; done
 
-QEMU_CMD = sh tools/qemu.sh $(BOARD)
+# QEMU's machine arguments come from the board's data (boards/<board>/board.mk).
+QEMU_SYSTEM = $(shell sed -n 's/^QEMU_SYSTEM *:= *//p' boards/$(BOARD)/board.mk)
+QEMU_ARGS   = $(shell sed -n '/^QEMU_ARGS/,/[^\\]$$/p' boards/$(BOARD)/board.mk | sed 's/^QEMU_ARGS *:= *//; s/\\$$//')
+# The console: stdio multiplexed so that Ctrl-] x leaves QEMU, while Ctrl-A (raw REPL)
+# and Ctrl-C (KeyboardInterrupt) reach the guest.
+QEMU_CONSOLE = -chardev stdio,id=con,mux=on,signal=off -serial chardev:con -echr 0x1d
 
 run: firmware
 	@echo "run: booting MultiOS on $(BOARD). Leave QEMU with Ctrl-] then x."
-	@$(QEMU_CMD) console
+	@$(QEMU_SYSTEM) $(QEMU_ARGS) $(QEMU_CONSOLE)
 
 debug: firmware
 	@echo "debug: QEMU waits for gdb: gdb-multiarch build/$(BOARD)/firmware.elf -ex 'target remote :1234'"
-	@$(QEMU_CMD) debug
+	@$(QEMU_SYSTEM) $(QEMU_ARGS) $(QEMU_CONSOLE) -S -gdb tcp::1234
+
+# The QEMU command line without console, for the boot tests and benchmarks.
+qemu-cmd:
+	@echo $(QEMU_SYSTEM) $(QEMU_ARGS)
 
 test: unix firmware-all
 	@MULTIOS_BOARDS="$(BOARDS)" $(PY) -m pytest tests

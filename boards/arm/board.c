@@ -1,0 +1,131 @@
+// board.c: board.h for QEMU mps2-an385: CMSDK UART0, SysTick at 1 kHz, the FPGA's 25 MHz
+// counter for ticks, and ARM semihosting for the host's wall clock and for power-off with
+// an exact QEMU exit status.
+#include <string.h>
+#include "board.h"
+#include "hal.h"
+#include "mps2.h"
+
+#define TIMER_HZ (1000)
+
+#define SYS_CLOCK (0x10)
+#define SYS_TIME (0x11)
+#define SYS_EXIT_EXTENDED (0x20)
+#define ADP_STOPPED_APPLICATION_EXIT (0x20026)
+
+const board_info_t board_info = {
+    .name = "arm",
+    .cpu = "ARM Cortex-M3 (QEMU mps2-an385)",
+    .clock = "FPGA 25 MHz counter (ticks), SysTick 1 kHz (interrupts)",
+    .entropy = "no hardware RNG: SysTick interrupt arrival jitter against the 25 MHz counter, "
+        "mixed with the host clock (semihosting); not cryptographic",
+    .rtc = "host clock via semihosting SYS_TIME",
+    .timer_hz = TIMER_HZ,
+};
+
+static uint64_t boot_epoch_us;
+static uint32_t counter_last, counter_high;
+
+static uint32_t semihost(uint32_t op, const void *arg) {
+    register uint32_t r0 __asm("r0") = op;
+    register const void *r1 __asm("r1") = arg;
+    __asm volatile ("bkpt 0xab" : "+r" (r0) : "r" (r1) : "memory");
+    return r0;
+}
+
+uint32_t board_irq_disable(void) {
+    uint32_t primask;
+    __asm volatile ("mrs %0, primask\n cpsid i" : "=r" (primask) : : "memory");
+    return primask;
+}
+
+void board_irq_restore(uint32_t state) {
+    __asm volatile ("msr primask, %0" : : "r" (state) : "memory");
+}
+
+void board_wfi(void) {
+    __asm volatile ("wfi");
+}
+
+// The 32-bit counter wraps every 172 s; the SysTick handler reads it every millisecond,
+// so extending it to 64 bits here never misses a wrap.
+uint64_t board_ticks_us(void) {
+    uint32_t state = board_irq_disable();
+    uint32_t now = FPGAIO_COUNTER;
+    if (now < counter_last) {
+        counter_high++;
+    }
+    counter_last = now;
+    uint64_t cycles = (uint64_t)counter_high << 32 | now;
+    board_irq_restore(state);
+    return cycles / (SYSCLK_HZ / 1000000);
+}
+
+uint64_t board_time_us(void) {
+    return boot_epoch_us + board_ticks_us();
+}
+
+void SysTick_Handler(void) {
+    board_ticks_us();
+    hal_timer_isr();
+}
+
+void UART0_RX_Handler(void) {
+    UART_INTCLEAR = UART_INT_RX;
+    while (UART_STATE & UART_STATE_RXFULL) {
+        hal_console_rx_isr(UART_DATA & 0xff);
+    }
+}
+
+void board_console_tx(const char *s, size_t n) {
+    while (n--) {
+        while (UART_STATE & UART_STATE_TXFULL) {
+        }
+        UART_DATA = (uint8_t)*s++;
+    }
+}
+
+void board_console_poll(void) {
+}
+
+void board_wdt_enable(void) {
+}
+
+uint64_t board_entropy(void) {
+    // Where each of 8 SysTick interrupts lands against the 25 MHz counter depends on the
+    // host's scheduling of the emulator; the host clock separates boots further apart.
+    uint64_t seed = boot_epoch_us;
+    for (int i = 0; i < 8; i++) {
+        uint32_t n = hal_irq_count[HAL_IRQ_TIMER];
+        while (hal_irq_count[HAL_IRQ_TIMER] == n) {
+            board_wfi();
+        }
+        seed = (seed << 5 | seed >> 59) ^ FPGAIO_COUNTER;
+    }
+    return seed;
+}
+
+void board_init(void) {
+    boot_epoch_us = (uint64_t)semihost(SYS_TIME, NULL) * 1000000;
+    UART_BAUDDIV = 16;
+    UART_CTRL = UART_CTRL_TXEN | UART_CTRL_RXEN | UART_CTRL_RXINTEN;
+    NVIC_ISER0 = 1u << UART0_RX_IRQ;
+    SYST_RVR = SYSCLK_HZ / TIMER_HZ - 1;
+    SYST_CVR = 0;
+    SYST_CSR = 7;   // processor clock, interrupt, enable
+}
+
+void board_poweroff(int code) {
+    uint32_t block[2] = { ADP_STOPPED_APPLICATION_EXIT, (uint32_t)code };
+    semihost(SYS_EXIT_EXTENDED, block);
+    for (;;) {
+        board_wfi();
+    }
+}
+
+void board_reset(void) {
+    SCB_AIRCR = SCB_AIRCR_RESET;
+    for (;;) {
+        board_wfi();
+    }
+}

@@ -1,0 +1,47 @@
+// mps2.h: the registers MultiOS uses on QEMU mps2-an385 (Cortex-M3, CMSDK peripherals).
+#ifndef MULTIOS_MPS2_H
+#define MULTIOS_MPS2_H
+
+#define REG(addr) (*(volatile uint32_t *)(addr))
+
+// System control block and SysTick.
+#define SCB_ICSR        REG(0xe000ed04)
+#define SCB_AIRCR       REG(0xe000ed0c)
+#define SCB_CCR         REG(0xe000ed14)
+#define SCB_SHCSR       REG(0xe000ed24)
+#define SCB_CFSR        REG(0xe000ed28)
+#define SCB_HFSR        REG(0xe000ed2c)
+#define SCB_MMFAR       REG(0xe000ed34)
+#define SCB_BFAR        REG(0xe000ed38)
+#define SCB_SHCSR_MEMFAULTENA (1u << 16)
+#define SCB_SHCSR_BUSFAULTENA (1u << 17)
+#define SCB_SHCSR_USGFAULTENA (1u << 18)
+#define SCB_CCR_DIV_0_TRP (1u << 4)
+#define SCB_CFSR_MSTKERR (1u << 4)
+#define SCB_CFSR_STKERR (1u << 12)
+#define SCB_AIRCR_RESET (0x05fa0004u)
+#define SYST_CSR        REG(0xe000e010)
+#define SYST_RVR        REG(0xe000e014)
+#define SYST_CVR        REG(0xe000e018)
+#define NVIC_ISER0      REG(0xe000e100)
+
+// CMSDK APB UART0; its RX interrupt is IRQ 0.
+#define UART0_BASE      (0x40004000)
+#define UART_DATA       REG(UART0_BASE + 0x00)
+#define UART_STATE      REG(UART0_BASE + 0x04)
+#define UART_CTRL       REG(UART0_BASE + 0x08)
+#define UART_INTCLEAR   REG(UART0_BASE + 0x0c)
+#define UART_BAUDDIV    REG(UART0_BASE + 0x10)
+#define UART_STATE_TXFULL (1u << 0)
+#define UART_STATE_RXFULL (1u << 1)
+#define UART_CTRL_TXEN  (1u << 0)
+#define UART_CTRL_RXEN  (1u << 1)
+#define UART_CTRL_RXINTEN (1u << 3)
+#define UART_INT_RX     (1u << 1)
+#define UART0_RX_IRQ    (0)
+
+// FPGA I/O: a free-running counter at the 25 MHz system clock.
+#define FPGAIO_COUNTER  REG(0x40028018)
+#define SYSCLK_HZ       (25000000u)
+
+#endif // MULTIOS_MPS2_H

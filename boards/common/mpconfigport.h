@@ -1,0 +1,70 @@
+// mpconfigport.h: MicroPython configuration shared by every MultiOS board.
+//
+// Boards differ only in the data their board.mk passes (-DMULTIOS_BOARD_NAME, CPU flags)
+// and in board.c. What the kernel needs is on: time, select, the scheduler (soft IRQs,
+// Ctrl-C as a pending exception), _asyncio, frozen modules, 1970 epoch.
+#include <limits.h>
+#include <stdint.h>
+#include <alloca.h>
+
+#define MICROPY_CONFIG_ROM_LEVEL            (MICROPY_CONFIG_ROM_LEVEL_EXTRA_FEATURES)
+
+#define MICROPY_ENABLE_GC                   (1)
+#define MICROPY_ENABLE_COMPILER             (1)
+#define MICROPY_HELPER_REPL                 (1)
+#define MICROPY_REPL_AUTO_INDENT            (1)
+#define MICROPY_ENABLE_SCHEDULER            (1)
+#define MICROPY_SCHEDULER_DEPTH             (8)
+#define MICROPY_KBD_EXCEPTION               (1)
+#define MICROPY_STACK_CHECK                 (1)
+#define MICROPY_ENABLE_EMERGENCY_EXCEPTION_BUF (1)
+#define MICROPY_EMERGENCY_EXCEPTION_BUF_SIZE (256)
+#define MICROPY_LONGINT_IMPL                (MICROPY_LONGINT_IMPL_MPZ)
+#define MICROPY_FLOAT_IMPL                  (MICROPY_FLOAT_IMPL_FLOAT)
+#define MICROPY_WARNINGS                    (1)
+#define MICROPY_ALLOC_PATH_MAX              (256)
+#define MICROPY_MALLOC_USES_ALLOCATED_SIZE  (1)
+#define MICROPY_MEM_STATS                   (1)
+#define MICROPY_GC_ALLOC_THRESHOLD          (1)     // its counter feeds _hal.alloc_bytes()
+#define MICROPY_EPOCH_IS_1970               (1)
+
+#define MICROPY_PY_SYS_PLATFORM             "multios"
+#define MICROPY_PY_SYS_STDFILES             (1)
+#define MICROPY_PY_SYS_STDIO_BUFFER         (1)
+#define MICROPY_PY_TIME                     (1)
+#define MICROPY_PY_TIME_TIME_TIME_NS        (1)
+#define MICROPY_PY_TIME_GMTIME_LOCALTIME_MKTIME (1)
+#define MICROPY_PY_TIME_INCLUDEFILE         "boards/common/modtime.c"
+#define MICROPY_PY_TIME_TICKS_PERIOD        (1 << 30)   // 32-bit HAL counters
+#define MICROPY_PY_SELECT                   (1)
+#define MICROPY_PY_ASYNCIO                  (1)
+#define MICROPY_PY_RANDOM_SEED_INIT_FUNC    (hal_rng_u32())
+#define MICROPY_PY_MACHINE                  (0)
+#define MICROPY_PY_OS                       (0)
+#define MICROPY_VFS                         (0)
+#define MICROPY_READER_VFS                  (0)
+#define MICROPY_PY_BTREE                    (0)
+
+#define MICROPY_HW_BOARD_NAME               MULTIOS_BOARD_NAME
+#define MICROPY_HW_MCU_NAME                 MULTIOS_CPU_NAME
+#define MICROPY_BANNER_MACHINE              "MultiOS on " MULTIOS_BOARD_NAME " with " MULTIOS_CPU_NAME
+
+#if defined(__thumb__)
+#define MICROPY_MAKE_POINTER_CALLABLE(p)    ((void *)((uintptr_t)(p) | 1))
+#endif
+
+// Sleep until the next interrupt whenever MicroPython waits for an event.
+#define MICROPY_INTERNAL_WFE(TIMEOUT_MS)    board_wfi()
+
+typedef long mp_int_t;              // pointer-sized on both ILP32 (arm) and LP64 (x86_64)
+typedef unsigned long mp_uint_t;
+typedef long mp_off_t;
+#define UINT_FMT                            "%lu"
+#define INT_FMT                             "%ld"
+#define MP_SSIZE_MAX                        LONG_MAX
+
+#define MP_NEED_LOG2                        (1)
+#define MP_STATE_PORT                       MP_STATE_VM
+
+void board_wfi(void);
+uint32_t hal_rng_u32(void);

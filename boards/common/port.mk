@@ -1,0 +1,62 @@
+# port.mk: the one MultiOS port layer, built out of MicroPython's tree for any board.
+#   make -f boards/common/port.mk BOARD=arm TOP=build/micropython BUILD=build/arm/obj
+# boards/$(BOARD)/board.mk supplies only data: toolchain, CPU flags, linker script,
+# board sources and QEMU arguments. Everything else is here, once.
+BOARD ?= arm
+BOARD_DIR := boards/$(BOARD)
+ifeq ($(wildcard $(BOARD_DIR)/board.mk),)
+$(error unknown BOARD '$(BOARD)': expected one of $(notdir $(wildcard boards/*/board.mk)))
+endif
+
+include $(TOP)/py/mkenv.mk
+vpath mpconfigport.h boards/common   # py.mk names it relative to the port directory
+include $(BOARD_DIR)/board.mk
+
+QSTR_DEFS = boards/common/qstrdefsport.h
+FROZEN_MANIFEST = boards/common/manifest.py
+MICROPY_ROM_TEXT_COMPRESSION ?= 1
+
+include $(TOP)/py/py.mk
+include $(TOP)/extmod/extmod.mk
+
+INC += -I. -Iboards/common -I$(BOARD_DIR) -I$(TOP) -I$(BUILD)
+CFLAGS += $(INC) -Wall -Werror -Wpointer-arith -std=gnu99 -Os -DNDEBUG -g
+CFLAGS += -ffunction-sections -fdata-sections -fno-common
+CFLAGS += -DMULTIOS_BOARD_NAME='"$(BOARD)"' -DMULTIOS_CPU_NAME='"$(CPU_NAME)"'
+CFLAGS += $(CFLAGS_BOARD)
+LDFLAGS += -nostdlib -T $(LDSCRIPT) -Wl,--gc-sections -Wl,-Map=$(BUILD)/firmware.map $(LDFLAGS_BOARD)
+LIBS += $(shell $(CC) $(CFLAGS) -print-libgcc-file-name)
+
+SRC_C += \
+	boards/common/main.c \
+	boards/common/mphalport.c \
+	boards/common/hal.c \
+	boards/common/modhal.c \
+	shared/libc/string0.c \
+	shared/readline/readline.c \
+	shared/runtime/interrupt_char.c \
+	shared/runtime/pyexec.c \
+	shared/runtime/stdout_helpers.c \
+	shared/runtime/sys_stdio_mphal.c \
+	shared/timeutils/timeutils.c \
+	$(SRC_BOARD_C)
+
+LIB_SRC_C += $(SRC_LIB_LIBM_C) $(SRC_LIB_LIBM_SQRT_SW_C)
+
+OBJ += $(PY_O)
+OBJ += $(addprefix $(BUILD)/, $(SRC_C:.c=.o))
+OBJ += $(addprefix $(BUILD)/, $(SRC_BOARD_S:.S=.o))
+OBJ += $(addprefix $(BUILD)/, $(SRC_BOARD_O))
+OBJ += $(addprefix $(BUILD)/, $(LIB_SRC_C:.c=.o))
+SRC_QSTR += $(SRC_C) $(LIB_SRC_C)
+
+OUT := $(dir $(BUILD:/=))
+all: $(OUT)firmware.elf
+
+$(OUT)firmware.elf: $(LDSCRIPT) $(OBJ)
+	$(ECHO) "LINK $@"
+	$(Q)$(CC) $(CFLAGS_BOARD) $(LDFLAGS) -o $@ $(OBJ) $(LIBS)
+	$(Q)$(SIZE) $@
+	$(Q)$(POSTLINK)
+
+include $(TOP)/py/mkrules.mk
