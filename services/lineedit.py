@@ -136,7 +136,7 @@ class LineEditor:
 
     def _backspace(self):
         if self.buf:
-            self.buf.pop()
+            self.buf[-1:] = b""  # MicroPython's bytearray has no pop()
             self._overflow = False
             self.write(b"\b \b")
 
