@@ -1,0 +1,120 @@
+# console.py: drive MultiOS in QEMU over its serial console, for the boot tests.
+#
+# One Console per test, one deadline per test (every wait spends from it), exact lines.
+# Every failure raises with the last console lines; the whole console log is saved under
+# build/<board>/boot-logs/<test>.log.
+import os
+import re
+import shlex
+import subprocess
+import time
+
+import pexpect
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PROMPT = "multios> "
+CONSOLE_ARGS = ["-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con"]
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def qemu_command(board):
+    """The board's QEMU command line, from its board.mk, through the Makefile."""
+    out = subprocess.run(
+        ["make", "-s", "--no-print-directory", "qemu-cmd", "BOARD=" + board],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout
+    return shlex.split(out.strip()) + CONSOLE_ARGS
+
+
+class ConsoleError(AssertionError):
+    pass
+
+
+class Console:
+    def __init__(self, board, name, budget_s=60.0, extra_args=()):
+        self.board = board
+        self.deadline = time.monotonic() + budget_s
+        log_dir = os.path.join(REPO, "build", board, "boot-logs")
+        os.makedirs(log_dir, exist_ok=True)
+        self.log_path = os.path.join(log_dir, name + ".log")
+        self.log = open(self.log_path, "w", encoding="utf-8", errors="replace")
+        cmd = qemu_command(board) + list(extra_args)
+        self.started = time.monotonic()
+        self.p = pexpect.spawn(cmd[0], cmd[1:], cwd=REPO, encoding="utf-8",
+                               codec_errors="replace", timeout=None)
+        self.p.delaybeforesend = None
+        self.p.logfile_read = self.log
+        self.seen = ""          # everything read so far, for error reports
+
+    # ---- waiting ----
+
+    def remaining(self):
+        return max(0.0, self.deadline - time.monotonic())
+
+    def tail(self, n=25):
+        self.log.flush()
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().replace("\r", "").split("\n")
+        return "\n".join(lines[-n:])
+
+    def fail(self, what):
+        raise ConsoleError("%s on %s; last console lines (full log %s):\n%s"
+                           % (what, self.board, self.log_path, self.tail()))
+
+    def expect(self, pattern, exact=True):
+        """Wait for `pattern` (exact text by default); returns the text before it."""
+        try:
+            if exact:
+                self.p.expect_exact(pattern, timeout=self.remaining())
+            else:
+                self.p.expect(pattern, timeout=self.remaining())
+        except pexpect.TIMEOUT:
+            self.fail("timed out waiting for %r" % pattern)
+        except pexpect.EOF:
+            self.fail("QEMU exited while waiting for %r" % pattern)
+        return self.p.before
+
+    def expect_line(self, line):
+        """Wait for a whole console line equal to `line`."""
+        self.expect("\n" + line + "\r")
+
+    # ---- the shell ----
+
+    def boot(self):
+        """Wait for the prompt after boot; returns the boot text as clean lines."""
+        text = self.expect(PROMPT)
+        return clean(text)
+
+    def send(self, data):
+        self.p.send(data)
+
+    def cmd(self, line):
+        """Run a shell command; returns its output lines (without echo and prompt)."""
+        self.p.send(line + "\r")
+        self.expect(line)          # the echo
+        out = self.expect(PROMPT)
+        return clean(out)
+
+    def poweroff(self, command="poweroff"):
+        """Power off through the shell and return QEMU's exit status."""
+        self.p.send(command + "\r")
+        return self.wait_exit()
+
+    def wait_exit(self):
+        try:
+            self.p.expect(pexpect.EOF, timeout=self.remaining())
+        except pexpect.TIMEOUT:
+            self.fail("QEMU did not exit")
+        self.p.close()
+        return self.p.exitstatus
+
+    def close(self):
+        if self.p.isalive():
+            self.p.terminate(force=True)
+        self.log.close()
+
+
+def clean(text):
+    """Console text to lines: no CR, no ANSI sequences, no trailing blanks."""
+    text = ANSI.sub("", text.replace("\r", ""))
+    return [ln.rstrip() for ln in text.split("\n") if ln.strip()]
