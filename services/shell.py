@@ -1,0 +1,208 @@
+# services/shell: the console shell, a kernel task that owns the console.
+#
+# Owns: the console (any/read/write), the prompt `multios> `, dispatching a typed line to its
+# command, switching between the line editor and the raw REPL, critical alerts (printed, then
+# the prompt and the line being typed redrawn), and how the shell ends (exit codes for boot).
+# Invariants: nothing the console sends ends the shell except an explicit request (reboot,
+# poweroff, soft reset); a failing command prints its error and the next prompt comes; while
+# the raw REPL is active nothing but the raw REPL writes to the console.
+# Not here: the commands (services/commands.py), line editing (services/lineedit.py), the raw
+# REPL protocol (services/rawrepl.py), running Python (services/pyrun.py), what a reboot or
+# a soft reset does to the machine (kernel/boot.py).
+import micropython
+from micropython import const
+
+from services import commands
+from services.lineedit import KEY_EOF, KEY_LINE, KEY_RAW, LineEditor
+from services.pyrun import Output, PyRunner, console_namespace
+from services.rawrepl import RAW_EXIT, RAW_RESET, RawRepl
+
+# Why the shell ended: what kernel/boot.py does next.
+EXIT_NONE = const(0)  # still running
+EXIT_SOFT = const(1)  # soft reset, come back at the prompt (Ctrl-D at the prompt)
+EXIT_RAW = const(2)  # soft reset, come back in the raw REPL (Ctrl-D in the raw REPL)
+EXIT_REBOOT = const(3)  # `reboot`
+EXIT_POWEROFF = const(4)  # `poweroff`
+
+_READ_CHUNK = const(64)  # console bytes taken per read, in bytes
+
+_active = None  # the Shell that owns the console, for alert()
+
+
+class HalConsole:
+    """The board's console through the HAL, in the shape the shell takes."""
+
+    def __init__(self, hal):
+        self.any = hal.console_any
+        self.read = hal.console_read
+        self.write = hal.console_write
+
+
+class Shell:
+    """The console shell. `console` has any(), read(n) (never blocks) and write(bytes)."""
+
+    def __init__(self, console, kernel, hal, ns=None, wait=None, params=None):
+        self.console = console
+        self.kernel = kernel
+        self.hal = hal
+        self.wait = wait or kernel.wait_console  # async wait until console bytes are waiting
+        p = params or _DefaultParams
+        self.out = Output(console.write)
+        self.ns = console_namespace(self.out, kernel, hal, ns)
+        self.runner = PyRunner(self.ns, self.out, self._foreground)
+        self.editor = LineEditor(console.write, self.complete, p.SHELL_LINE_MAX, p.SHELL_HISTORY)
+        self.raw = RawRepl(console.write, self.runner, p.RAW_PASTE_WINDOW, p.RAW_SOURCE_MAX)
+        self.in_raw = False  # the raw REPL has the console
+        self.task = None  # the kernel Task running run(); exempt from the watchdog in `py`
+        self.exit = EXIT_NONE
+
+    # -- the task -------------------------------------------------------------------------
+
+    async def run(self, raw=False):
+        """The shell's task body: prompt (or raw REPL banner), then bytes until an exit."""
+        self.start(raw)
+        while self.exit == EXIT_NONE:
+            await self.wait()
+            self.poll()
+        return self.exit
+
+    def start(self, raw=False):
+        global _active
+        _active = self
+        micropython.kbd_intr(-1)  # Ctrl-C reaches us as a byte while we wait for input
+        if raw:
+            self.in_raw = True
+            self.raw.enter()
+        else:
+            self.editor.start()
+
+    def poll(self):
+        """Feeds every byte that is waiting on the console."""
+        n = self.console.any()
+        while n and self.exit == EXIT_NONE:
+            self.feed(self.console.read(min(n, _READ_CHUNK)))
+            n = self.console.any()
+
+    def feed(self, data):
+        """Handles console input bytes; stops early when the shell is asked to end."""
+        for c in data:
+            if self.exit != EXIT_NONE:
+                return
+            try:
+                if self.in_raw:
+                    self._feed_raw(c)
+                else:
+                    self._feed_line(c)
+            except KeyboardInterrupt:
+                # A Ctrl-C that landed just after user code finished: nothing to stop.
+                micropython.kbd_intr(-1)
+
+    def _feed_line(self, c):
+        key = self.editor.feed(c)
+        if key == KEY_LINE:
+            self.execute(self.editor.line)
+            if self.exit == EXIT_NONE and not self.in_raw:
+                self.editor.start()
+        elif key == KEY_RAW:
+            self.write(b"\r\n")
+            self.in_raw = True
+            self.raw.enter()
+        elif key == KEY_EOF:
+            self.write(b"\r\n")
+            self._soft_reset(EXIT_SOFT)
+
+    def _feed_raw(self, c):
+        r = self.raw.feed(c)
+        if r == RAW_EXIT:
+            self.in_raw = False
+            self.editor.start()
+        elif r == RAW_RESET:
+            self._soft_reset(EXIT_RAW)
+
+    def _soft_reset(self, code):
+        self.write(b"MPY: soft reboot\r\n")
+        self.request_exit(code)
+
+    # -- commands -------------------------------------------------------------------------
+
+    def execute(self, line):
+        """Runs one command line; every error is printed, none escapes."""
+        line = line.strip()
+        if not line:
+            return
+        name, _, arg = line.partition(" ")
+        cmd = commands.COMMANDS.get(name)
+        if cmd is None:
+            self.println("unknown command: %s (try 'help')" % name)
+            return
+        try:
+            cmd.fn(self, arg.lstrip())
+        except Exception as e:  # noqa: BLE001 - a broken command must not take the console down
+            self.println("%s: failed: %s: %s" % (name, type(e).__name__, e))
+
+    def complete(self, line):
+        """Tab: whole-line candidates for a command name, or for `help`'s argument."""
+        if " " not in line:
+            return [n for n in commands.names() if n.startswith(line)]
+        head, _, word = line.partition(" ")
+        if head == "help" and " " not in word:
+            return ["help " + n for n in commands.names() if n.startswith(word)]
+        return []
+
+    def request_exit(self, code):
+        """Ends run() with `code` after the current byte: boot then stops the services."""
+        self.exit = code
+
+    def reboot(self):
+        self.request_exit(EXIT_REBOOT)
+
+    def poweroff(self):
+        self.request_exit(EXIT_POWEROFF)
+
+    def run_foreground_repl(self):
+        """`repl`: MicroPython's own REPL, with globals = the console namespace."""
+        self._foreground(True)
+        try:
+            # exec() makes self.ns the current globals, and the C REPL compiles in those.
+            exec("__repl()", self.ns, {"__repl": self.hal.repl})  # noqa: S102
+        finally:
+            micropython.kbd_intr(-1)
+            self._foreground(False)
+
+    def _foreground(self, flag):
+        if self.task is not None:
+            self.kernel.set_foreground(self.task, flag)
+
+    # -- output ---------------------------------------------------------------------------
+
+    def write(self, data):
+        self.console.write(data)
+
+    def println(self, text=""):
+        self.out.write(text + "\n")
+
+    def alert(self, text):
+        """Prints a critical alert on its own line and redraws the prompt and the line.
+        Returns False (nothing printed) while the raw REPL owns the console."""
+        if self.in_raw or self.exit != EXIT_NONE:
+            return False
+        self.write(b"\r\x1b[K")
+        self.println(text)
+        self.editor.redraw()
+        return True
+
+
+def alert(text):
+    """A critical alert for the person at the console; False when it could not be shown
+    (no shell, or the raw REPL is active): log it as well."""
+    if _active is None:
+        return False
+    return _active.alert(text)
+
+
+class _DefaultParams:
+    # Used when no params module is given (unit tests); kernel/params.py has the real ones.
+    SHELL_LINE_MAX = 200  # longest command line, in bytes
+    SHELL_HISTORY = 20  # lines kept for the up arrow
+    RAW_PASTE_WINDOW = 128  # raw-paste flow-control window, in bytes
+    RAW_SOURCE_MAX = 65536  # longest program the raw REPL accepts, in bytes
