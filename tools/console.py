@@ -1,4 +1,4 @@
-# console.py: drive MultiOS in QEMU over its serial console, for the boot tests.
+# tools/console.py: drive MultiOS in QEMU over its serial console (boot tests, benchmarks).
 #
 # One Console per test, one deadline per test (every wait spends from it), exact lines.
 # Every failure raises with the last console lines; the whole console log is saved under
@@ -11,7 +11,7 @@ import time
 
 import pexpect
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROMPT = "multios> "
 CONSOLE_ARGS = ["-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con"]
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -1,9 +1,11 @@
 # conftest.py: boot tests run on every board in MULTIOS_BOARDS (set by `make test`).
 import os
+import sys
 
 import pytest
 
-from console import Console
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+from console import Console  # noqa: E402
 
 BOARDS = os.environ.get("MULTIOS_BOARDS", "arm").split()
 

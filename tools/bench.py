@@ -1,0 +1,103 @@
+# tools/bench.py: `make bench`. Measures each board in MULTIOS_BOARDS (and the unix port),
+# prints one table, and writes the figures as JSON to build/<board>/bench.json.
+#
+# Boards run under QEMU's software emulation, so absolute times move with the host's load:
+# compare figures as ratios within one run. Boot time is QEMU start to the first prompt
+# (median of several boots); free heap is after boot and a collection.
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from console import REPO, Console  # noqa: E402
+
+BOOTS = 5
+SCHED_BENCH = os.path.join(REPO, "tools", "bench_sched.py")
+
+
+def firmware_size(board):
+    path = os.path.join(REPO, "build", board, "firmware.elf")
+    out = subprocess.run(["size", "-A", path], capture_output=True, text=True).stdout
+    total = 0
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] in (".text", ".data", ".ARM.exidx", ".rodata"):
+            total += int(parts[1])
+    return total
+
+
+def run_py(console, code):
+    """One line of Python through the shell's `py`; returns its output lines."""
+    return console.cmd("py " + code)
+
+
+def bench_board(board):
+    boots = []
+    result = {"board": board}
+    for i in range(BOOTS):
+        c = Console(board, "bench-%d" % i)
+        try:
+            c.boot()
+            boots.append(time.monotonic() - c.started)
+            if i == BOOTS - 1:
+                out = run_py(c, "gc.collect() or gc.mem_free()")
+                result["free_heap_b"] = int(out[-1])
+                result.update(sched_bench(c))
+            c.poweroff()
+        finally:
+            c.close()
+    result["boot_s"] = round(statistics.median(boots), 3)
+    result["boot_s_all"] = [round(b, 3) for b in boots]
+    result["firmware_b"] = firmware_size(board)
+    return result
+
+
+def sched_bench(console):
+    """The scheduler benchmarks, if tools/bench_sched.py exists, through the shell."""
+    if not os.path.exists(SCHED_BENCH):
+        return {}
+    out = run_py(console, "exec(%r) or bench_json()" % open(SCHED_BENCH).read())
+    try:
+        return json.loads(out[-1])
+    except (ValueError, IndexError):
+        return {"sched_error": " | ".join(out[-3:])}
+
+
+def bench_unix():
+    result = {"board": "unix"}
+    if os.path.exists(SCHED_BENCH):
+        binary = os.path.join(REPO, "build", "unix", "micropython")
+        env = dict(os.environ, MICROPYPATH=".frozen:.")
+        out = subprocess.run([binary, "-c", open(SCHED_BENCH).read() + "\nprint(bench_json())"],
+                             cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        try:
+            result.update(json.loads(out.stdout.strip().splitlines()[-1]))
+        except (ValueError, IndexError):
+            result["sched_error"] = (out.stdout + out.stderr)[-300:]
+    return result
+
+
+def main():
+    boards = os.environ.get("MULTIOS_BOARDS", "arm").split()
+    results = [bench_unix()] + [bench_board(b) for b in boards]
+    keys = []
+    for r in results:
+        keys += [k for k in r if k not in keys and k != "board" and not k.endswith("_all")]
+    width = max(len(k) for k in keys)
+    print("%-*s" % (width, "figure") + "".join("%16s" % r["board"] for r in results))
+    for k in keys:
+        print("%-*s" % (width, k) + "".join("%16s" % r.get(k, "-") for r in results))
+    for r in results:
+        out_dir = os.path.join(REPO, "build", r["board"])
+        os.makedirs(out_dir, exist_ok=True)
+        with open(os.path.join(out_dir, "bench.json"), "w") as f:
+            json.dump(r, f, indent=1, sort_keys=True)
+    print("JSON: " + ", ".join("build/%s/bench.json" % r["board"] for r in results))
+
+
+if __name__ == "__main__":
+    main()
