@@ -76,10 +76,12 @@ def cmd_free(sh, arg):
 def cmd_ps(sh, arg):
     sh.println(PS_FORMAT % ("ID", "NAME", "STATE", "STEPS", "CPU_US", "ALLOC_B", "REASON"))
     for t in sh.kernel.tasks():
-        reason = t.reason
-        sh.println(
-            PS_FORMAT % (t.id, t.name, t.state_name(), t.steps, t.cpu_us, t.alloc_b, reason or "")
-        )
+        # The kernel carries the hot counters into coarser ones (cpu_s, alloc_kb) so they
+        # stay small ints; the totals may be big ints, which is fine here.
+        cpu_us = t.cpu_s * 1000000 + t.cpu_us
+        alloc_b = t.alloc_kb * 1024 + t.alloc_b
+        row = (t.id, t.name, t.state_name(), t.steps, cpu_us, alloc_b, t.reason or "")
+        sh.println(PS_FORMAT % row)
 
 
 PS_FORMAT = "%4s %-14s %-9s %9s %11s %10s %s"

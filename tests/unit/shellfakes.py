@@ -63,6 +63,9 @@ class FakeHal:
 
 
 class FakeTask:
+    cpu_s = 0  # as kernel.task.Task: carried-over totals
+    alloc_kb = 0
+
     def __init__(self, id, name, state="running", steps=0, cpu_us=0, alloc_b=0, reason=None):
         self.id = id
         self.name = name

@@ -103,10 +103,12 @@ def test_ps_header_and_rows():
         FakeTask(1, "heartbeat", "sleeping", 12, 3400, 512),
         FakeTask(2, "spin", "failed", 1, 200001, 0, "watchdog"),
     ]
+    tasks[0].cpu_s = 2  # carried totals are added back in
+    tasks[0].alloc_kb = 1
     sh, con = make(FakeKernel(tasks))
     lines = run(sh, con, b"ps").decode().split("\r\n")
     assert lines[0].split() == ["ID", "NAME", "STATE", "STEPS", "CPU_US", "ALLOC_B", "REASON"]
-    assert lines[1].split() == ["1", "heartbeat", "sleeping", "12", "3400", "512"]
+    assert lines[1].split() == ["1", "heartbeat", "sleeping", "12", "2003400", "1536"]
     assert lines[2].split() == ["2", "spin", "failed", "1", "200001", "0", "watchdog"]
     assert lines[3] == ""
 
