@@ -1,0 +1,34 @@
+# kernel/errors: the kernel's exception types, in one place.
+#
+# Owns: KernelPanic (a broken kernel invariant), CancelledError and TimeoutError (asyncio's
+# names and bases), QueueFull / QueueEmpty (CPython's asyncio names) and Watchdog (the C
+# HAL's preallocated step-watchdog exception when `_hal` exists, an equivalent class when it
+# does not, so the kernel runs on a stock MicroPython). No logic lives here.
+
+
+class KernelPanic(Exception):
+    """A kernel invariant broke: a bug in the kernel, never a service's failure."""
+
+
+class CancelledError(BaseException):
+    """Raised inside a task at its await point when the task is cancelled."""
+
+
+class TimeoutError(Exception):  # noqa: A001 - asyncio's name, on purpose
+    """A wait_for / deadline ran out."""
+
+
+class QueueFull(Exception):
+    """put_nowait() on a full Queue."""
+
+
+class QueueEmpty(Exception):
+    """get_nowait() on an empty Queue."""
+
+
+try:
+    from _hal import Watchdog
+except ImportError:
+
+    class Watchdog(BaseException):
+        """A task's step ran past its budget (stand-in: this build has no `_hal`)."""

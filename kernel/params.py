@@ -1,0 +1,35 @@
+# kernel/params: every tunable of the kernel, once, with its unit (xv6's param.h).
+#
+# Owns: numbers only. No imports of other kernel modules, no logic. A module that needs a
+# limit imports it from here; changing a value here is the only way to tune the kernel.
+from micropython import const
+
+# Scheduler
+WATCHDOG_BUDGET_MS = const(200)  # ms one step of a task may run before the watchdog hits it
+IDLE_MAX_MS = const(1000)  # ms the idle loop sleeps at most when no deadline is pending
+CONSOLE_POLL_MS = const(10)  # ms between console checks while tasks wait on input but none
+#                              is runnable and the clock cannot wake on input (virtual clock)
+MEMORY_RESERVE_B = const(2048)  # bytes held back to report and recover from MemoryError
+TASK_NAME_MAX = const(24)  # characters kept of a task's name
+TASKS_ENDED_KEPT = const(16)  # ended tasks kept for ps / join after they end
+
+# Accounting: per-task counters carry into a coarser field before they leave small-int range
+# on 32-bit boards (small ints are 31-bit signed there).
+CPU_CARRY_US = const(1 << 28)  # cpu_us folds into cpu_s when it passes this (~268 s)
+ALLOC_CARRY_B = const(1 << 28)  # alloc_b folds into alloc_kb when it passes this (256 MiB)
+COUNTER_MASK = const((1 << 30) - 1)  # steps and other pure counters wrap here
+
+# Time
+TICKS_PERIOD = const(1 << 30)  # ticks_ms / ticks_us wrap here (same as hal.TICKS_PERIOD)
+MAX_SLEEP_MS = const(1 << 28)  # ms, longest single sleep (deadlines must stay < half a period)
+
+# Virtual clock (tests, simulation)
+VCLOCK_STEP_US_MIN = const(20)  # µs a task step costs at least on the virtual clock
+VCLOCK_STEP_US_MAX = const(120)  # µs a task step costs at most (seeded jitter in between)
+
+# Kernel log
+LOG_LINES = const(128)  # lines kept in the kernel log ring
+LOG_LINE_MAX = const(160)  # characters kept per log line
+
+# Sync
+QUEUE_MAXSIZE_DEFAULT = const(0)  # items; 0 means unbounded (CPython's asyncio.Queue default)
