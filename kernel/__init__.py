@@ -1,0 +1,128 @@
+# kernel: the public API of the MultiOS kernel, one process-wide scheduler.
+#
+# Owns: the default Scheduler (made on first use; its clock is bound by run()) and short
+# functions over it that services, the shell and boot code use. Tasks enter the kernel only
+# through traps (kernel/traps.py); everything else here is plain calls. The asyncio-compatible
+# API is the submodule kernel.asyncio (imported on first use: `import kernel.asyncio`).
+# Not here: scheduling logic (kernel/sched.py), sync primitives (kernel/sync.py).
+from kernel import sched as _sched
+from kernel.errors import (  # noqa: F401 - public names
+    CancelledError,
+    KernelPanic,
+    QueueEmpty,
+    QueueFull,
+    TimeoutError,
+    Watchdog,
+)
+from kernel.log import DEBUG, ERROR, INFO, WARN  # noqa: F401
+from kernel.sync import Event, Lock, Queue, Semaphore  # noqa: F401
+from kernel.task import STATE_NAMES, Task  # noqa: F401
+from kernel.traps import sleep, sleep_ms, sleep_us, wait_console, yield_  # noqa: F401
+
+_default = None  # the kernel's Scheduler
+
+
+def scheduler():
+    """The running scheduler, else the kernel's default one (made on first use)."""
+    global _default
+    s = _sched.running()
+    if s is not None:
+        return s
+    if _default is None:
+        _default = _sched.Scheduler()
+    return _default
+
+
+def reset(clock=None):
+    """Replace the default scheduler by a fresh one (tests; boot after a soft reset)."""
+    global _default
+    _default = _sched.Scheduler(clock)
+    return _default
+
+
+def spawn(coro, name=None, budget_ms=None):
+    """Start a coroutine/generator as a task -> Task. budget_ms: watchdog per step
+    (None: params.WATCHDOG_BUDGET_MS, 0: none)."""
+    return scheduler().spawn(coro, name, budget_ms)
+
+
+def run(clock=None):
+    """Run the kernel on `clock` (default: the HAL's real clock) until stop(); returns."""
+    s = scheduler()
+    if clock is not None or s.clock is None:
+        from kernel.clock import real_clock
+
+        s.set_clock(clock or real_clock())
+    s.run()
+
+
+def stop():
+    """Make kernel.run() return after the current step."""
+    scheduler().stop()
+
+
+def current():
+    """The task stepping now, or None."""
+    return scheduler().cur
+
+
+def tasks():
+    """Alive tasks by id, then recently ended ones (attributes: id, name, state,
+    state_name(), steps, cpu_us/cpu_s, alloc_b/alloc_kb, last_run, reason, value, exc)."""
+    return scheduler().tasks()
+
+
+def task(tid):
+    """The task with this id (alive or recently ended), or None."""
+    return scheduler().get(tid)
+
+
+def kill(task_id):
+    """Cancel task task_id (reason 'killed'); a second kill closes it at once. -> bool"""
+    return scheduler().kill(task_id)
+
+
+def set_foreground(t, flag):
+    """Mark task t as running the console's foreground code (no watchdog; may call
+    asyncio.run(), which then runs a nested loop) or clear that mark."""
+    scheduler().set_foreground(t, flag)
+
+
+def set_failure_hook(fn):
+    """fn(task) is told once of every task that fails (the supervisor); None: log them."""
+    scheduler().on_failure = fn
+
+
+def log(msg, level=INFO):
+    """Append a line to the kernel log (level: DEBUG..ERROR or 'info', 'warn', 'error')."""
+    scheduler().log.log(msg, level)
+
+
+def log_lines(n=None):
+    """The last n kernel log lines (all kept when None), oldest first, formatted."""
+    return scheduler().log.lines(n)
+
+
+def uptime_ms():
+    """ms since the kernel's clock was bound."""
+    return scheduler().uptime_ms()
+
+
+def now_ms():
+    """The kernel clock's ticks_ms() (a ticks value: compare with ticks_diff)."""
+    s = scheduler()
+    return s.clock.ticks_ms() if s.clock is not None else 0
+
+
+def idle_ms():
+    """Total ms the kernel spent idle (CPU load = 1 - idle / uptime)."""
+    return scheduler().idle_ms()
+
+
+def __getattr__(name):
+    # `kernel.asyncio` without importing it (and MicroPython's asyncio) at boot.
+    if name == "asyncio":
+        from kernel import asyncio
+
+        return asyncio
+    raise AttributeError(name)

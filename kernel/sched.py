@@ -1,0 +1,485 @@
+# kernel/sched: the scheduler core: run queue, sleepers, the run loop, idle and accounting.
+#
+# Owns: stepping tasks (one send/throw per step, under the C watchdog when the HAL has
+# `resume`), the trap handlers, waking, cancelling and ending tasks, per-task accounting
+# (steps, cpu_us, alloc_b, last_run: one clock read per switch, the end of one step being the
+# start of the next) and idle accounting. The clock is injected (kernel/clock.py).
+# Invariants: the hot path (_round) allocates nothing per switch; a task's exception is kept
+# on it and reported exactly once (to on_failure, else to the log); a nested run() (asyncio.run
+# from the foreground) never steps its caller, which is RUNNING and so on no queue.
+# Not here: services, supervision, the asyncio API (kernel/asyncio.py), sync primitives.
+import sys
+
+from micropython import const
+
+from kernel import params, traps
+from kernel.clock import real_clock
+from kernel.errors import CancelledError, KernelPanic, TimeoutError, Watchdog
+from kernel.log import ERROR, Log
+from kernel.sleepq import SleepQueue
+from kernel.task import (
+    CANCELLED,
+    DONE,
+    ENDED,
+    FAILED,
+    READY,
+    RUNNING,
+    SLEEPING,
+    WAITING,
+    Task,
+    TaskQueue,
+)
+
+_MASK = const((1 << 30) - 1)
+_CPU_CARRY = const(1 << 28)  # params.CPU_CARRY_US
+_ALLOC_CARRY = const(1 << 28)  # params.ALLOC_CARRY_B
+_ENDED_STEP = traps.Ready()  # sentinel "the step ended the task", never awaited
+_running = None  # the Scheduler inside run(), if any
+
+
+def running():
+    """The scheduler whose run() is active, or None."""
+    return _running
+
+
+def _name_of(coro, tid):
+    r = repr(coro)  # "<generator object 'name' at 7f...>"
+    i = r.find("'")
+    j = r.find("'", i + 1)
+    name = r[i + 1 : j] if 0 <= i < j else "task"
+    return ("%s#%d" % (name, tid))[: params.TASK_NAME_MAX]
+
+
+class Scheduler:
+    """Cooperative scheduler of Tasks on an injected clock."""
+
+    def __init__(self, clock=None):
+        self.clock = None
+        self.cur = None  # the task stepping now
+        self.on_failure = None  # hook(task), told once of each failed task (the supervisor)
+        self.log = Log(self.uptime_ms)
+        self._head = None  # run queue (FIFO through Task.next)
+        self._tail = None
+        self._console_q = TaskQueue()  # tasks in wait_console()
+        self._tasks = {}  # id -> alive Task
+        self._ended = []  # the last params.TASKS_ENDED_KEPT ended tasks, oldest first
+        self._next_id = 1
+        self._stop = False
+        self._depth = 0  # nesting of run()
+        self._epoch = 0  # bumped per round: a step that ran a nested loop sees it changed
+        self._t0 = 0  # ticks_us at the end of the last step (start of the next)
+        self._a0 = 0  # alloc_bytes() at the same moment
+        self._up_ms = 0  # uptime, accumulated from ticks_ms differences
+        self._up_last = 0
+        self.idle_us = 0  # µs spent idle, carried into idle_s
+        self.idle_s = 0
+        self._reserve = bytearray(params.MEMORY_RESERVE_B)  # freed on MemoryError
+        self._traps = (self._t_yield, self._t_sleep, self._t_park, self._t_console)
+        if clock is not None:
+            self.set_clock(clock)
+
+    def set_clock(self, clock):
+        """Bind the clock (and its optional hooks); done once, before run()."""
+        self.clock = clock
+        self._sleepq = SleepQueue(clock.ticks_diff)
+        self._alloc = getattr(clock, "alloc_bytes", None)
+        self._resume = getattr(clock, "resume", None)
+        self._wdt_hits = getattr(clock, "wdt_hits", None)
+        self._console_any = getattr(clock, "console_any", None)
+        self._simulated = getattr(clock, "simulated", False)
+        self._up_last = clock.ticks_ms()
+
+    # ---- tasks ----
+
+    def spawn(self, coro, name=None, budget_ms=None):
+        """Make a task of a coroutine or generator; it runs from the next round."""
+        if not hasattr(coro, "send"):
+            raise TypeError("spawn: need a coroutine or generator, got %r" % (coro,))
+        tid = self._next_id
+        self._next_id = (tid + 1) & _MASK or 1
+        if name is None:
+            name = _name_of(coro, tid)
+        t = Task(self, coro, tid, name, params.WATCHDOG_BUDGET_MS if budget_ms is None else budget_ms)
+        self._tasks[tid] = t
+        self._ready(t)
+        return t
+
+    def tasks(self):
+        """Alive tasks by id, then the recently ended ones (a new list)."""
+        alive = sorted(self._tasks.values(), key=lambda t: t.id)
+        return alive + self._ended
+
+    def get(self, tid):
+        """The alive or recently ended task with this id, or None."""
+        t = self._tasks.get(tid)
+        if t is None:
+            for e in self._ended:
+                if e.id == tid:
+                    return e
+        return t
+
+    def set_foreground(self, t, flag):
+        """Mark t as the console's foreground code: no watchdog, may nest asyncio.run()."""
+        t.fg = bool(flag)
+        t.set_budget()
+
+    def cancel(self, t, reason="cancelled"):
+        """CancelledError at t's await point (its finally blocks run). False if it ended."""
+        if t.state >= ENDED:
+            return False
+        t.cancelling = reason
+        t.pending = CancelledError()
+        if t.state == SLEEPING or t.state == WAITING:
+            self._unpark(t)
+            self._ready(t)
+        return True  # READY or RUNNING: thrown in at its next step / next trap
+
+    def kill(self, tid):
+        """Cancel task tid (reason 'killed'); a second kill closes it at once."""
+        t = self._tasks.get(tid)
+        if t is None:
+            return False
+        if t.cancelling and t is not self.cur:
+            self._unlink(t)
+            self._drop(t, "killed", CancelledError())
+            return True
+        return self.cancel(t, "killed")
+
+    def wake(self, t):
+        """Make a parked task runnable (sync primitives call this after popping it)."""
+        if t.timed:
+            self._sleepq.remove(t)
+        if t.queue is not None:
+            t.queue.remove(t)
+        self._ready(t)
+
+    def _ready(self, t):
+        t.state = READY
+        t.next = None
+        if self._tail is None:
+            self._head = t
+        else:
+            self._tail.next = t
+        self._tail = t
+
+    def _unpark(self, t):
+        if t.timed:
+            self._sleepq.remove(t)
+        if t.queue is not None:
+            t.queue.remove(t)
+
+    def _unlink(self, t):
+        """Take t off every queue (run, wait, sleep)."""
+        self._unpark(t)
+        if t.state == READY:
+            prev = None
+            n = self._head
+            while n is not None and n is not t:
+                prev = n
+                n = n.next
+            if n is t:
+                if prev is None:
+                    self._head = t.next
+                else:
+                    prev.next = t.next
+                if self._tail is t:
+                    self._tail = prev
+                t.next = None
+
+    # ---- traps: each handler gets the task that trapped and the Trap ----
+
+    def _t_yield(self, t, trap):
+        self._ready(t)
+
+    def _t_sleep(self, t, trap):
+        ms = trap.arg
+        if ms <= 0 or t.pending is not None:
+            self._ready(t)
+            return
+        if ms > params.MAX_SLEEP_MS:
+            ms = params.MAX_SLEEP_MS
+        t.state = SLEEPING
+        self._sleepq.push(t, self.clock.ticks_add(self.clock.ticks_ms(), ms))
+
+    def _t_park(self, t, trap):
+        q = trap.arg
+        trap.arg = None  # drop the reference
+        if t.pending is not None:
+            self._ready(t)
+            return
+        t.state = WAITING
+        q.push(t)
+        if trap.arg2 >= 0:
+            self._sleepq.push(t, self.clock.ticks_add(self.clock.ticks_ms(), trap.arg2))
+
+    def _t_console(self, t, trap):
+        if self._console_any is None:
+            t.pending = RuntimeError("wait_console: this clock has no console")
+        if t.pending is not None or self._console_any() > 0:
+            self._ready(t)
+            return
+        t.state = WAITING
+        self._console_q.push(t)
+
+    def _bad_yield(self, t, r):
+        t.pending = TypeError("task %s yielded %r: await kernel traps only" % (t.name, r))
+        self._ready(t)
+
+    # ---- ending tasks ----
+
+    def _fail(self, t, e):
+        if isinstance(e, CancelledError):
+            return self._end(t, CANCELLED, t.cancelling or "cancelled", None, e)
+        if isinstance(e, MemoryError):
+            self._reserve = None  # room to report and recover
+            r = self._end(t, FAILED, "memory", None, e)
+            try:
+                self._reserve = bytearray(params.MEMORY_RESERVE_B)
+            except MemoryError:
+                pass  # retaken at the next failure
+            return r
+        if isinstance(e, Watchdog):
+            return self._end(t, FAILED, "watchdog", None, e)
+        if isinstance(e, KeyboardInterrupt):
+            return self._end(t, FAILED, "interrupted", None, e)
+        return self._end(t, FAILED, "exception", None, e)
+
+    def _drop(self, t, reason, exc):
+        """End t now, closing its coroutine (its finally blocks run, unwatched)."""
+        coro = t.coro
+        self._end(t, FAILED if reason == "watchdog" else CANCELLED, reason, None, exc)
+        try:
+            coro.close()
+        except BaseException as e:  # noqa: BLE001 - it is being dropped; keep the first cause
+            self.log.log("task %s: close raised %r (ignored)" % (t.name, e), ERROR)
+
+    def _end(self, t, state, reason, value, exc):
+        t.state = state
+        t.reason = reason
+        t.value = value
+        t.exc = exc
+        t.coro = None
+        t.pending = None
+        self._tasks.pop(t.id, None)
+        self._ended.append(t)
+        if len(self._ended) > params.TASKS_ENDED_KEPT:
+            self._ended.pop(0)
+        j = t.joiners
+        if j is not None:
+            while j.head is not None:
+                self.wake(j.head)
+        if state == FAILED:
+            self._report(t)
+        return _ENDED_STEP
+
+    def _report(self, t):
+        """Tell the supervisor (on_failure) or else the log, once, that t failed."""
+        hook = self.on_failure
+        if hook is not None:
+            try:
+                hook(t)
+                return
+            except Exception as e:  # noqa: BLE001 - a broken hook must not lose the report
+                self.log.log("on_failure hook raised %r" % (e,), ERROR)
+        self.log.log("task %s (%d) failed: %s: %r" % (t.name, t.id, t.reason, t.exc), ERROR)
+
+    def _overrun(self, t, d, r):
+        """The step ran d µs, past t's watchdog threshold: drop it if over budget."""
+        if t.wd_ms == 0 or r is _ENDED_STEP:
+            return r
+        hits = self._wdt_hits() if self._wdt_hits is not None else 0
+        if not hits and d < t.wd_ms * 1000:
+            return r
+        # It swallowed the watchdog (or ran over with no watchdog to hit it): drop it.
+        self._drop(t, "watchdog", Watchdog())
+        return _ENDED_STEP
+
+    def _carry(self, t):
+        if t.cpu_us >= _CPU_CARRY:
+            t.cpu_s += t.cpu_us // 1000000
+            t.cpu_us %= 1000000
+        if t.alloc_b >= _ALLOC_CARRY:
+            t.alloc_kb += t.alloc_b >> 10
+            t.alloc_b &= 1023
+
+    # ---- the run loop ----
+
+    def _round(self, ms):
+        # Step every task that is ready now, once. The hot path: no allocation per switch.
+        ticks_us = self.clock.ticks_us
+        diff = self.clock.ticks_diff
+        alloc = self._alloc
+        resume = self._resume
+        dispatch = self._traps
+        ytrap = traps._yield
+        ended = _ENDED_STEP
+        last = self._tail
+        self._epoch = epoch = (self._epoch + 1) & _MASK
+        t0 = self._t0
+        a0 = self._a0
+        while True:
+            t = self._head
+            self._head = t.next
+            if t.next is None:
+                self._tail = None
+            t.state = RUNNING
+            self.cur = t
+            try:
+                if t.pending is not None:
+                    exc = t.pending
+                    t.pending = None
+                    r = t.coro.throw(exc)
+                elif resume is None:
+                    r = t.coro.send(None)
+                else:
+                    r = resume(t.coro, None, t.wd_ms)
+            except StopIteration as e:
+                r = self._end(t, DONE, "exit", e.value, None)
+            except BaseException as e:  # noqa: BLE001 - a task's failure is data, kept on it
+                r = self._fail(t, e)
+            now = ticks_us()
+            if self._epoch != epoch:  # the step ran a nested loop: resync, end this round
+                t0 = self._t0
+                a0 = self._a0
+                last = t
+            d = diff(now, t0)
+            t0 = now
+            t.cpu_us += d
+            t.steps = (t.steps + 1) & _MASK
+            t.last_run = ms
+            if alloc is not None:
+                a = alloc()
+                t.alloc_b += (a - a0) & _MASK
+                a0 = a
+                if t.alloc_b >= _ALLOC_CARRY:
+                    self._carry(t)
+            if t.cpu_us >= _CPU_CARRY:
+                self._carry(t)
+            if d >= t.wd_us:
+                r = self._overrun(t, d, r)
+            if r is ytrap or r is None:
+                t.state = READY
+                t.next = None
+                if self._tail is None:
+                    self._head = t
+                else:
+                    self._tail.next = t
+                self._tail = t
+            elif r is not ended:
+                if type(r) is traps.Trap:
+                    dispatch[r.code](t, r)
+                else:
+                    self._bad_yield(t, r)
+            if t is last:
+                break
+        self._t0 = t0
+        self._a0 = a0
+        self.cur = None
+
+    def _wake_due(self, ms):
+        sq = self._sleepq
+        diff = self.clock.ticks_diff
+        while sq.heap is not None and diff(sq.heap.ph_key, ms) <= 0:
+            t = sq.pop()
+            if t.state == WAITING:  # a timed wait ran out
+                if t.queue is not None:
+                    t.queue.remove(t)
+                t.pending = TimeoutError()
+            self._ready(t)
+
+    def _idle(self, ms):
+        sq = self._sleepq
+        timeout = params.IDLE_MAX_MS
+        if sq.heap is not None:
+            timeout = max(0, min(timeout, self.clock.ticks_diff(sq.heap.ph_key, ms)))
+        elif self._simulated and not (self._console_q.head and self._console_any()):
+            raise KernelPanic("sched: deadlock: nothing runnable and no deadline (virtual clock)")
+        clock = self.clock
+        before = clock.ticks_us()
+        clock.idle(timeout)
+        after = clock.ticks_us()
+        self.idle_us += clock.ticks_diff(after, before)
+        if self.idle_us >= _CPU_CARRY:
+            self.idle_s += self.idle_us // 1000000
+            self.idle_us %= 1000000
+        self._t0 = after
+        if self._alloc is not None:
+            self._a0 = self._alloc()
+
+    def run(self, until=None):
+        """Run tasks until stop() (or until task `until` has ended); then return."""
+        global _running
+        if self.clock is None:
+            self.set_clock(real_clock())
+        clock = self.clock
+        prev = _running
+        _running = self
+        if self._depth == 0:
+            self._stop = False
+        self._depth += 1
+        self._t0 = clock.ticks_us()
+        self._a0 = self._alloc() if self._alloc is not None else 0
+        try:
+            while not self._stop and (until is None or until.state < ENDED):
+                ms = clock.ticks_ms()
+                self._up_ms += clock.ticks_diff(ms, self._up_last)
+                self._up_last = ms
+                if self._sleepq.heap is not None:
+                    self._wake_due(ms)
+                if self._console_q.head is not None and self._console_any() > 0:
+                    while self._console_q.head is not None:
+                        self.wake(self._console_q.head)
+                if self._head is not None:
+                    self._round(ms)
+                else:
+                    self._idle(ms)
+        finally:
+            self._depth -= 1
+            _running = prev
+        self._epoch = (self._epoch + 1) & _MASK  # tell an outer round we ran
+
+    def run_until(self, t):
+        """Run until task t has ended (tests, asyncio.run); returns t."""
+        self.run(until=t)
+        return t
+
+    def run_nested(self, t):
+        """From the foreground task's step: run others until t ends, never the caller."""
+        caller = self.cur
+        if caller is None or not caller.fg:
+            raise RuntimeError(
+                "asyncio.run() from a service task: await the coroutine instead "
+                "(only the console's foreground code may run a nested loop)"
+            )
+        try:
+            self.run(until=t)
+        finally:
+            self.cur = caller
+            caller.state = RUNNING
+        return t
+
+    def stop(self):
+        """Make run() return after the current step."""
+        self._stop = True
+
+    def uptime_ms(self):
+        """ms since the clock was bound (accumulated, so it does not wrap with ticks)."""
+        if self.clock is None:
+            return 0
+        ms = self.clock.ticks_ms()
+        self._up_ms += self.clock.ticks_diff(ms, self._up_last)
+        self._up_last = ms
+        return self._up_ms
+
+    def idle_ms(self):
+        """Total ms spent idle."""
+        return self.idle_s * 1000 + self.idle_us // 1000
+
+    def current(self):
+        """The task stepping now (None outside any step)."""
+        return self.cur
+
+
+def print_exception(e, file=sys.stdout):
+    """MicroPython's traceback printer (for the shell and tests)."""
+    sys.print_exception(e, file)

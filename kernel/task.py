@@ -1,0 +1,179 @@
+# kernel/task: a task (one coroutine or generator the scheduler steps) and TaskQueue.
+#
+# Owns: task states, the Task object (identity, state, result, accounting counters) and the
+# intrusive FIFO TaskQueue that links tasks through `Task.next` (the run queue, wait queues).
+# Invariants: a task is on the run queue iff READY, on at most one wait queue (`queue` says
+# which), in the scheduler's sleep heap iff `timed`; `state` has one meaning (below); an ended
+# task keeps its result or exception. Hot fields are set in __init__ (no dict growth while switching);
+# cold ones default on the class. Not here: stepping, accounting updates (kernel/sched.py).
+from micropython import const
+
+from kernel import params
+from kernel.errors import KernelPanic
+from kernel.traps import park
+
+READY = const(0)  # on the run queue
+RUNNING = const(1)  # stepping now
+SLEEPING = const(2)  # in the sleep heap only
+WAITING = const(3)  # on a wait queue (and in the sleep heap when it has a timeout)
+DONE = const(4)  # returned; `value` holds the result
+FAILED = const(5)  # raised; `exc` holds the exception, `reason` says what kind
+CANCELLED = const(6)  # ended by cancel() / kill(); `exc` holds the CancelledError
+STATE_NAMES = ("ready", "running", "sleeping", "waiting", "done", "failed", "cancelled")
+ENDED = DONE  # states >= ENDED are final
+
+
+class TaskQueue:
+    """FIFO of tasks linked through Task.next: O(1) push/pop, no allocation."""
+
+    def __init__(self):
+        self.head = None
+        self.tail = None
+
+    def push(self, t):
+        if t.queue is not None:
+            raise KernelPanic("task: %s already queued" % t.name)
+        t.queue = self
+        t.next = None
+        if self.tail is None:
+            self.head = t
+        else:
+            self.tail.next = t
+        self.tail = t
+
+    def pop(self):
+        """Remove and return the first task (None when empty)."""
+        t = self.head
+        if t is not None:
+            self.head = t.next
+            if self.head is None:
+                self.tail = None
+            t.next = None
+            t.queue = None
+        return t
+
+    def remove(self, t):
+        """Unlink t (O(n)); used by cancel and timeouts, not by switching."""
+        prev = None
+        n = self.head
+        while n is not None:
+            if n is t:
+                if prev is None:
+                    self.head = n.next
+                else:
+                    prev.next = n.next
+                if self.tail is n:
+                    self.tail = prev
+                t.next = None
+                t.queue = None
+                return True
+            prev = n
+            n = n.next
+        return False
+
+    def __iter__(self):
+        n = self.head
+        while n is not None:
+            yield n
+            n = n.next
+
+    def __len__(self):
+        k = 0
+        n = self.head
+        while n is not None:
+            k += 1
+            n = n.next
+        return k
+
+
+class Task:
+    """One coroutine (or generator) run by the scheduler; awaitable: `await t` joins it."""
+
+    # Cold fields, defaults on the class (set on the instance only when they change).
+    reason = None  # why it ended: 'exit', 'exception', 'watchdog', 'memory', 'cancelled', ...
+    value = None  # return value (DONE)
+    exc = None  # exception (FAILED, CANCELLED)
+    joiners = None  # TaskQueue of tasks joining this one, made by the first join
+    fg = False  # foreground (the console's code): no watchdog, may call asyncio.run()
+    budget_ms = params.WATCHDOG_BUDGET_MS  # watchdog budget per step; 0: none
+    cancelling = False  # a cancel was requested (a second kill() closes the coroutine)
+    handed = None  # a Lock/Semaphore released to this waiter, not yet taken (kernel/sync.py)
+    timed = False  # in the sleep heap (deadline in ph_key)
+    ph_key = 0  # sleep heap: deadline (ticks_ms)
+    ph_child = None  # sleep heap links (pairing heap, as MicroPython's asyncio)
+    ph_child_last = None
+    ph_next = None
+    ph_rightmost_parent = None
+    cpu_s = 0  # whole seconds of CPU carried out of cpu_us
+    alloc_kb = 0  # KiB carried out of alloc_b
+
+    def __init__(self, sched, coro, tid, name, budget_ms):
+        self.sched = sched
+        self.coro = coro
+        self.id = tid
+        self.name = name
+        self.state = READY
+        self.next = None  # link on the TaskQueue `queue`
+        self.queue = None  # the TaskQueue this task is on, or None
+        self.pending = None  # exception to throw in at the next step (cancel, timeout)
+        self.steps = 0  # steps run (wraps at params.COUNTER_MASK)
+        self.cpu_us = 0  # µs of CPU not yet carried into cpu_s
+        self.alloc_b = 0  # heap bytes allocated while stepping, not yet carried into alloc_kb
+        self.last_run = 0  # ticks_ms of the round in which it last stepped
+        self.wd_ms = 0  # watchdog budget passed to resume (0: none), see set_budget()
+        self.wd_us = 0  # step length in µs that counts as an overrun
+        self.set_budget(budget_ms)
+
+    def set_budget(self, budget_ms=None):
+        """Set the watchdog budget per step in ms (None: keep; 0: no watchdog)."""
+        if budget_ms is not None and budget_ms != self.budget_ms:
+            self.budget_ms = budget_ms
+        b = 0 if self.fg else self.budget_ms
+        self.wd_ms = b
+        self.wd_us = b * 1000 if b > 0 else params.CPU_CARRY_US
+
+    def state_name(self):
+        """The state as a word for ps."""
+        return STATE_NAMES[self.state]
+
+    def done(self):
+        """True when the task has ended (returned, failed or was cancelled)."""
+        return self.state >= ENDED
+
+    def cpu_ms(self):
+        """Total CPU time in ms."""
+        return self.cpu_s * 1000 + self.cpu_us // 1000
+
+    def alloc_kib(self):
+        """Total heap allocated while stepping, in KiB."""
+        return self.alloc_kb + (self.alloc_b >> 10)
+
+    def result(self):
+        """The return value; re-raises the task's exception; RuntimeError while running."""
+        if self.state == DONE:
+            return self.value
+        if self.state >= ENDED:
+            raise self.exc
+        raise RuntimeError("task %s: not done yet (state %s)" % (self.name, self.state_name()))
+
+    def exception(self):
+        """The exception the task ended with, or None."""
+        return self.exc
+
+    def cancel(self):
+        """Request cancellation: CancelledError at its await point. False if it had ended."""
+        return self.sched.cancel(self)
+
+    def __iter__(self):
+        # Join: park on the joiners until this task ends, then return its result / raise.
+        if self.state < ENDED:
+            if self.joiners is None:
+                self.joiners = TaskQueue()
+            yield park(self.joiners)
+        return self.result()
+
+    __await__ = __iter__
+
+    def __repr__(self):
+        return "<Task %d %s %s>" % (self.id, self.name, self.state_name())
+
