@@ -26,6 +26,7 @@ EXIT_POWEROFF = const(4)  # `poweroff`
 
 _READ_CHUNK = const(64)  # console bytes taken per read, in bytes
 
+_REPL_NAME = "_multios_repl"  # where `repl` briefly puts hal.repl in the namespace
 _active = None  # the Shell that owns the console, for alert()
 
 
@@ -162,10 +163,13 @@ class Shell:
     def run_foreground_repl(self):
         """`repl`: MicroPython's own REPL, with globals = the console namespace."""
         self._foreground(True)
+        self.ns[_REPL_NAME] = self.hal.repl
         try:
-            # exec() makes self.ns the current globals, and the C REPL compiles in those.
-            exec("__repl()", self.ns, {"__repl": self.hal.repl})  # noqa: S102
+            # exec() makes self.ns the current globals and locals, and the C REPL compiles
+            # and stores names in those (a separate locals dict would swallow its names).
+            exec(_REPL_NAME + "()", self.ns)  # noqa: S102
         finally:
+            self.ns.pop(_REPL_NAME, None)
             micropython.kbd_intr(-1)
             self._foreground(False)
 

@@ -214,13 +214,15 @@ def test_repl_runs_hal_repl_in_the_namespace():
     seen = []
 
     def repl():
-        seen.append(globals() is not None)
+        seen.append(sorted(sh.ns))
         hal.calls.append(("repl",))
 
     hal.repl = repl
     out = run(sh, con, b"repl")
     assert out == b"MicroPython REPL; Ctrl-D returns to the MultiOS shell\r\n"
     assert hal.calls == [("repl",)]
+    assert "_multios_repl" in seen[0]  # called through the namespace (globals = ns)
+    assert "_multios_repl" not in sh.ns  # and taken out again
     assert k.foreground == [("shell-task", True), ("shell-task", False)]
 
 
