@@ -59,9 +59,10 @@ def run(hal, console, clock=None, ns=None, boot_list=None):
         if not raw:
             console.write(text.encode() + b"\r\n")
 
+    kernel.reset(clock)  # a fresh scheduler (clock None: the HAL's, bound by run())
     say(banner(hal))
     started = start_services(BOOT if boot_list is None else boot_list, say)
-    shell = Shell(console, kernel, hal, ns=ns)
+    shell = Shell(console, kernel, hal, ns=ns, asyncio=_asyncio())
     shell.task = kernel.spawn(_console(shell, raw, started), name="shell", budget_ms=0)
     kernel.run(clock)
 
@@ -128,3 +129,13 @@ async def _console(shell, raw, started):
 
     await stop_services(started, say)
     kernel.stop()
+
+
+def _asyncio():
+    # The kernel's asyncio for the console namespace; a build without it still boots.
+    try:
+        import kernel.asyncio as asyncio
+    except ImportError as e:
+        kernel.log("boot: no kernel.asyncio for the console (%s)" % e, "warn")
+        return None
+    return asyncio

@@ -4,6 +4,6 @@
 # pairs; kernel/boot.py starts each as a kernel task. The service-manager issue replaces this
 # list with unit files and dependency order.
 # Not here: the shell, which boot starts last and on its own (services/shell.py).
-from services.heartbeat import heartbeat
+from services import heartbeat
 
-BOOT = (("heartbeat", heartbeat),)
+BOOT = (("heartbeat", heartbeat.main),)

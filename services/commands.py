@@ -99,8 +99,10 @@ def cmd_kill(sh, arg):
         return
     for t in sh.kernel.tasks():
         if t.id == tid:
-            sh.kernel.kill(tid)
-            sh.println("killed %d (%s)" % (tid, t.name))
+            if sh.kernel.kill(tid):
+                sh.println("killed %d (%s)" % (tid, t.name))
+            else:
+                sh.println("kill: task %d (%s) has already ended" % (tid, t.name))
             return
     sh.println("kill: no task with id %d (see 'ps')" % tid)
 

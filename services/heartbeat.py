@@ -13,7 +13,7 @@ LOG_EVERY = const(60)  # beats between two log lines
 beats = 0  # beats since the service started
 
 
-async def heartbeat(period_ms=1000):
+async def main(period_ms=1000):
     """Counts beats forever, one per period_ms."""
     global beats
     beats = 0

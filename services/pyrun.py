@@ -34,13 +34,14 @@ class Output(io.IOBase):
         return n
 
 
-def console_namespace(out, kernel, hal, ns=None):
+def console_namespace(out, kernel, hal, asyncio, ns=None):
     """Fills ns (default: a new dict) with what code at the console expects to find."""
     if ns is None:
         ns = {}
     ns["kernel"] = kernel
     ns["hal"] = hal
-    ns["asyncio"] = kernel.asyncio  # the kernel's asyncio-compatible API
+    if asyncio is not None:
+        ns["asyncio"] = asyncio  # the kernel's asyncio-compatible API
     ns["print"] = console_print(out)
     return ns
 

@@ -40,16 +40,17 @@ class HalConsole:
 
 
 class Shell:
-    """The console shell. `console` has any(), read(n) (never blocks) and write(bytes)."""
+    """The console shell. `console` has any(), read(n) (never blocks) and write(bytes);
+    kernel, hal and asyncio are the modules the shell and the console's Python use."""
 
-    def __init__(self, console, kernel, hal, ns=None, wait=None, params=None):
+    def __init__(self, console, kernel, hal, ns=None, asyncio=None, wait=None, params=None):
         self.console = console
         self.kernel = kernel
         self.hal = hal
         self.wait = wait or kernel.wait_console  # async wait until console bytes are waiting
         p = params or _DefaultParams
         self.out = Output(console.write)
-        self.ns = console_namespace(self.out, kernel, hal, ns)
+        self.ns = console_namespace(self.out, kernel, hal, asyncio, ns)
         self.runner = PyRunner(self.ns, self.out, self._foreground)
         self.editor = LineEditor(console.write, self.complete, p.SHELL_LINE_MAX, p.SHELL_HISTORY)
         self.raw = RawRepl(console.write, self.runner, p.RAW_PASTE_WINDOW, p.RAW_SOURCE_MAX)

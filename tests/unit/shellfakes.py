@@ -80,8 +80,6 @@ class FakeTask:
 
 
 class FakeKernel:
-    asyncio = "fake-asyncio"
-
     def __init__(self, tasks=(), lines=(), uptime_ms=0):
         self._tasks = list(tasks)
         self.lines = list(lines)
@@ -94,6 +92,7 @@ class FakeKernel:
 
     def kill(self, tid):
         self.killed.append(tid)
+        return True
 
     def log_lines(self, n):
         return self.lines[-n:]

@@ -9,7 +9,7 @@ from services.rawrepl import BANNER, RAW_EXIT, RAW_NONE, RAW_RESET, RawRepl
 def make(window=128, source_max=65536):
     con = FakeConsole()
     out = Output(con.write)
-    ns = console_namespace(out, FakeKernel(), FakeHal(), {})
+    ns = console_namespace(out, FakeKernel(), FakeHal(), None, {})
     raw = RawRepl(con.write, PyRunner(ns, out), window, source_max)
     raw.enter()
     return raw, con, ns

@@ -11,7 +11,7 @@ PROMPT = b"multios> "
 
 def make(kernel=None, hal=None, raw=False):
     con = FakeConsole()
-    sh = Shell(con, kernel or FakeKernel(), hal or FakeHal(), ns={})
+    sh = Shell(con, kernel or FakeKernel(), hal or FakeHal(), ns={}, asyncio="fake-asyncio")
     sh.start(raw)
     return sh, con
 

@@ -1,0 +1,144 @@
+# Tests for kernel/boot: the boot sequence on the real kernel with a virtual clock, a fake
+# HAL and a console scripted through the clock (VirtualClock.type()), including the raw REPL
+# soft reset round trip and stopping services at poweroff.
+from shellfakes import FakeHal
+
+import kernel
+import kernel.boot as boot
+from kernel.clock import VirtualClock
+from kernel.version import VERSION
+from services.shell import EXIT_POWEROFF, EXIT_RAW, EXIT_REBOOT, EXIT_SOFT
+
+BANNER = ("MultiOS %s on fake (MicroPython 1.25.0)\r\n" % VERSION).encode()
+
+
+class ClockConsole:
+    """The virtual clock's simulated console, plus a record of what was written."""
+
+    def __init__(self, clock):
+        self.any = clock.console_any
+        self.read = clock.console_read
+        self.out = bytearray()
+
+    def write(self, data):
+        self.out += data
+
+
+def typist(clock, script):
+    """A boot service that types (delay_ms, bytes) steps on the console, in virtual time."""
+
+    async def typist():
+        for delay_ms, data in script:
+            await kernel.sleep_ms(delay_ms)
+            clock.type(data)
+
+    return typist
+
+
+def boot_with(typed=b"", hal=None, script=None, boot_list=None):
+    clock = VirtualClock(seed=0)
+    clock.type(typed)
+    hal = hal or FakeHal(now=1764136343)
+    con = ClockConsole(clock)
+    if boot_list is None:
+        from services import BOOT
+
+        boot_list = BOOT
+    if script:
+        boot_list = boot_list + (("typist", typist(clock, script)),)
+    code = boot.run(hal, con, clock=clock, ns={}, boot_list=boot_list)
+    return code, bytes(con.out), hal
+
+
+def test_banner():
+    assert boot.banner(FakeHal()) == BANNER[:-2].decode()
+
+
+def test_boot_banner_services_prompt_and_poweroff():
+    code, out, hal = boot_with(b"poweroff\r")
+    assert out == (
+        BANNER + b"[  OK  ] Started heartbeat.\r\n"
+        b"multios> poweroff\r\n"
+        b"[  OK  ] Stopped heartbeat.\r\n"
+    ), out
+    assert code == EXIT_POWEROFF
+    assert hal.calls == [("poweroff", 0)]
+
+
+def test_reboot_resets():
+    code, out, hal = boot_with(b"reboot\r")
+    assert code == EXIT_REBOOT
+    assert hal.calls == [("reset",)]
+
+
+def test_failing_service_prints_failed_and_boot_goes_on():
+    def not_async():
+        return 42  # not a coroutine: spawn refuses it
+
+    def raises():
+        raise ValueError("no config")
+
+    code, out, hal = boot_with(b"poweroff\r", boot_list=(("bad", not_async), ("worse", raises)))
+    lines = out.split(b"\r\n")
+    assert lines[1].startswith(b"[FAILED] Failed to start bad: TypeError: spawn: need a coroutine")
+    assert lines[2] == b"[FAILED] Failed to start worse: ValueError: no config"
+    assert lines[3] == b"multios> poweroff"
+    assert code == EXIT_POWEROFF
+
+
+def test_services_run_while_the_shell_waits():
+    code, out, hal = boot_with(
+        script=(
+            (72_500, b"uptime\rpy import services.heartbeat as hb\rpy hb.beats\rps\r"),
+            (10, b"poweroff\r"),
+        )
+    )
+    assert b"uptime\r\nup 00:01:12\r\n" in out, out
+    assert b"hb.beats\r\n72\r\n" in out, out
+    ps = out.split(b"ps\r\n")[1].split(b"multios> ")[0].decode().split("\r\n")
+    assert ps[0].split()[:6] == ["ID", "NAME", "STATE", "STEPS", "CPU_US", "ALLOC_B"]
+    names = [row.split()[1] for row in ps[1:] if row]
+    assert "heartbeat" in names and "shell" in names and "typist" in names, ps
+    assert code == EXIT_POWEROFF
+
+
+def test_raw_repl_soft_reset_round_trip():
+    hal = FakeHal()
+    code, out, hal = boot_with(b"\r\x03\r\x01print(1)\x04\x04", hal)  # mpremote's sequence
+    assert code == EXIT_RAW
+    assert hal.mode == 1  # come back in the raw REPL
+    assert hal.calls == []  # no poweroff, no reset: main() returns to the C loop
+    assert out.endswith(b"raw REPL; CTRL-B to exit\r\n>OK1\r\n\x04\x04>OK\r\nMPY: soft reboot\r\n")
+    assert b"Stopped" not in out  # nothing but the raw REPL writes to the console
+
+    code, out, hal = boot_with(b"print(2 + 2)\x04\r\x02poweroff\r", hal)  # after the reset
+    assert out.startswith(b"raw REPL; CTRL-B to exit\r\n>OK4\r\n\x04\x04>\r\nmultios> ")
+    assert BANNER not in out and b"Started" not in out
+    assert hal.mode == 0
+    assert code == EXIT_POWEROFF
+
+
+def test_ctrl_d_at_the_prompt_soft_resets_to_the_prompt():
+    code, out, hal = boot_with(b"\x04")
+    assert code == EXIT_SOFT
+    assert hal.mode == 0
+    assert out.endswith(b"multios> \r\nMPY: soft reboot\r\n[  OK  ] Stopped heartbeat.\r\n")
+
+
+def test_stop_kills_a_service_that_ignores_cancel():
+    stopped = []
+
+    async def stubborn():
+        try:
+            while True:
+                try:
+                    await kernel.sleep_ms(1000)
+                except kernel.CancelledError:
+                    pass  # ignores the stop request
+        finally:
+            stopped.append(True)
+
+    code, out, hal = boot_with(b"poweroff\r", boot_list=(("stubborn", stubborn),))
+    assert out.endswith(b"[FAILED] Killed stubborn: did not stop in 3000 ms.\r\n"), out
+    assert stopped == [True]  # closed in the end: its finally ran
+    assert hal.calls == [("poweroff", 0)]
