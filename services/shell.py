@@ -27,6 +27,7 @@ EXIT_POWEROFF = const(4)  # `poweroff`
 _READ_CHUNK = const(64)  # console bytes taken per read, in bytes
 
 _REPL_NAME = "_multios_repl"  # where `repl` briefly puts hal.repl in the namespace
+_REPL_RESULT = "_multios_repl_result"  # and what it returned
 _active = None  # the Shell that owns the console, for alert()
 
 
@@ -103,7 +104,7 @@ class Shell:
         key = self.editor.feed(c)
         if key == KEY_LINE:
             self.execute(self.editor.line)
-            if self.exit == EXIT_NONE and not self.in_raw:
+            if self.exit == EXIT_NONE and not self.in_raw:  # `repl` may leave us in raw
                 self.editor.start()
         elif key == KEY_RAW:
             self.write(b"\r\n")
@@ -162,17 +163,25 @@ class Shell:
         self.request_exit(EXIT_POWEROFF)
 
     def run_foreground_repl(self):
-        """`repl`: MicroPython's own REPL, with globals = the console namespace."""
+        """`repl`: MicroPython's own REPL, with globals = the console namespace. When the
+        person (or mpremote) leaves it with Ctrl-A, hal.repl() returns "raw" and the
+        shell goes on in the raw REPL, as MicroPython's REPL would."""
         self._foreground(True)
         self.ns[_REPL_NAME] = self.hal.repl
         try:
             # exec() makes self.ns the current globals and locals, and the C REPL compiles
             # and stores names in those (a separate locals dict would swallow its names).
-            exec(_REPL_NAME + "()", self.ns)  # noqa: S102
+            # hal.repl is called from the exec'd code itself: calling it through a Python
+            # function of ours would make our module's dict the REPL's globals.
+            exec(_REPL_RESULT + " = " + _REPL_NAME + "()", self.ns)  # noqa: S102
         finally:
             self.ns.pop(_REPL_NAME, None)
+            how = self.ns.pop(_REPL_RESULT, None)
             micropython.kbd_intr(-1)
             self._foreground(False)
+        if how == "raw":
+            self.in_raw = True
+            self.raw.enter()
 
     def _foreground(self, flag):
         if self.task is not None:

@@ -226,6 +226,19 @@ def test_repl_runs_hal_repl_in_the_namespace():
     assert k.foreground == [("shell-task", True), ("shell-task", False)]
 
 
+def test_repl_left_with_ctrl_a_continues_in_the_raw_repl():
+    hal = FakeHal()
+    hal.repl = lambda: "raw"  # what hal.repl() returns when Ctrl-A left MicroPython's REPL
+    sh, con = make(hal=hal)
+    out = run(sh, con, b"repl")
+    assert out.endswith(b"raw REPL; CTRL-B to exit\r\n>")
+    assert sh.in_raw
+    assert "_multios_repl_result" not in sh.ns
+    con.send(b"print(3)\x04")
+    sh.poll()
+    assert con.take() == b"OK3\r\n\x04\x04>"
+
+
 def test_repl_error_is_reported():
     hal = FakeHal()
 
