@@ -27,7 +27,6 @@ def main():
     """The firmware's entry (boards/common/main.c) after each reset. Returns for a soft
     reset; the C loop then tears the VM down and calls main() again."""
     import __main__
-
     import hal
     from services.shell import HalConsole
 
@@ -134,7 +133,7 @@ async def _console(shell, raw, started):
 def _asyncio():
     # The kernel's asyncio for the console namespace; a build without it still boots.
     try:
-        import kernel.asyncio as asyncio
+        import kernel.asyncio as asyncio  # noqa: PLR0402 - not through kernel.__getattr__
     except ImportError as e:
         kernel.log("boot: no kernel.asyncio for the console (%s)" % e, "warn")
         return None

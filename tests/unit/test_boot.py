@@ -4,7 +4,7 @@
 from shellfakes import FakeHal
 
 import kernel
-import kernel.boot as boot
+import kernel.boot as boot  # noqa: PLR0402 - `from kernel import` goes through kernel.__getattr__
 from kernel.clock import VirtualClock
 from kernel.version import VERSION
 from services.shell import EXIT_POWEROFF, EXIT_RAW, EXIT_REBOOT, EXIT_SOFT
