@@ -1,0 +1,26 @@
+# boards/x86_64: a PC under qemu-system-x86_64 (q35, -cpu max), 64-bit long mode. Data only.
+# The native gcc builds it against newlib's headers; QEMU's multiboot v1 loader takes only a
+# 32-bit ELF, so POSTLINK writes an elf32-i386 copy, firmware32.elf, which QEMU boots.
+# gcc for Linux merges sinf and cosf into sincosf, which MicroPython's libm lacks: hence
+# -fno-builtin-sinf/cosf. -mno-red-zone: interrupts push onto the interrupted stack; libgcc
+# is built with a red zone, so MicroPython's own float16 code replaces libgcc's helpers and
+# nothing from libgcc gets linked.
+CROSS_COMPILE ?=
+CPU_NAME      := x86-64
+CFLAGS_BOARD  := -m64 -march=x86-64 -mno-red-zone -mcmodel=small -fno-pic -fno-pie \
+                 -fno-stack-protector -fcf-protection=none -fno-asynchronous-unwind-tables \
+                 -nostdinc -isystem /usr/include/newlib \
+                 -isystem $(shell $(CROSS_COMPILE)gcc -print-file-name=include) \
+                 -fno-builtin-sinf -fno-builtin-cosf -DMICROPY_FLOAT_USE_NATIVE_FLT16=0
+LDFLAGS_BOARD := -no-pie -static -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none
+LDSCRIPT      := boards/x86_64/link.ld
+SRC_BOARD_C   := boards/x86_64/board.c boards/x86_64/traps.c
+SRC_BOARD_S   := boards/x86_64/start.S
+SRC_BOARD_O   := shared/runtime/gchelper_generic.o
+MPY_TOOL_FLAGS += -mmpz-dig-size=32
+POSTLINK       = $(OBJCOPY) -O elf32-i386 $@ $(@D)/firmware32.elf
+
+QEMU_SYSTEM   := qemu-system-x86_64
+QEMU_ARGS     := -machine q35 -cpu max -m 128M -nodefaults -nographic -monitor none \
+                 -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+                 -kernel build/x86_64/firmware32.elf
