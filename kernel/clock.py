@@ -81,6 +81,7 @@ class VirtualClock:
 
     resume = None
     wdt_hits = None
+    simulated = True  # nothing outside can wake it: the scheduler reports deadlocks
 
     def __init__(self, seed=0, step_us=None, alloc_bytes=None):
         """step_us: (min, max) µs charged per ticks_us() read (one per task switch), or an

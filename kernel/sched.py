@@ -6,7 +6,7 @@
 # start of the next) and idle accounting. The clock is injected (kernel/clock.py).
 # Invariants: the hot path (_round) allocates nothing per switch; a task's exception is kept
 # on it and reported exactly once (to on_failure, else to the log); a nested run() (asyncio.run
-# from the foreground) never steps its caller, which is RUNNING and so on no queue.
+# from the foreground) never steps its caller, which is stepping and so on no queue.
 # Not here: services, supervision, the asyncio API (kernel/asyncio.py), sync primitives.
 import sys
 
@@ -23,7 +23,6 @@ from kernel.task import (
     ENDED,
     FAILED,
     READY,
-    RUNNING,
     SLEEPING,
     WAITING,
     Task,
@@ -221,6 +220,11 @@ class Scheduler:
         t.state = WAITING
         self._console_q.push(t)
 
+    def _throw(self, t):
+        exc = t.pending
+        t.pending = None
+        return t.coro.throw(exc)
+
     def _bad_yield(self, t, r):
         t.pending = TypeError("task %s yielded %r: await kernel traps only" % (t.name, r))
         self._ready(t)
@@ -319,16 +323,14 @@ class Scheduler:
         a0 = self._a0
         while True:
             t = self._head
-            self._head = t.next
-            if t.next is None:
+            nx = t.next
+            self._head = nx
+            if nx is None:
                 self._tail = None
-            t.state = RUNNING
-            self.cur = t
+            self.cur = t  # t stays READY while it steps: RUNNING is "is cur" (Task.state_name)
             try:
                 if t.pending is not None:
-                    exc = t.pending
-                    t.pending = None
-                    r = t.coro.throw(exc)
+                    r = self._throw(t)
                 elif resume is None:
                     r = t.coro.send(None)
                 else:
@@ -344,7 +346,8 @@ class Scheduler:
                 last = t
             d = diff(now, t0)
             t0 = now
-            t.cpu_us += d
+            c = t.cpu_us + d
+            t.cpu_us = c
             t.steps = (t.steps + 1) & _MASK
             t.last_run = ms
             if alloc is not None:
@@ -353,13 +356,12 @@ class Scheduler:
                 a0 = a
                 if t.alloc_b >= _ALLOC_CARRY:
                     self._carry(t)
-            if t.cpu_us >= _CPU_CARRY:
+            if c >= _CPU_CARRY:
                 self._carry(t)
             if d >= t.wd_us:
                 r = self._overrun(t, d, r)
             if r is ytrap or r is None:
-                t.state = READY
-                t.next = None
+                t.next = None  # back of the run queue, inline (the hottest trap)
                 if self._tail is None:
                     self._head = t
                 else:
@@ -455,7 +457,6 @@ class Scheduler:
             self.run(until=t)
         finally:
             self.cur = caller
-            caller.state = RUNNING
         return t
 
     def stop(self):

@@ -12,8 +12,8 @@ from kernel import params
 from kernel.errors import KernelPanic
 from kernel.traps import park
 
-READY = const(0)  # on the run queue
-RUNNING = const(1)  # stepping now
+READY = const(0)  # on the run queue, or stepping now (then it is the scheduler's `cur`)
+RUNNING = const(1)  # shown for the task stepping now (ps); never stored in `state`
 SLEEPING = const(2)  # in the sleep heap only
 WAITING = const(3)  # on a wait queue (and in the sleep heap when it has a timeout)
 DONE = const(4)  # returned; `value` holds the result
@@ -121,7 +121,7 @@ class Task:
         self.alloc_b = 0  # heap bytes allocated while stepping, not yet carried into alloc_kb
         self.last_run = 0  # ticks_ms of the round in which it last stepped
         self.wd_ms = 0  # watchdog budget passed to resume (0: none), see set_budget()
-        self.wd_us = 0  # step length in µs that counts as an overrun
+        self.wd_us = 0  # step length in µs from which the scheduler checks for an overrun
         self.set_budget(budget_ms)
 
     def set_budget(self, budget_ms=None):
@@ -130,10 +130,14 @@ class Task:
             self.budget_ms = budget_ms
         b = 0 if self.fg else self.budget_ms
         self.wd_ms = b
-        self.wd_us = b * 1000 if b > 0 else params.CPU_CARRY_US
+        # The C watchdog counts whole ms ticks, so it may hit up to 1 ms early: look from
+        # budget - 1 ms on (the scheduler then asks the HAL whether it hit).
+        self.wd_us = max(b - 1, 1) * 1000 if b > 0 else params.CPU_CARRY_US
 
     def state_name(self):
-        """The state as a word for ps."""
+        """The state as a word for ps ('running' for the task stepping now)."""
+        if self.state == READY and self.sched.cur is self:
+            return STATE_NAMES[RUNNING]
         return STATE_NAMES[self.state]
 
     def done(self):
