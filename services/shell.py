@@ -216,7 +216,7 @@ def alert(text):
 
 class _DefaultParams:
     # Used when no params module is given (unit tests); kernel/params.py has the real ones.
-    SHELL_LINE_MAX = 200  # longest command line, in bytes
+    SHELL_LINE_MAX = 512  # longest command line, in bytes
     SHELL_HISTORY = 20  # lines kept for the up arrow
     RAW_PASTE_WINDOW = 128  # raw-paste flow-control window, in bytes
     RAW_SOURCE_MAX = 65536  # longest program the raw REPL accepts, in bytes

@@ -157,3 +157,69 @@ def test_non_ascii_and_control_garbage_is_dropped():
     feed(ed, b"\x00\x02\x05\x06\x0b\x0c\x0e\x1f")
     assert out.take() == b""
     assert feed(ed, b"ok\r") == ["ok"]
+
+
+def test_left_right_and_insert_in_the_middle():
+    ed, out = make()
+    feed(ed, b"pz\x1b[D")
+    assert ed.pos == 1
+    assert out.take() == b"pz\b"
+    feed(ed, b"s")  # insert before 'z': echo the tail, step back over it
+    assert bytes(ed.buf) == b"psz"
+    assert out.take() == b"sz\b"
+    feed(ed, b"\x1b[C\x1b[C")  # right once moves, a second time at the end does nothing
+    assert ed.pos == 3
+    assert out.take() == b"z"
+    assert feed(ed, b"\r") == ["psz"]
+
+
+def test_backspace_and_delete_in_the_middle():
+    ed, out = make()
+    feed(ed, b"abcd\x1b[D\x1b[D")
+    out.take()
+    feed(ed, b"\x7f")  # removes 'b'
+    assert bytes(ed.buf) == b"acd" and ed.pos == 1
+    assert out.take() == b"\bcd \x1b[3D"
+    feed(ed, b"\x1b[3~")  # Delete removes 'c' under the cursor
+    assert bytes(ed.buf) == b"ad" and ed.pos == 1
+    assert out.take() == b"d \x1b[2D"
+    feed(ed, b"\x1b[C\x1b[3~")  # Delete at the end does nothing
+    assert bytes(ed.buf) == b"ad"
+
+
+def test_home_and_end_keys():
+    ed, out = make()
+    feed(ed, b"echo")
+    for home, end in ((b"\x1b[H", b"\x1b[F"), (b"\x1b[1~", b"\x1b[4~"), (b"\x01", b"\x05")):
+        feed(ed, home)
+        assert ed.pos == 0, home
+        feed(ed, end)
+        assert ed.pos == 4, end
+    out.take()
+    feed(ed, b"\x01X")
+    assert bytes(ed.buf) == b"Xecho"
+    assert out.take() == b"\x1b[4DXecho\x1b[4D"
+
+
+def test_ctrl_arrow_and_other_parameters_are_ignored():
+    ed, out = make()
+    feed(ed, b"ab\x1b[1;5D\x1b[5~\x1b[99D")
+    assert ed.pos == 2
+    assert feed(ed, b"\r") == ["ab"]
+
+
+def test_history_puts_the_cursor_at_the_end():
+    ed, out = make()
+    feed(ed, b"first\r")
+    feed(ed, b"x\x1b[D\x1b[A")
+    assert bytes(ed.buf) == b"first" and ed.pos == 5
+    feed(ed, b"!\r")
+    assert ed.line == "first!"
+
+
+def test_redraw_puts_the_cursor_back():
+    ed, out = make()
+    feed(ed, b"abc\x1b[D\x1b[D")
+    out.take()
+    ed.redraw()
+    assert out.take() == b"\rmultios> abc\x1b[K\x1b[2D"
