@@ -133,18 +133,22 @@ def cmd_echo(sh, arg):
     sh.println(arg)
 
 
-@register("log", "log [N]", "the last N lines of the kernel log (default 20)")
+@register("log", "log [-n] [N]", "the last N lines of the kernel log (default 20)")
 def cmd_log(sh, arg):
-    arg = arg.strip()
+    words = arg.split()
+    if words and words[0] == "-n":  # `log -n N`, as the journal's verbs will read
+        words = words[1:]
     n = 20
-    if arg:
+    if len(words) > 1:
+        n = -1
+    elif words:
         try:
-            n = int(arg)
+            n = int(words[0])
         except ValueError:
             n = -1
-        if n < 1:
-            sh.println("log: N must be a positive integer, got '%s'" % arg)
-            return
+    if n < 1:
+        sh.println("log: N must be a positive integer, got '%s'" % arg.strip())
+        return
     for line in sh.kernel.log_lines(n):
         sh.println(line)
 

@@ -157,6 +157,8 @@ def test_log():
     out = run(sh, con, b"log").split(b"\r\n")
     assert out[0] == b"l10" and out[19] == b"l29" and len(out) == 21
     assert run(sh, con, b"log 2") == b"l28\r\nl29\r\n"
+    assert run(sh, con, b"log -n 1") == b"l29\r\n"
+    assert run(sh, con, b"log 1 2") == b"log: N must be a positive integer, got '1 2'\r\n"
     assert run(sh, con, b"log 0") == b"log: N must be a positive integer, got '0'\r\n"
     assert run(sh, con, b"log x") == b"log: N must be a positive integer, got 'x'\r\n"
 
