@@ -22,7 +22,7 @@ static char entropy_desc[112];
 
 const board_info_t board_info = {
     .name = "x86_64",
-    .cpu = "x86-64 in long mode (QEMU q35, -cpu max)",
+    .cpu = "x86-64 in long mode (QEMU pc, -cpu max)",
     .clock = "TSC calibrated against the 8254 PIT (ticks), PIT 1 kHz on 8259 IRQ 0 (interrupts)",
     .entropy = entropy_desc,    // filled in by board_init: RDRAND or the fallback
     .rtc = "MC146818 CMOS RTC (UTC), read at boot and carried forward by the TSC",
