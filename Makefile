@@ -11,7 +11,7 @@ MP_SUITE   := trixie
 MP_VERSION := 1.25.0
 
 BOARD  ?= arm
-BOARDS := arm
+BOARDS := arm x86_64
 MPY    := build/micropython
 VENV   := .venv
 PY     := $(VENV)/bin/python
