@@ -44,7 +44,7 @@ def bench_board(board):
             c.boot()
             boots.append(time.monotonic() - c.started)
             if i == BOOTS - 1:
-                out = run_py(c, "gc.collect() or gc.mem_free()")
+                out = run_py(c, "__import__('gc').collect() or __import__('gc').mem_free()")
                 result["free_heap_b"] = int(out[-1])
                 result.update(sched_bench(c))
             c.poweroff()
