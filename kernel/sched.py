@@ -80,6 +80,11 @@ class Scheduler:
     def set_clock(self, clock):
         """Bind the clock (and its optional hooks); done once, before run()."""
         self.clock = clock
+        # Bound once: reading a method off a Python clock object allocates a bound method.
+        self._ticks_us = clock.ticks_us
+        self._ticks_ms = clock.ticks_ms
+        self._diff = clock.ticks_diff
+        self._add = clock.ticks_add
         self._sleepq = SleepQueue(clock.ticks_diff)
         self._alloc = getattr(clock, "alloc_bytes", None)
         self._resume = getattr(clock, "resume", None)
@@ -198,7 +203,7 @@ class Scheduler:
         if ms > params.MAX_SLEEP_MS:
             ms = params.MAX_SLEEP_MS
         t.state = SLEEPING
-        self._sleepq.push(t, self.clock.ticks_add(self.clock.ticks_ms(), ms))
+        self._sleepq.push(t, self._add(self._ticks_ms(), ms))
 
     def _t_park(self, t, trap):
         q = trap.arg
@@ -209,7 +214,7 @@ class Scheduler:
         t.state = WAITING
         q.push(t)
         if trap.arg2 >= 0:
-            self._sleepq.push(t, self.clock.ticks_add(self.clock.ticks_ms(), trap.arg2))
+            self._sleepq.push(t, self._add(self._ticks_ms(), trap.arg2))
 
     def _t_console(self, t, trap):
         if self._console_any is None:
@@ -310,17 +315,21 @@ class Scheduler:
 
     def _round(self, ms):
         # Step every task that is ready now, once. The hot path: no allocation per switch.
-        ticks_us = self.clock.ticks_us
-        diff = self.clock.ticks_diff
+        ticks_us = self._ticks_us
+        diff = self._diff
         alloc = self._alloc
         resume = self._resume
         dispatch = self._traps
         ytrap = traps._yield
         ended = _ENDED_STEP
         last = self._tail
+        if last is None:
+            return
         self._epoch = epoch = (self._epoch + 1) & _MASK
         t0 = self._t0
-        a0 = self._a0
+        # Re-read: this call's own frame (heap-allocated, then freed, by the VM) and the
+        # loop between rounds are the kernel's, not the first task's.
+        a0 = alloc() if alloc is not None else 0
         while True:
             t = self._head
             nx = t.next
@@ -380,7 +389,7 @@ class Scheduler:
 
     def _wake_due(self, ms):
         sq = self._sleepq
-        diff = self.clock.ticks_diff
+        diff = self._diff
         while sq.heap is not None and diff(sq.heap.ph_key, ms) <= 0:
             t = sq.pop()
             if t.state == WAITING:  # a timed wait ran out
@@ -393,14 +402,14 @@ class Scheduler:
         sq = self._sleepq
         timeout = params.IDLE_MAX_MS
         if sq.heap is not None:
-            timeout = max(0, min(timeout, self.clock.ticks_diff(sq.heap.ph_key, ms)))
+            timeout = max(0, min(timeout, self._diff(sq.heap.ph_key, ms)))
         elif self._simulated and not (self._console_q.head and self._console_any()):
             raise KernelPanic("sched: deadlock: nothing runnable and no deadline (virtual clock)")
         clock = self.clock
-        before = clock.ticks_us()
+        before = self._ticks_us()
         clock.idle(timeout)
-        after = clock.ticks_us()
-        self.idle_us += clock.ticks_diff(after, before)
+        after = self._ticks_us()
+        self.idle_us += self._diff(after, before)
         if self.idle_us >= _CPU_CARRY:
             self.idle_s += self.idle_us // 1000000
             self.idle_us %= 1000000
@@ -413,18 +422,19 @@ class Scheduler:
         global _running
         if self.clock is None:
             self.set_clock(real_clock())
-        clock = self.clock
+        ticks_ms = self._ticks_ms
+        diff = self._diff
         prev = _running
         _running = self
         if self._depth == 0:
             self._stop = False
         self._depth += 1
-        self._t0 = clock.ticks_us()
+        self._t0 = self._ticks_us()
         self._a0 = self._alloc() if self._alloc is not None else 0
         try:
             while not self._stop and (until is None or until.state < ENDED):
-                ms = clock.ticks_ms()
-                self._up_ms += clock.ticks_diff(ms, self._up_last)
+                ms = ticks_ms()
+                self._up_ms += diff(ms, self._up_last)
                 self._up_last = ms
                 if self._sleepq.heap is not None:
                     self._wake_due(ms)
@@ -467,8 +477,8 @@ class Scheduler:
         """ms since the clock was bound (accumulated, so it does not wrap with ticks)."""
         if self.clock is None:
             return 0
-        ms = self.clock.ticks_ms()
-        self._up_ms += self.clock.ticks_diff(ms, self._up_last)
+        ms = self._ticks_ms()
+        self._up_ms += self._diff(ms, self._up_last)
         self._up_last = ms
         return self._up_ms
 
