@@ -23,3 +23,13 @@ def test_runs_on_micropython():
     import sys
 
     assert sys.implementation.name == "micropython"
+
+
+async def test_async_tests_run_as_kernel_tasks_on_virtual_time():
+    from kernel import sched, traps
+
+    s = sched.running()
+    assert s is not None and s.cur is not None
+    await traps.sleep_ms(60000)  # a virtual minute: instant
+    assert s.uptime_ms() >= 60000
+    assert getattr(s.clock, "simulated", False)

@@ -1,0 +1,170 @@
+# kernel/asyncio: MicroPython's asyncio API (the subset services use) on the kernel.
+#
+# Owns: the asyncio names mapped onto kernel tasks and traps, so a service written for
+# MicroPython's asyncio runs unmodified and its tasks are kernel tasks (they appear in ps, are
+# accounted and watched). Covered: sleep, sleep_ms, create_task, gather, wait_for,
+# wait_for_ms, current_task, run, get_event_loop/new_event_loop (minimal), Event, Lock,
+# Semaphore, Queue (+ QueueFull/QueueEmpty), Task.cancel, CancelledError, TimeoutError.
+# Not covered: streams (open_connection, start_server, StreamReader), ThreadSafeFlag,
+# wait_for on a deadline across several awaits (use kernel deadlines), loop exception handlers.
+# run(main) from the console's foreground task runs a nested loop that steps every other
+# task but the caller; from a service it raises RuntimeError; with no kernel running it runs
+# the kernel until main ends. install() makes `import asyncio` give this module.
+import sys
+
+from kernel import scheduler as _scheduler
+from kernel import sched as _sched
+from kernel.errors import CancelledError, QueueEmpty, QueueFull, TimeoutError  # noqa: F401
+from kernel.sync import Event, Lock, Queue, Semaphore  # noqa: F401
+from kernel.task import ENDED, Task, TaskQueue  # noqa: F401
+from kernel import traps
+from kernel.traps import park, sleep, sleep_ms  # noqa: F401
+
+
+async def _sleep_for(ms):
+    await traps.sleep_ms(ms)
+
+
+async def _yield_once():
+    await traps.yield_()
+
+
+async def _park_on(q, timeout_ms):
+    await traps.park(q, timeout_ms)
+
+
+async def _await(aw):
+    return await aw
+
+
+def _as_coro(aw):
+    """A coroutine for any awaitable. A kernel Trap is a shared singleton whose arguments
+    the next await would overwrite, so its arguments are copied into a coroutine now."""
+    if hasattr(aw, "send"):
+        return aw
+    if isinstance(aw, traps.Trap):
+        if aw.code == traps.SLEEP:
+            return _sleep_for(aw.arg)
+        if aw.code == traps.PARK:
+            return _park_on(aw.arg, aw.arg2)
+        if aw.code == traps.YIELD:
+            return _yield_once()
+    return _await(aw)
+
+
+def current_task():
+    """The task stepping now."""
+    t = _scheduler().cur
+    if t is None:
+        raise RuntimeError("current_task: no task is running")
+    return t
+
+
+def create_task(coro, name=None):
+    """Start an awaitable as a kernel task -> Task."""
+    if isinstance(coro, Task):
+        return coro
+    return _scheduler().spawn(_as_coro(coro), name)
+
+
+async def _join_for(t, timeout_ms):
+    # Wait for task t up to timeout_ms (None: for ever); on timeout cancel it, wait for it to
+    # finish cancelling (as CPython), then raise TimeoutError.
+    if t.state < ENDED:
+        if t.joiners is None:
+            t.joiners = TaskQueue()
+        try:
+            await park(t.joiners, -1 if timeout_ms is None else max(0, timeout_ms))
+        except TimeoutError:
+            t.cancel()
+            try:
+                await t
+            except BaseException:  # noqa: BLE001 - its ending is not ours to report
+                pass
+            raise
+        except CancelledError:
+            t.cancel()
+            raise
+    return t.result()
+
+
+async def wait_for_ms(aw, timeout_ms):
+    """Await aw for at most timeout_ms ms (None: no limit); TimeoutError after that."""
+    if timeout_ms is None:
+        return await aw
+    t = aw if isinstance(aw, Task) else _scheduler().spawn(_as_coro(aw), None)
+    return await _join_for(t, timeout_ms)
+
+
+async def wait_for(aw, timeout):
+    """Await aw for at most `timeout` seconds (None: no limit); TimeoutError after that."""
+    return await wait_for_ms(aw, None if timeout is None else int(timeout * 1000))
+
+
+async def gather(*aws, return_exceptions=False):
+    """Run the awaitables as tasks and return their results in order. An exception is
+    raised (the first in argument order) unless return_exceptions, which returns it."""
+    s = _scheduler()
+    ts = [a if isinstance(a, Task) else s.spawn(_as_coro(a), None) for a in aws]
+    out = []
+    for t in ts:
+        try:
+            out.append(await t)
+        except Exception as e:  # noqa: BLE001 - returned as data when asked to
+            if not return_exceptions:
+                raise
+            out.append(e)
+    return out
+
+
+def run(main):
+    """Run awaitable main to completion and return its result (see the module header)."""
+    s = _sched.running()
+    if s is None:
+        s = _scheduler()
+        t = s.spawn(_as_coro(main), None)
+        s.run_until(t)
+        return t.result()
+    if s.cur is None:
+        raise RuntimeError("asyncio.run: called outside any task while the kernel runs")
+    t = s.spawn(_as_coro(main), None)
+    s.run_nested(t)  # RuntimeError from a service task (not the foreground)
+    if t.state < ENDED:
+        t.cancel()
+        raise RuntimeError("asyncio.run: the kernel stopped before the coroutine ended")
+    return t.result()
+
+
+class Loop:
+    """The minimal event loop object some asyncio code asks for."""
+
+    def create_task(self, coro):
+        return create_task(coro)
+
+    def run_until_complete(self, aw):
+        return run(aw)
+
+    def run_forever(self):
+        _scheduler().run()
+
+    def stop(self):
+        _scheduler().stop()
+
+    def close(self):
+        pass
+
+
+_loop = Loop()
+
+
+def get_event_loop():
+    """The loop object (one; it is the kernel)."""
+    return _loop
+
+
+new_event_loop = get_event_loop
+
+
+def install():
+    """Make `import asyncio` return this module (services written for asyncio)."""
+    sys.modules["asyncio"] = sys.modules[__name__]

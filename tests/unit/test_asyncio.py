@@ -1,0 +1,197 @@
+# Tests for kernel/asyncio: MicroPython-asyncio code runs unmodified on the kernel.
+import kernel
+import kernel.asyncio as asyncio
+from kernel.clock import VirtualClock
+from kernel.sched import Scheduler
+
+
+def fresh():
+    return kernel.reset(VirtualClock(0, 0))
+
+
+def test_run_without_kernel_running_runs_to_completion():
+    s = fresh()
+
+    async def main():
+        await asyncio.sleep(2)
+        await asyncio.sleep_ms(500)
+        return "r"
+
+    assert asyncio.run(main()) == "r"
+    assert s.uptime_ms() == 2500
+
+
+def test_create_task_gives_kernel_tasks_seen_in_tasks():
+    fresh()
+
+    async def child():
+        await asyncio.sleep_ms(1)
+        return 3
+
+    async def main():
+        t = asyncio.create_task(child())
+        assert t in kernel.tasks()
+        assert asyncio.current_task() is not t
+        return await t
+
+    assert asyncio.run(main()) == 3
+
+
+def test_wait_for_times_out_and_cancels_the_inner_task():
+    s = fresh()
+    trace = []
+
+    async def slow():
+        try:
+            await asyncio.sleep(10)
+        finally:
+            trace.append("inner finally")
+
+    async def main():
+        try:
+            await asyncio.wait_for(slow(), 0.5)
+        except asyncio.TimeoutError:
+            trace.append("timeout at %d" % s.uptime_ms())
+        return await asyncio.wait_for_ms(asyncio.sleep_ms(5), 100)
+
+    assert asyncio.run(main()) is None
+    assert trace == ["inner finally", "timeout at 500"]
+
+
+def test_wait_for_returns_result_in_time():
+    fresh()
+
+    async def quick():
+        await asyncio.sleep_ms(10)
+        return 9
+
+    async def main():
+        return await asyncio.wait_for(quick(), 1)
+
+    assert asyncio.run(main()) == 9
+
+
+def test_gather_results_in_order_and_return_exceptions():
+    fresh()
+
+    async def v(ms, x):
+        await asyncio.sleep_ms(ms)
+        return x
+
+    async def bad():
+        raise ValueError("b")
+
+    async def main():
+        a = await asyncio.gather(v(30, 1), v(10, 2), v(20, 3))
+        b = await asyncio.gather(v(1, 1), bad(), return_exceptions=True)
+        try:
+            await asyncio.gather(bad(), v(1, 1))
+            c = None
+        except ValueError:
+            c = "raised"
+        return a, b[0], type(b[1]).__name__, c
+
+    assert asyncio.run(main()) == ([1, 2, 3], 1, "ValueError", "raised")
+
+
+def test_task_cancel_and_cancelled_error():
+    fresh()
+
+    async def forever():
+        await asyncio.sleep(1000)
+
+    async def main():
+        t = asyncio.create_task(forever())
+        await asyncio.sleep(0)
+        t.cancel()
+        try:
+            await t
+        except asyncio.CancelledError:
+            return "cancelled"
+
+    assert asyncio.run(main()) == "cancelled"
+
+
+def test_event_lock_queue_names():
+    fresh()
+
+    async def main():
+        ev = asyncio.Event()
+        lock = asyncio.Lock()
+        q = asyncio.Queue()
+
+        async def prod():
+            async with lock:
+                await q.put(1)
+            ev.set()
+
+        asyncio.create_task(prod())
+        await ev.wait()
+        return await q.get()
+
+    assert asyncio.run(main()) == 1
+
+
+def test_run_from_a_service_task_raises_runtime_error():
+    s = fresh()
+
+    async def svc():
+        asyncio.run(asyncio.sleep(1))
+
+    t = s.spawn(svc())
+    s.run_until(t)
+    assert isinstance(t.exc, RuntimeError)
+
+
+def test_run_from_foreground_nests_and_others_keep_running():
+    # As `py asyncio.run(asyncio.sleep(1))` in the shell: a heartbeat keeps beating.
+    s = fresh()
+    beats = [0]
+
+    async def heartbeat():
+        while True:
+            beats[0] += 1
+            await asyncio.sleep_ms(100)
+
+    async def shell():
+        b = beats[0]
+        asyncio.run(asyncio.sleep(1))  # the trap's argument is copied before others run
+        return beats[0] - b, s.uptime_ms()
+
+    s.spawn(heartbeat())
+    sh = s.spawn(shell(), budget_ms=0)
+    s.set_foreground(sh, True)
+    s.run_until(sh)
+    beats_during, up = sh.result()
+    assert 9 <= beats_during <= 11
+    assert 1000 <= up < 1100
+
+
+def test_get_event_loop_minimal():
+    fresh()
+    loop = asyncio.get_event_loop()
+
+    async def main():
+        return 4
+
+    assert loop.run_until_complete(main()) == 4
+
+
+def test_install_makes_import_asyncio_the_kernels():
+    import sys
+
+    prev = sys.modules.get("asyncio")
+    try:
+        asyncio.install()
+        import asyncio as a
+
+        assert a is asyncio
+    finally:
+        if prev is None:
+            del sys.modules["asyncio"]
+        else:
+            sys.modules["asyncio"] = prev
+
+
+def test_scheduler_is_reset_between_runs():
+    assert isinstance(fresh(), Scheduler)
