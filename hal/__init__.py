@@ -26,6 +26,7 @@
 #   alloc_bytes() -> int           heap bytes allocated since boot, mod TICKS_PERIOD
 #   boot_mode() set_boot_mode(m)   survives a soft reset: 0 normal, 1 raw REPL
 #   repl()                         MicroPython's friendly REPL in the foreground until Ctrl-D
+#                                  (returns None), or Ctrl-A (returns "raw": go on in raw REPL)
 #   info() -> dict                 board, cpu, clock, ram, heap, entropy (see below)
 from _hal import *  # noqa: F401,F403
 import _hal

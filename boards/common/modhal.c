@@ -216,7 +216,13 @@ static mp_obj_t hal_repl(void) {
     #if MULTIOS_BOARD_UNIX
     mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("repl: no console REPL on the unix port"));
     #else
-    pyexec_friendly_repl();     // returns on Ctrl-D at an empty line
+    // Returns on Ctrl-D at an empty line, or on Ctrl-A (raw REPL requested, e.g. by mpremote):
+    // then say "raw" so the shell carries on in its own raw REPL.
+    pyexec_friendly_repl();
+    if (pyexec_mode_kind == PYEXEC_MODE_RAW_REPL) {
+        pyexec_mode_kind = PYEXEC_MODE_FRIENDLY_REPL;
+        return MP_OBJ_NEW_QSTR(MP_QSTR_raw);
+    }
     return mp_const_none;
     #endif
 }

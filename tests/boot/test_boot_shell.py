@@ -92,6 +92,14 @@ def test_repl_and_back(console):
     console.send("\x04")
     console.expect("multios> ")
     assert console.cmd("echo shell") == ["shell"]
+    # Ctrl-A inside `repl` (what mpremote sends) lands in the shell's raw REPL.
+    console.send("repl\r")
+    console.expect(">>> ")
+    console.send("\x01")
+    console.expect("raw REPL; CTRL-B to exit\r\n>")
+    console.send("\x02")
+    console.expect("multios> ")
+    assert console.cmd("echo shell") == ["shell"]
     assert console.poweroff() == 0
 
 
