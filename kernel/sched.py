@@ -93,62 +93,6 @@ class Scheduler:
         self._simulated = getattr(clock, "simulated", False)
         self._up_last = clock.ticks_ms()
 
-    # ---- tasks ----
-
-    def spawn(self, coro, name=None, budget_ms=None):
-        """Make a task of a coroutine or generator; it runs from the next round."""
-        if not hasattr(coro, "send"):
-            raise TypeError("spawn: need a coroutine or generator, got %r" % (coro,))
-        tid = self._next_id
-        self._next_id = (tid + 1) & _MASK or 1
-        if name is None:
-            name = _name_of(coro, tid)
-        t = Task(self, coro, tid, name, params.WATCHDOG_BUDGET_MS if budget_ms is None else budget_ms)
-        self._tasks[tid] = t
-        self._ready(t)
-        return t
-
-    def tasks(self):
-        """Alive tasks by id, then the recently ended ones (a new list)."""
-        alive = sorted(self._tasks.values(), key=lambda t: t.id)
-        return alive + self._ended
-
-    def get(self, tid):
-        """The alive or recently ended task with this id, or None."""
-        t = self._tasks.get(tid)
-        if t is None:
-            for e in self._ended:
-                if e.id == tid:
-                    return e
-        return t
-
-    def set_foreground(self, t, flag):
-        """Mark t as the console's foreground code: no watchdog, may nest asyncio.run()."""
-        t.fg = bool(flag)
-        t.set_budget()
-
-    def cancel(self, t, reason="cancelled"):
-        """CancelledError at t's await point (its finally blocks run). False if it ended."""
-        if t.state >= ENDED:
-            return False
-        t.cancelling = reason
-        t.pending = CancelledError()
-        if t.state == SLEEPING or t.state == WAITING:
-            self._unpark(t)
-            self._ready(t)
-        return True  # READY or RUNNING: thrown in at its next step / next trap
-
-    def kill(self, tid):
-        """Cancel task tid (reason 'killed'); a second kill closes it at once."""
-        t = self._tasks.get(tid)
-        if t is None:
-            return False
-        if t.cancelling and t is not self.cur:
-            self._unlink(t)
-            self._drop(t, "killed", CancelledError())
-            return True
-        return self.cancel(t, "killed")
-
     def wake(self, t):
         """Make a parked task runnable (sync primitives call this after popping it)."""
         if t.timed:
@@ -234,89 +178,11 @@ class Scheduler:
         t.pending = TypeError("task %s yielded %r: await kernel traps only" % (t.name, r))
         self._ready(t)
 
-    # ---- ending tasks ----
-
-    def _fail(self, t, e):
-        if isinstance(e, CancelledError):
-            return self._end(t, CANCELLED, t.cancelling or "cancelled", None, e)
-        if isinstance(e, MemoryError):
-            self._reserve = None  # room to report and recover
-            r = self._end(t, FAILED, "memory", None, e)
-            try:
-                self._reserve = bytearray(params.MEMORY_RESERVE_B)
-            except MemoryError:
-                pass  # retaken at the next failure
-            return r
-        if isinstance(e, Watchdog):
-            return self._end(t, FAILED, "watchdog", None, e)
-        if isinstance(e, KeyboardInterrupt):
-            return self._end(t, FAILED, "interrupted", None, e)
-        return self._end(t, FAILED, "exception", None, e)
-
-    def _drop(self, t, reason, exc):
-        """End t now, closing its coroutine (its finally blocks run, unwatched)."""
-        coro = t.coro
-        self._end(t, FAILED if reason == "watchdog" else CANCELLED, reason, None, exc)
-        try:
-            coro.close()
-        except BaseException as e:  # noqa: BLE001 - it is being dropped; keep the first cause
-            self.log.log("task %s: close raised %r (ignored)" % (t.name, e), ERROR)
-
-    def _end(self, t, state, reason, value, exc):
-        t.state = state
-        t.reason = reason
-        t.value = value
-        t.exc = exc
-        t.coro = None
-        t.pending = None
-        self._tasks.pop(t.id, None)
-        self._ended.append(t)
-        if len(self._ended) > params.TASKS_ENDED_KEPT:
-            self._ended.pop(0)
-        j = t.joiners
-        if j is not None:
-            while j.head is not None:
-                self.wake(j.head)
-        if state == FAILED:
-            self._report(t)
-        return _ENDED_STEP
-
-    def _report(self, t):
-        """Tell the supervisor (on_failure) or else the log, once, that t failed."""
-        hook = self.on_failure
-        if hook is not None:
-            try:
-                hook(t)
-                return
-            except Exception as e:  # noqa: BLE001 - a broken hook must not lose the report
-                self.log.log("on_failure hook raised %r" % (e,), ERROR)
-        self.log.log("task %s (%d) failed: %s: %r" % (t.name, t.id, t.reason, t.exc), ERROR)
-
-    def _overrun(self, t, d, r):
-        """The step ran d µs, past t's watchdog threshold: drop it if over budget."""
-        if t.wd_ms == 0 or r is _ENDED_STEP:
-            return r
-        hits = self._wdt_hits() if self._wdt_hits is not None else 0
-        if not hits and d < t.wd_ms * 1000:
-            return r
-        # It swallowed the watchdog (or ran over with no watchdog to hit it): drop it.
-        self._drop(t, "watchdog", Watchdog())
-        return _ENDED_STEP
-
-    def _carry(self, t):
-        if t.cpu_us >= _CPU_CARRY:
-            t.cpu_s += t.cpu_us // 1000000
-            t.cpu_us %= 1000000
-        if t.alloc_b >= _ALLOC_CARRY:
-            t.alloc_kb += t.alloc_b >> 10
-            t.alloc_b &= 1023
-
     # ---- the run loop ----
 
     def _round(self, ms):
         # Step every task that is ready now, once. The hot path: no allocation per switch.
         ticks_us = self._ticks_us
-        diff = self._diff
         alloc = self._alloc
         resume = self._resume
         dispatch = self._traps
@@ -353,7 +219,7 @@ class Scheduler:
                 t0 = self._t0
                 a0 = self._a0
                 last = t
-            d = diff(now, t0)
+            d = (now - t0) & _MASK  # ticks_diff for a forward step, without a call
             t0 = now
             c = t.cpu_us + d
             t.cpu_us = c
