@@ -12,12 +12,12 @@
 # the kernel until main ends. install() makes `import asyncio` give this module.
 import sys
 
-from kernel import scheduler as _scheduler
 from kernel import sched as _sched
+from kernel import scheduler as _scheduler
+from kernel import traps
 from kernel.errors import CancelledError, QueueEmpty, QueueFull, TimeoutError  # noqa: F401
 from kernel.sync import Event, Lock, Queue, Semaphore  # noqa: F401
-from kernel.task import ENDED, Task, TaskQueue  # noqa: F401
-from kernel import traps
+from kernel.task import ENDED, Task, TaskQueue
 from kernel.traps import park, sleep, sleep_ms  # noqa: F401
 
 
@@ -110,7 +110,7 @@ async def gather(*aws, return_exceptions=False):
     for t in ts:
         try:
             out.append(await t)
-        except Exception as e:  # noqa: BLE001 - returned as data when asked to
+        except Exception as e:
             if not return_exceptions:
                 raise
             out.append(e)

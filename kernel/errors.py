@@ -14,7 +14,7 @@ class CancelledError(BaseException):
     """Raised inside a task at its await point when the task is cancelled."""
 
 
-class TimeoutError(Exception):  # noqa: A001 - asyncio's name, on purpose
+class TimeoutError(Exception):  # asyncio's name, on purpose
     """A wait_for / deadline ran out."""
 
 

@@ -1,12 +1,13 @@
 # kernel/sched: the scheduler core: run queue, sleepers, the run loop, idle and accounting.
 #
 # Owns: stepping tasks (one send/throw per step, under the C watchdog when the HAL has
-# `resume`), the trap handlers, waking, cancelling and ending tasks, per-task accounting
-# (steps, cpu_us, alloc_b, last_run: one clock read per switch, the end of one step being the
-# start of the next) and idle accounting. The clock is injected (kernel/clock.py).
-# Invariants: the hot path (_round) allocates nothing per switch; a task's exception is kept
-# on it and reported exactly once (to on_failure, else to the log); a nested run() (asyncio.run
-# from the foreground) never steps its caller, which is stepping and so on no queue.
+# `resume`), the trap handlers, waking, per-task accounting (steps, cpu_us, alloc_b, last_run:
+# one clock read per switch, the end of one step being the start of the next) and idle
+# accounting. The clock is injected (kernel/clock.py). Making, cancelling and ending tasks
+# is the Lifecycle base class (kernel/lifecycle.py).
+# Invariants: the hot path (_round) allocates nothing per switch; a task is READY iff on
+# the run queue or stepping (then it is `cur`); a nested run() (asyncio.run from the
+# foreground) never steps its caller, which is stepping and so on no queue.
 # Not here: services, supervision, the asyncio API (kernel/asyncio.py), sync primitives.
 import sys
 
@@ -14,25 +15,15 @@ from micropython import const
 
 from kernel import params, traps
 from kernel.clock import real_clock
-from kernel.errors import CancelledError, KernelPanic, TimeoutError, Watchdog
-from kernel.log import ERROR, Log
+from kernel.errors import KernelPanic, TimeoutError
+from kernel.lifecycle import ENDED_STEP, Lifecycle
+from kernel.log import Log
 from kernel.sleepq import SleepQueue
-from kernel.task import (
-    CANCELLED,
-    DONE,
-    ENDED,
-    FAILED,
-    READY,
-    SLEEPING,
-    WAITING,
-    Task,
-    TaskQueue,
-)
+from kernel.task import DONE, ENDED, READY, SLEEPING, WAITING, TaskQueue
 
-_MASK = const((1 << 30) - 1)
+_MASK = const((1 << 30) - 1)  # ticks and counters wrap here (params.TICKS_PERIOD - 1)
 _CPU_CARRY = const(1 << 28)  # params.CPU_CARRY_US
 _ALLOC_CARRY = const(1 << 28)  # params.ALLOC_CARRY_B
-_ENDED_STEP = traps.Ready()  # sentinel "the step ended the task", never awaited
 _running = None  # the Scheduler inside run(), if any
 
 
@@ -41,15 +32,7 @@ def running():
     return _running
 
 
-def _name_of(coro, tid):
-    r = repr(coro)  # "<generator object 'name' at 7f...>"
-    i = r.find("'")
-    j = r.find("'", i + 1)
-    name = r[i + 1 : j] if 0 <= i < j else "task"
-    return ("%s#%d" % (name, tid))[: params.TASK_NAME_MAX]
-
-
-class Scheduler:
+class Scheduler(Lifecycle):
     """Cooperative scheduler of Tasks on an injected clock."""
 
     def __init__(self, clock=None):
@@ -92,6 +75,8 @@ class Scheduler:
         self._console_any = getattr(clock, "console_any", None)
         self._simulated = getattr(clock, "simulated", False)
         self._up_last = clock.ticks_ms()
+        self._t0 = clock.ticks_us()
+        self._a0 = self._alloc() if self._alloc is not None else 0
 
     def wake(self, t):
         """Make a parked task runnable (sync primitives call this after popping it)."""
@@ -144,8 +129,7 @@ class Scheduler:
         if ms <= 0 or t.pending is not None:
             self._ready(t)
             return
-        if ms > params.MAX_SLEEP_MS:
-            ms = params.MAX_SLEEP_MS
+        ms = min(ms, params.MAX_SLEEP_MS)
         t.state = SLEEPING
         self._sleepq.push(t, self._add(self._ticks_ms(), ms))
 
@@ -187,7 +171,7 @@ class Scheduler:
         resume = self._resume
         dispatch = self._traps
         ytrap = traps._yield
-        ended = _ENDED_STEP
+        ended = ENDED_STEP
         last = self._tail
         if last is None:
             return

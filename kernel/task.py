@@ -180,4 +180,3 @@ class Task:
 
     def __repr__(self):
         return "<Task %d %s %s>" % (self.id, self.name, self.state_name())
-

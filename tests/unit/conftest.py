@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 RUNNER = "tests/unit/mpunit.py"
 MICROPYPATH = ".frozen:.:tests/unit"
 TIMEOUT_S = 60  # per test item, wall clock
-TEST_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(test_\w+)[ \t]*\(", re.M)
+TEST_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(test_\w+)[ \t]*\(", re.MULTILINE)
 
 
 def micropython_binary():
@@ -60,6 +60,7 @@ class MicroPythonItem(pytest.Item):
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 timeout=TIMEOUT_S,
+                check=False,
             )
         except subprocess.TimeoutExpired as e:
             out = (e.stdout or b"").decode("utf-8", "replace")

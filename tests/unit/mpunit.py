@@ -14,7 +14,7 @@ import sys
 def module_name(path):
     """'tests/unit/test_x.py' -> 'test_x' (importable because tests/unit is on the path)."""
     name = path.rsplit("/", 1)[-1]
-    if name.endswith(".py"):
+    if name.endswith(".py"):  # noqa: FURB188 - MicroPython's str has no removesuffix
         name = name[:-3]
     return name
 

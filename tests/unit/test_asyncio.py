@@ -1,6 +1,6 @@
 # Tests for kernel/asyncio: MicroPython-asyncio code runs unmodified on the kernel.
 import kernel
-import kernel.asyncio as asyncio
+import kernel.asyncio as asyncio  # noqa: PLR0402 - not through kernel.__getattr__
 from kernel.clock import VirtualClock
 from kernel.sched import Scheduler
 

@@ -1,7 +1,9 @@
 # Tests for kernel/log: the bounded kernel log ring.
-import kernel.log
+import sys
 
-klog = __import__("sys").modules["kernel.log"]  # `kernel.log` is the log() function
+import kernel.log  # noqa: F401 - loads the module; `kernel.log` is the log() function
+
+klog = sys.modules["kernel.log"]
 
 
 def test_lines_oldest_first_with_uptime_and_level():

@@ -386,6 +386,7 @@ def test_switch_loop_allocates_nothing():
             await traps.sleep_ms(1)  # through the sleep heap and back
 
     ts = [s.spawn(w()) for _ in range(10)]
+
     def cycle():
         # Three rounds (yield, sleep 0, sleep 1), then wait out the 1 ms and wake them.
         s._round(clock.ticks_ms())
@@ -503,7 +504,7 @@ def test_real_watchdog_stops_a_spinning_task():
     try:
         import _hal
 
-        _hal.resume
+        assert _hal.resume
     except (ImportError, AttributeError):
         return  # no C watchdog on this build
     from kernel.clock import HalClock

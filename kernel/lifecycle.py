@@ -1,0 +1,166 @@
+# kernel/lifecycle: the task-table half of the scheduler: making, listing, cancelling and
+# ending tasks, failure reports, the watchdog's verdict and counter carries.
+#
+# Owns: Lifecycle, the base class of kernel.sched.Scheduler (it uses the attributes that
+# Scheduler.__init__ sets and its queue methods _ready/_unpark/_unlink). Invariants: an ended
+# task is off every queue, keeps its result or exception, wakes its joiners, and a failure is
+# reported exactly once (to on_failure, else to the log). Not here: stepping and the run loop
+# (kernel/sched.py), per-step accounting (the hot path, kernel/sched.py).
+from micropython import const
+
+from kernel import params, traps
+from kernel.errors import CancelledError, Watchdog
+from kernel.log import ERROR
+from kernel.task import CANCELLED, ENDED, FAILED, SLEEPING, WAITING, Task
+
+_MASK = const((1 << 30) - 1)
+_CPU_CARRY = const(1 << 28)  # params.CPU_CARRY_US
+_ALLOC_CARRY = const(1 << 28)  # params.ALLOC_CARRY_B
+ENDED_STEP = traps.Ready()  # sentinel "the step ended the task", never awaited
+
+
+def _name_of(coro, tid):
+    r = repr(coro)  # "<generator object 'name' at 7f...>"
+    i = r.find("'")
+    j = r.find("'", i + 1)
+    name = r[i + 1 : j] if 0 <= i < j else "task"
+    return ("%s#%d" % (name, tid))[: params.TASK_NAME_MAX]
+
+
+class Lifecycle:
+    """Tasks from spawn to their end; the Scheduler is a Lifecycle with a run loop."""
+
+    # ---- tasks ----
+
+    def spawn(self, coro, name=None, budget_ms=None):
+        """Make a task of a coroutine or generator; it runs from the next round."""
+        if not hasattr(coro, "send"):
+            raise TypeError("spawn: need a coroutine or generator, got %r" % (coro,))
+        tid = self._next_id
+        self._next_id = (tid + 1) & _MASK or 1
+        if name is None:
+            name = _name_of(coro, tid)
+        t = Task(
+            self, coro, tid, name, params.WATCHDOG_BUDGET_MS if budget_ms is None else budget_ms
+        )
+        self._tasks[tid] = t
+        self._ready(t)
+        return t
+
+    def tasks(self):
+        """Alive tasks by id, then the recently ended ones (a new list)."""
+        alive = sorted(self._tasks.values(), key=lambda t: t.id)
+        return alive + self._ended
+
+    def get(self, tid):
+        """The alive or recently ended task with this id, or None."""
+        t = self._tasks.get(tid)
+        if t is None:
+            for e in self._ended:
+                if e.id == tid:
+                    return e
+        return t
+
+    def set_foreground(self, t, flag):
+        """Mark t as the console's foreground code: no watchdog, may nest asyncio.run()."""
+        t.fg = bool(flag)
+        t.set_budget()
+
+    def cancel(self, t, reason="cancelled"):
+        """CancelledError at t's await point (its finally blocks run). False if it ended."""
+        if t.state >= ENDED:
+            return False
+        t.cancelling = reason
+        t.pending = CancelledError()
+        if t.state == SLEEPING or t.state == WAITING:
+            self._unpark(t)
+            self._ready(t)
+        return True  # READY or RUNNING: thrown in at its next step / next trap
+
+    def kill(self, tid):
+        """Cancel task tid (reason 'killed'); a second kill closes it at once."""
+        t = self._tasks.get(tid)
+        if t is None:
+            return False
+        if t.cancelling and t is not self.cur:
+            self._unlink(t)
+            self._drop(t, "killed", CancelledError())
+            return True
+        return self.cancel(t, "killed")
+
+    # ---- ending tasks ----
+
+    def _fail(self, t, e):
+        if isinstance(e, CancelledError):
+            return self._end(t, CANCELLED, t.cancelling or "cancelled", None, e)
+        if isinstance(e, MemoryError):
+            self._reserve = None  # room to report and recover
+            r = self._end(t, FAILED, "memory", None, e)
+            try:
+                self._reserve = bytearray(params.MEMORY_RESERVE_B)
+            except MemoryError:
+                pass  # retaken at the next failure
+            return r
+        if isinstance(e, Watchdog):
+            return self._end(t, FAILED, "watchdog", None, e)
+        if isinstance(e, KeyboardInterrupt):
+            return self._end(t, FAILED, "interrupted", None, e)
+        return self._end(t, FAILED, "exception", None, e)
+
+    def _drop(self, t, reason, exc):
+        """End t now, closing its coroutine (its finally blocks run, unwatched)."""
+        coro = t.coro
+        self._end(t, FAILED if reason == "watchdog" else CANCELLED, reason, None, exc)
+        try:
+            coro.close()
+        except BaseException as e:  # noqa: BLE001 - it is being dropped; keep the first cause
+            self.log.log("task %s: close raised %r (ignored)" % (t.name, e), ERROR)
+
+    def _end(self, t, state, reason, value, exc):
+        t.state = state
+        t.reason = reason
+        t.value = value
+        t.exc = exc
+        t.coro = None
+        t.pending = None
+        self._tasks.pop(t.id, None)
+        self._ended.append(t)
+        if len(self._ended) > params.TASKS_ENDED_KEPT:
+            self._ended.pop(0)
+        j = t.joiners
+        if j is not None:
+            while j.head is not None:
+                self.wake(j.head)
+        if state == FAILED:
+            self._report(t)
+        return ENDED_STEP
+
+    def _report(self, t):
+        """Tell the supervisor (on_failure) or else the log, once, that t failed."""
+        hook = self.on_failure
+        if hook is not None:
+            try:
+                hook(t)
+                return
+            except Exception as e:  # noqa: BLE001 - a broken hook must not lose the report
+                self.log.log("on_failure hook raised %r" % (e,), ERROR)
+        self.log.log("task %s (%d) failed: %s: %r" % (t.name, t.id, t.reason, t.exc), ERROR)
+
+    def _overrun(self, t, d, r):
+        """The step ran d µs, past t's watchdog threshold: drop it if over budget."""
+        if t.wd_ms == 0 or r is ENDED_STEP:
+            return r
+        hits = self._wdt_hits() if self._wdt_hits is not None else 0
+        if not hits and d < t.wd_ms * 1000:
+            return r
+        # It swallowed the watchdog (or ran over with no watchdog to hit it): drop it.
+        self._drop(t, "watchdog", Watchdog())
+        return ENDED_STEP
+
+    def _carry(self, t):
+        if t.cpu_us >= _CPU_CARRY:
+            t.cpu_s += t.cpu_us // 1000000
+            t.cpu_us %= 1000000
+        if t.alloc_b >= _ALLOC_CARRY:
+            t.alloc_kb += t.alloc_b >> 10
+            t.alloc_b &= 1023
