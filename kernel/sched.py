@@ -62,6 +62,8 @@ class Scheduler(Lifecycle):
 
     def set_clock(self, clock):
         """Bind the clock (and its optional hooks); done once, before run()."""
+        if self.clock is not None and self._sleepq.heap is not None:
+            raise KernelPanic("sched: set_clock with tasks sleeping on the old clock")
         self.clock = clock
         # Bound once: reading a method off a Python clock object allocates a bound method.
         self._ticks_us = clock.ticks_us

@@ -1,0 +1,106 @@
+# Tests for kernel/__init__: the public API over the default scheduler.
+import kernel
+from kernel.clock import VirtualClock
+
+
+def test_spawn_run_stop_and_tasks():
+    kernel.reset()
+    trace = []
+
+    async def svc():
+        trace.append(kernel.current().name)
+        await kernel.sleep_ms(100)
+        await kernel.sleep_us(1500)
+        await kernel.yield_()
+        kernel.stop()
+
+    t = kernel.spawn(svc(), name="svc", budget_ms=50)
+    assert t in kernel.tasks()
+    assert kernel.task(t.id) is t
+    kernel.run(VirtualClock(0, 0))
+    assert trace == ["svc"]
+    assert t.done() and t.reason == "exit"
+    assert 102 <= kernel.uptime_ms() < 110
+    assert kernel.current() is None
+
+
+def test_kill_by_id():
+    kernel.reset(VirtualClock(0, 0))
+
+    async def forever():
+        while True:
+            await kernel.sleep_ms(10)
+
+    async def main():
+        await kernel.yield_()
+        assert kernel.kill(v.id) is True
+        assert kernel.kill(99999) is False
+        await kernel.sleep_ms(1)
+        kernel.stop()
+
+    v = kernel.spawn(forever())
+    kernel.spawn(main())
+    kernel.run()
+    assert v.state_name() == "cancelled" and v.reason == "killed"
+
+
+def test_log_and_failure_hook():
+    kernel.reset(VirtualClock(0, 0))
+    kernel.log("hello", "warn")
+    kernel.log("x", kernel.ERROR)
+    lines = kernel.log_lines()
+    assert lines[-2].endswith("warn: hello") and lines[-1].endswith("error: x")
+    assert kernel.log_lines(1) == lines[-1:]
+    failed = []
+    kernel.set_failure_hook(failed.append)
+
+    async def bad():
+        raise ValueError()
+
+    async def main():
+        t = kernel.spawn(bad())
+        try:
+            await t
+        except ValueError:
+            pass
+        kernel.stop()
+        return t
+
+    m = kernel.spawn(main())
+    kernel.run()
+    assert failed == [m.result()]
+
+
+def test_wait_console_and_foreground():
+    c = VirtualClock(0, 0)
+    kernel.reset(c)
+
+    async def shell():
+        kernel.set_foreground(kernel.current(), True)
+        assert kernel.current().wd_ms == 0
+        await kernel.wait_console()
+        kernel.stop()
+        return c.console_read(8)
+
+    async def typist():
+        await kernel.sleep_ms(250)
+        c.type(b"help\r")
+
+    sh = kernel.spawn(shell())
+    kernel.spawn(typist())
+    kernel.run()
+    assert sh.result() == b"help\r"
+    assert kernel.idle_ms() >= 240
+
+
+def test_asyncio_attribute():
+    import kernel.asyncio  # noqa: F401
+
+    assert kernel.asyncio.sleep_ms is kernel.sleep_ms
+
+
+def test_now_ms_is_the_clock():
+    c = VirtualClock(0, 0)
+    kernel.reset(c)
+    c.burn(5000)
+    assert kernel.now_ms() == 5
