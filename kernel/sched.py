@@ -5,7 +5,7 @@
 # one clock read per switch, the end of one step being the start of the next) and idle
 # accounting. The clock is injected (kernel/clock.py). Making, cancelling and ending tasks
 # is the Lifecycle base class (kernel/lifecycle.py).
-# Invariants: the hot path (_round) allocates nothing per switch; a task is READY iff on
+# Invariants: the hot path (_run_ready) allocates nothing per switch; a task is READY iff on
 # the run queue or stepping (then it is `cur`); a nested run() (asyncio.run from the
 # foreground) never steps its caller, which is stepping and so on no queue.
 # Not here: services, supervision, the asyncio API (kernel/asyncio.py), sync primitives.
@@ -166,75 +166,91 @@ class Scheduler(Lifecycle):
 
     # ---- the run loop ----
 
-    def _round(self, ms):
-        # Step every task that is ready now, once. The hot path: no allocation per switch.
+    def _run_ready(self, until=None, rounds=-1):
+        # Step round after round while tasks are ready: each round steps every task that was
+        # ready when it began, once; between rounds, due sleepers and console readers wake.
+        # Returns when nothing is ready (run() then idles), on stop(), when `until` ended, or
+        # after `rounds` rounds (tests). The hot path: no allocation per switch, and one
+        # call (one frame, which the VM may take from the heap) per busy period, not per round.
         ticks_us = self._ticks_us
+        ticks_ms = self._ticks_ms
+        diff = self._diff
         alloc = self._alloc
         resume = self._resume
         dispatch = self._traps
         ytrap = traps._yield
         ended = ENDED_STEP
-        last = self._tail
-        if last is None:
-            return
-        self._epoch = epoch = (self._epoch + 1) & _MASK
+        sq = self._sleepq
+        cq = self._console_q
         t0 = self._t0
-        # Re-read: this call's own frame (heap-allocated, then freed, by the VM) and the
-        # loop between rounds are the kernel's, not the first task's.
+        # Re-read: time and allocation between busy periods are the kernel's, not a task's.
         a0 = alloc() if alloc is not None else 0
-        while True:
-            t = self._head
-            nx = t.next
-            self._head = nx
-            if nx is None:
-                self._tail = None
-            self.cur = t  # t stays READY while it steps: RUNNING is "is cur" (Task.state_name)
-            try:
-                if t.pending is not None:
-                    r = self._throw(t)
-                elif resume is None:
-                    r = t.coro.send(None)
-                else:
-                    r = resume(t.coro, None, t.wd_ms)
-            except StopIteration as e:
-                r = self._end(t, DONE, "exit", e.value, None)
-            except BaseException as e:  # noqa: BLE001 - a task's failure is data, kept on it
-                r = self._fail(t, e)
-            now = ticks_us()
-            if self._epoch != epoch:  # the step ran a nested loop: resync, end this round
-                t0 = self._t0
-                a0 = self._a0
-                last = t
-            d = (now - t0) & _MASK  # ticks_diff for a forward step, without a call
-            t0 = now
-            c = t.cpu_us + d
-            t.cpu_us = c
-            t.steps = (t.steps + 1) & _MASK
-            t.last_run = ms
-            if alloc is not None:
-                a = alloc()
-                t.alloc_b += (a - a0) & _MASK
-                a0 = a
-                if t.alloc_b >= _ALLOC_CARRY:
-                    self._carry(t)
-            if c >= _CPU_CARRY:
-                self._carry(t)
-            if d >= t.wd_us:
-                r = self._overrun(t, d, r)
-            if r is ytrap or r is None:
-                t.next = None  # back of the run queue, inline (the hottest trap)
-                if self._tail is None:
-                    self._head = t
-                else:
-                    self._tail.next = t
-                self._tail = t
-            elif r is not ended:
-                if type(r) is traps.Trap:
-                    dispatch[r.code](t, r)
-                else:
-                    self._bad_yield(t, r)
-            if t is last:
+        while rounds != 0 and not self._stop and (until is None or until.state < ENDED):
+            rounds -= 1
+            ms = ticks_ms()
+            self._up_ms += diff(ms, self._up_last)
+            self._up_last = ms
+            if sq.heap is not None and diff(sq.heap.ph_key, ms) <= 0:
+                self._wake_due(ms)
+            if cq.head is not None and self._console_any() > 0:
+                self._wake_console()
+            last = self._tail
+            if last is None:
                 break
+            self._epoch = epoch = (self._epoch + 1) & _MASK
+            while True:
+                t = self._head
+                nx = t.next
+                self._head = nx
+                if nx is None:
+                    self._tail = None
+                self.cur = t  # t stays READY while it steps: RUNNING is "is cur" (Task.state_name)
+                try:
+                    if t.pending is not None:
+                        r = self._throw(t)
+                    elif resume is None:
+                        r = t.coro.send(None)
+                    else:
+                        r = resume(t.coro, None, t.wd_ms)
+                except StopIteration as e:
+                    r = self._end(t, DONE, "exit", e.value, None)
+                except BaseException as e:  # noqa: BLE001 - a task's failure is data, kept on it
+                    r = self._fail(t, e)
+                now = ticks_us()
+                if self._epoch != epoch:  # the step ran a nested loop: resync, end this round
+                    t0 = self._t0
+                    a0 = self._a0
+                    last = t
+                d = (now - t0) & _MASK  # ticks_diff for a forward step, without a call
+                t0 = now
+                c = t.cpu_us + d
+                t.cpu_us = c
+                t.steps = (t.steps + 1) & _MASK
+                t.last_run = ms
+                if alloc is not None:
+                    a = alloc()
+                    t.alloc_b += (a - a0) & _MASK
+                    a0 = a
+                    if t.alloc_b >= _ALLOC_CARRY:
+                        self._carry(t)
+                if c >= _CPU_CARRY:
+                    self._carry(t)
+                if d >= t.wd_us:
+                    r = self._overrun(t, d, r)
+                if r is ytrap or r is None:
+                    t.next = None  # back of the run queue, inline (the hottest trap)
+                    if self._tail is None:
+                        self._head = t
+                    else:
+                        self._tail.next = t
+                    self._tail = t
+                elif r is not ended:
+                    if type(r) is traps.Trap:
+                        dispatch[r.code](t, r)
+                    else:
+                        self._bad_yield(t, r)
+                if t is last:
+                    break
         self._t0 = t0
         self._a0 = a0
         self.cur = None
@@ -249,6 +265,11 @@ class Scheduler(Lifecycle):
                     t.queue.remove(t)
                 t.pending = TimeoutError()
             self._ready(t)
+
+    def _wake_console(self):
+        cq = self._console_q
+        while cq.head is not None:
+            self.wake(cq.head)
 
     def _idle(self, ms):
         sq = self._sleepq
@@ -274,8 +295,6 @@ class Scheduler(Lifecycle):
         global _running
         if self.clock is None:
             self.set_clock(real_clock())
-        ticks_ms = self._ticks_ms
-        diff = self._diff
         prev = _running
         _running = self
         if self._depth == 0:
@@ -285,18 +304,13 @@ class Scheduler(Lifecycle):
         self._a0 = self._alloc() if self._alloc is not None else 0
         try:
             while not self._stop and (until is None or until.state < ENDED):
-                ms = ticks_ms()
-                self._up_ms += diff(ms, self._up_last)
-                self._up_last = ms
-                if self._sleepq.heap is not None:
-                    self._wake_due(ms)
-                if self._console_q.head is not None and self._console_any() > 0:
-                    while self._console_q.head is not None:
-                        self.wake(self._console_q.head)
-                if self._head is not None:
-                    self._round(ms)
-                else:
-                    self._idle(ms)
+                self._run_ready(until)
+                if (
+                    self._head is None
+                    and not self._stop
+                    and (until is None or until.state < ENDED)
+                ):
+                    self._idle(self._ticks_ms())
         finally:
             self._depth -= 1
             _running = prev

@@ -369,7 +369,7 @@ def test_alloc_with_hal_counter_real():
 
 def test_switch_loop_allocates_nothing():
     # The hot path under micropython.heap_lock(): any allocation would raise MemoryError
-    # (failing a task or escaping from _round). On the unix build with _hal this runs the
+    # (failing a task or escaping from _run_ready). On the unix build with _hal this runs the
     # real clock, the C watchdog (resume) and the C allocation counter.
     try:
         from kernel.clock import HalClock
@@ -389,9 +389,9 @@ def test_switch_loop_allocates_nothing():
 
     def cycle():
         # Three rounds (yield, sleep 0, sleep 1), then wait out the 1 ms and wake them.
-        s._round(clock.ticks_ms())
-        s._round(clock.ticks_ms())
-        s._round(clock.ticks_ms())
+        s._run_ready(None, 1)
+        s._run_ready(None, 1)
+        s._run_ready(None, 1)
         while not all_ready():
             s._wake_due(clock.ticks_ms())
             if not all_ready():
@@ -423,7 +423,7 @@ def test_switch_loop_allocates_nothing():
     if clock.alloc_bytes is not None:
         before = [t.alloc_b for t in ts]
         for _ in range(100):
-            s._round(clock.ticks_ms())  # yield and sleep_ms(0) steps (and some sleep 1)
+            s._run_ready(None, 1)  # yield and sleep_ms(0) steps (and some sleep 1)
         charged = [t.alloc_b - b for t, b in zip(ts, before)]
         assert charged == [0] * 10, charged
 
