@@ -33,3 +33,25 @@ LOG_LINE_MAX = const(160)  # characters kept per log line
 
 # Sync
 QUEUE_MAXSIZE_DEFAULT = const(0)  # items; 0 means unbounded (CPython's asyncio.Queue default)
+
+# Service manager (kernel/units.py, kernel/service.py, kernel/manager.py)
+SVC_NAME_MAX = const(32)  # characters in a unit name
+SVC_RESTART_MS = const(100)  # ms, default restart_sec (systemd's RestartSec=100ms)
+SVC_BACKOFF_MAX_MS = const(30000)  # ms, cap on a backoff delay unless the unit sets one
+SVC_BACKOFF_RESET_MS = const(10000)  # ms a run must last to reset the backoff attempt count
+SVC_START_LIMIT_BURST = const(5)  # starts allowed per interval (systemd's StartLimitBurst)
+SVC_START_LIMIT_INTERVAL_MS = const(10000)  # ms, the start limit's window
+SVC_START_TIMEOUT_MS = const(10000)  # ms a notify/oneshot service may take to be ready
+SVC_STOP_TIMEOUT_MS = const(3000)  # ms a stopping service gets before it is killed
+SVC_STARVE_MS = const(500)  # ms a timer may be late before deadlines move by the lateness
+#                             (the console's foreground code starved the scheduler)
+SVC_TIMER_MAX_MS = const(60000)  # ms the manager's timer task sleeps at most
+
+# Supervision (kernel/supervisor.py): OTP's defaults
+SUP_INTENSITY = const(1)  # failures a group absorbs per period before it escalates
+SUP_PERIOD_MS = const(5000)  # ms, the sliding window of the intensity
+
+# Journal (kernel/journal.py)
+JOURNAL_EVENTS = const(128)  # lifecycle events kept in the journal ring
+JOURNAL_RATE_BURST = const(10)  # events one service may log per rate interval
+JOURNAL_RATE_INTERVAL_MS = const(1000)  # ms, the journal's per-service rate window
