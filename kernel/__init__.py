@@ -119,10 +119,40 @@ def idle_ms():
     return scheduler().idle_ms()
 
 
+# The service manager's API (kernel/svc.py), imported on first use like kernel.asyncio.
+_SVC_API = (
+    "create_service",
+    "create_group",
+    "start_service",
+    "stop_service",
+    "restart_service",
+    "reload_service",
+    "enable_service",
+    "disable_service",
+    "service_status",
+    "list_services",
+    "discover_services",
+    "notify_ready",
+    "notify_watchdog",
+    "subscribe",
+    "unsubscribe",
+    "journal_lines",
+)
+
+
 def __getattr__(name):
     # `kernel.asyncio` without importing it (and MicroPython's asyncio) at boot.
     if name == "asyncio":
         from kernel import asyncio
 
         return asyncio
-    raise AttributeError(name)
+    if name in _SVC_API:
+        __import__("kernel.svc")  # binds kernel.svc in this module's globals
+        return getattr(globals()["svc"], name)
+    # A submodule not imported yet: with a module __getattr__, MicroPython's
+    # `from kernel import x` asks here instead of importing kernel.x itself.
+    try:
+        __import__("kernel." + name)
+    except ImportError:
+        raise AttributeError(name) from None
+    return globals()[name]
