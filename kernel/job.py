@@ -1,0 +1,130 @@
+# kernel/job: one start or stop of a set of services, in dependency waves.
+#
+# Owns: Job: the services of one request, the ordering edges among them (kernel/deps.py) and
+# the count of what each still waits for. A service is launched as soon as everything it is
+# ordered after has settled, so independent services start (or stop) concurrently; a stop
+# job runs the edges backwards (stop order is the reverse of start order). When a start
+# fails, what *requires* it fails with result `dependency`; what is only ordered after it
+# still starts (systemd). Linear in services + edges; no recursion (a worklist), so a chain
+# of 10,000 simple services does not overflow the stack.
+# Not here: what launching or stopping one service does (kernel/manager.py).
+from micropython import const
+
+from kernel import deps
+from kernel.sync import Event
+
+_PENDING = const(0)
+_LAUNCHED = const(1)
+_SETTLED = const(2)
+
+
+class Job:
+    """Start (stop=False) or stop (stop=True) the services `svcs` in dependency waves."""
+
+    told = None  # boot's subscriber printing this job's lines (kernel/svc.py)
+
+    def __init__(self, mgr, svcs, stop, why):
+        self.mgr = mgr
+        self.svcs = svcs
+        self.stop = stop
+        self.why = why  # shown in causes: 'boot', 'start web', ...
+        names = [s.name for s in svcs]
+        succ, pend = deps.build(mgr.unit_of, names)
+        order = deps.toposort(succ, pend)
+        if len(order) < len(names):
+            if not stop:
+                raise deps.CycleError(deps.find_cycle(names, succ, order))
+            succ = [None] * len(names)  # stopping must not hang on a cycle: no order then
+            pend = [0] * len(names)
+            order = list(range(len(names)))
+        if stop:
+            succ, pend = _reverse(succ, len(names))
+        self.succ = succ
+        self.pend = pend
+        self.order = order  # start order (indexes); a stop runs its reverse
+        self.mark = bytearray(len(svcs))
+        self.left = len(svcs)
+        self.failed = []  # names that did not reach the wanted state
+        self.done = Event()
+        self._todo = []  # indexes ready to launch; ~i: i fails for a failed requirement
+        self._blame = {}  # i -> index of the failed requirement that failed i
+        self._busy = False
+
+    def run(self):
+        """Launch everything that waits for nothing; the rest follows as services settle."""
+        for i in self.order if not self.stop else reversed(self.order):
+            if self.pend[i] == 0:
+                self._todo.append(i)
+        self._drain()
+        return self
+
+    def wait(self):
+        """Await until every service of the job has settled."""
+        return self.done.wait()
+
+    def settled(self, i, ok, cause=None):
+        """Service i reached the wanted state (ok) or cannot (not ok)."""
+        if self.mark[i] == _SETTLED:
+            return
+        self.mark[i] = _SETTLED
+        self.left -= 1
+        if not ok:
+            self.failed.append(self.svcs[i].name)
+        s = self.succ[i]
+        if s is not None:
+            for e in s:
+                j = e >> 1
+                if self.mark[j] != _PENDING:
+                    continue
+                if not ok and e & 1 and not self.stop:
+                    self.mark[j] = _LAUNCHED
+                    self._todo.append(~j)  # fails with result `dependency`, blaming i
+                    self._blame[j] = i
+                    continue
+                self.pend[j] -= 1
+                if self.pend[j] == 0:
+                    self._todo.append(j)
+        self._drain()
+
+    def _drain(self):
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            todo = self._todo
+            k = 0
+            while k < len(todo):
+                i = todo[k]
+                k += 1
+                if i < 0:
+                    i = ~i
+                    self.mgr.dep_failed(self.svcs[i], self.svcs[self._blame.pop(i)], self, i)
+                    self.settled(i, False)
+                elif self.mark[i] == _PENDING:
+                    self.mark[i] = _LAUNCHED
+                    if self.stop:
+                        self.mgr.stop_one(self.svcs[i], self, i)
+                    else:
+                        self.mgr.start_one(self.svcs[i], self, i)
+        finally:
+            self._busy = False
+            self._todo = []
+        if self.left == 0 and not self.done.state:
+            self.done.set()
+            self.mgr.job_done(self)
+
+
+def _reverse(succ, n):
+    rsucc = [None] * n
+    pend = [0] * n
+    for i in range(n):
+        s = succ[i]
+        if s is not None:
+            for e in s:
+                j = e >> 1
+                r = rsucc[j]
+                if r is None:
+                    rsucc[j] = r = []
+                r.append(i << 1)
+                pend[i] += 1
+    return rsucc, pend

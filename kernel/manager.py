@@ -1,0 +1,405 @@
+# kernel/manager: the service manager: registry, start/stop of one service, restarts with
+# backoff and start limit, timers (start, stop, watchdog, restart delay) and events.
+#
+# Owns: Manager, one per scheduler: services by name, templates, groups, the journal, event
+# subscribers, the timer task and the jobs in flight (kernel/job.py). Every transition of a
+# Service goes through set_state() here and is journaled and told to subscribers.
+# Timers: one kernel task ("svc-timer") sleeps until the earliest deadline of the services
+# on `armed`, and exits when none is armed. When it wakes later than SVC_STARVE_MS past its
+# deadline, the scheduler was starved (the console's foreground code: `py`, `repl`): every
+# deadline moves by that lateness, so watchdog and liveness deadlines pause meanwhile.
+# Times are uptime ms (monotonic). Not here: the public functions (kernel/svc.py), the
+# dependency waves (kernel/job.py), supervision strategies (kernel/supervisor.py).
+from kernel import backoff, deps, params, units
+from kernel import service as S
+from kernel.job import Job
+from kernel.journal import Journal
+from kernel.log import ERROR
+from kernel.task import SLEEPING
+from kernel.traps import sleep_ms
+from kernel.units import UnitError
+
+
+class Manager:
+    """The services of one scheduler."""
+
+    def __init__(self, sched, rng=None):
+        self.sched = sched
+        self.services = {}  # name -> Service
+        self.templates = {}  # 'web@' -> Unit
+        self.groups = {}  # name -> supervisor.Group
+        self.journal = Journal(self.now)
+        self.subscribers = []  # fn(name, event, cause)
+        self.armed = []  # Services with a deadline
+        self.by_task = {}  # task id -> Service, for notify_ready() / notify_watchdog()
+        self.jobs = []  # Jobs in flight
+        self.rng = rng or backoff.Rng(1)  # injected for deterministic jitter
+        self.timer = None  # the timer Task, while one runs
+        self.timer_due = None  # uptime ms the timer task means to wake at
+
+    def now(self):
+        return self.sched.uptime_ms()
+
+    # ---- registry ----
+
+    def create(self, src, name=None):
+        """Register a unit (dict, INI or JSON text) -> its Service (a template -> Unit)."""
+        u = units.parse(src, name)
+        if u.is_template():
+            self.templates[u.name] = u
+            return u
+        return self.add(u)
+
+    def add(self, u):
+        svc = self.services.get(u.name)
+        if svc is not None:
+            if svc.task is not None or svc.state not in (S.INACTIVE, S.FAILED):
+                raise UnitError("unit %s: is %s; stop it before replacing it"
+                                % (u.name, svc.state_name()))
+            svc.unit = u
+        else:
+            svc = self.services[u.name] = S.Service(self, u)
+        if u.group is not None:
+            from kernel.supervisor import group_of
+
+            group_of(self, u.group).adopt(svc)
+        return svc
+
+    def get(self, name):
+        """The Service `name` (an instance of a template is made on first use)."""
+        svc = self.services.get(name)
+        if svc is None:
+            t = self.templates.get(units.template_of(name) or "")
+            if t is None:
+                raise UnitError("unit %s: no such unit (see 'svc list')" % name)
+            svc = self.add(units.instance(t, name[len(t.name) :]))
+        return svc
+
+    def unit_of(self, name):
+        """The Unit `name`, or None (deps.get)."""
+        try:
+            return self.get(name).unit
+        except UnitError:
+            return None
+
+    # ---- events ----
+
+    def set_state(self, svc, state, sub, cause=None):
+        svc.state = state
+        svc.sub = sub
+        svc.since_ms = self.now()
+        if cause is not None:
+            svc.cause = cause
+
+    def event(self, name, event, cause=None):
+        self.journal.add(name, event, cause)
+        for fn in self.subscribers:
+            try:
+                fn(name, event, cause)
+            except Exception as e:  # noqa: BLE001 - a broken subscriber must not stop the manager
+                self.sched.log.log("svc: subscriber %r raised %r" % (fn, e), ERROR)
+
+    # ---- jobs ----
+
+    def start_job(self, names, why):
+        """Start names and what they pull in, in dependency waves -> the running Job.
+        Raises CycleError / UnitError before anything starts."""
+        order = deps.closure(self.unit_of, names)
+        return self._job([self.services[n] for n in order], False, why)
+
+    def stop_job(self, svcs, why):
+        """Stop svcs, dependents first -> the running Job."""
+        return self._job(svcs, True, why)
+
+    def _job(self, svcs, stop, why):
+        job = Job(self, svcs, stop, why)
+        self.jobs.append(job)
+        return job.run()
+
+    def job_done(self, job):
+        if job in self.jobs:
+            self.jobs.remove(job)
+
+    def dependents(self, name):
+        """name and what requires it, transitively (what a stop of name takes down)."""
+        rev = {}
+        for s in self.services.values():
+            for r in s.unit.requires:
+                rev.setdefault(r, []).append(s.name)
+        out = [name]
+        seen = {name}
+        i = 0
+        while i < len(out):
+            for d in rev.get(out[i], ()):
+                if d not in seen:
+                    seen.add(d)
+                    out.append(d)
+            i += 1
+        return out
+
+    def _wait(self, svc, job, i):
+        if svc.waiters is None:
+            svc.waiters = []
+        svc.waiters.append((job, i))
+
+    def _settle(self, svc, ok):
+        # Tell the jobs waiting on svc: start jobs get ok; stop jobs wait until it stopped.
+        w = svc.waiters
+        if w is None:
+            return
+        svc.waiters = None
+        stopped = svc.state == S.INACTIVE or svc.state == S.FAILED
+        for job, i in w:
+            if not job.stop:
+                job.settled(i, ok)
+            elif stopped:
+                job.settled(i, True)
+            else:
+                self._wait(svc, job, i)
+
+    def start_one(self, svc, job, i):
+        st = svc.state
+        if st == S.ACTIVE or st == S.RELOADING:
+            job.settled(i, True)
+            return
+        self._wait(svc, job, i)
+        if st == S.INACTIVE or st == S.FAILED:
+            self.launch(svc, True, job.why)
+
+    def dep_failed(self, svc, req, job, i):
+        if svc.state == S.ACTIVE:
+            return
+        self.fail(svc, S.DEPENDENCY, "requires %s, which failed" % req.name)
+
+    def stop_one(self, svc, job, i):
+        st = svc.state
+        if st == S.INACTIVE or st == S.FAILED:
+            job.settled(i, True)
+            return
+        self._wait(svc, job, i)
+        if st != S.DEACTIVATING:
+            self.stop(svc, job.why)
+
+    # ---- one service ----
+
+    def launch(self, svc, manual, why):
+        """Start one run of svc now (its dependencies are the job's business)."""
+        now = self.now()
+        u = svc.unit
+        self.disarm(svc)
+        if manual:
+            svc.attempt = 0
+            if svc.result == S.START_LIMIT:
+                svc.limit_n = 0  # an explicit start resets the limit (systemd's reset-failed)
+        if now - svc.limit_t0 >= u.interval_ms:
+            svc.limit_t0 = now
+            svc.limit_n = 0
+        svc.limit_n += 1
+        if svc.limit_n > u.burst:
+            why = "started more than %d times in %d ms" % (u.burst, u.interval_ms)
+            self.fail(svc, S.START_LIMIT, why)
+            return
+        svc.result = S.SUCCESS
+        self.set_state(svc, S.ACTIVATING, S.START, why)
+        self.event(svc.name, "starting", why)
+        step = "exec"
+        try:
+            S.resolve(u.exec)  # import a 'module:function' now: a typo fails the start
+            step = "pre_start"
+            S.call_hook(svc, "pre_start")
+        except Exception as e:  # noqa: BLE001 - a failing start is data
+            self.fail(svc, S.EXCEPTION, "%s: %s: %s" % (step, type(e).__name__, e))
+            return
+        t = svc.task = self.sched.spawn(S.runner(svc), svc.name[: params.TASK_NAME_MAX])
+        self.by_task[t.id] = svc
+        if u.type == units.SIMPLE:
+            self.activated(svc)
+        elif u.start_timeout_ms:
+            self.arm(svc, S.T_START, u.start_timeout_ms)
+
+    def activated(self, svc):
+        u = svc.unit
+        svc.active_ms = self.now()
+        self.disarm(svc)
+        self.set_state(svc, S.ACTIVE, S.RUNNING, "started")
+        if u.watchdog_ms:
+            self.arm(svc, S.T_WATCHDOG, u.watchdog_ms)
+        self.event(svc.name, "started")
+        self._hook(svc, "post_start")
+        self._settle(svc, True)
+
+    def ready(self, svc):
+        """notify_ready(): a notify service is up; a reload is done."""
+        if svc.state == S.ACTIVATING and svc.sub == S.START and svc.unit.type == units.NOTIFY:
+            self.activated(svc)
+
+    def exited(self, svc, result, cause):
+        """The runner of svc ended (called from its task, or from a kill)."""
+        t = svc.task
+        if t is None:
+            return
+        svc.task = None
+        self.by_task.pop(t.id, None)
+        self.disarm(svc)
+        if svc.kill_result is not None:
+            result, cause = svc.kill_result
+            svc.kill_result = None
+        if svc.state == S.DEACTIVATING:  # a stop we asked for
+            killed = svc.sub == S.KILL
+            svc.result = S.TIMEOUT if killed else S.SUCCESS
+            if killed:
+                why = "did not stop within %d ms" % svc.unit.stop_timeout_ms
+                self.set_state(svc, S.FAILED, S.DEAD, why + ", killed")
+                self.event(svc.name, "killed", why)
+            else:
+                self.set_state(svc, S.INACTIVE, S.DEAD, "stopped")
+                self.event(svc.name, "stopped")
+            self._hook(svc, "post_stop")
+            self._settle(svc, False)
+            return
+        u = svc.unit
+        if svc.state == S.ACTIVE and self.now() - svc.active_ms >= params.SVC_BACKOFF_RESET_MS:
+            svc.attempt = 0
+        if result == S.SUCCESS and svc.state == S.ACTIVATING and u.type == units.NOTIFY:
+            result, cause = S.EXIT_CODE, "exited before notify_ready()"
+        if result == S.SUCCESS and u.restart != units.ALWAYS:
+            done = "finished" if u.type == units.ONESHOT else "exited"
+            self.set_state(svc, S.INACTIVE, S.DEAD, done)
+            self.event(svc.name, done)
+            self._settle(svc, True)
+            return
+        svc.result = result
+        if S.should_restart(u.restart, result):
+            self.schedule_restart(svc, cause)
+            self._settle(svc, False)  # a start job waiting on this run failed
+        else:
+            self.fail(svc, result, cause)
+
+    def fail(self, svc, result, cause):
+        svc.result = result
+        self.set_state(svc, S.FAILED, S.DEAD, cause)
+        self.event(svc.name, "failed", "%s: %s" % (S.RESULT_NAMES[result], cause))
+        self._settle(svc, False)
+        if result != S.DEPENDENCY and svc.group is not None:
+            svc.group.child_failed(svc, cause)
+
+    def next_delay(self, svc):
+        """The restart delay the next automatic restart would wait, before jitter."""
+        u = svc.unit
+        return backoff.raw_ms(u.backoff, u.restart_ms, u.backoff_max_ms, svc.attempt)
+
+    def schedule_restart(self, svc, cause):
+        u = svc.unit
+        d = backoff.delay_ms(u.backoff, u.jitter, u.restart_ms, u.backoff_max_ms, svc.attempt,
+                             svc.delay_ms, self.rng)
+        svc.delay_ms = d
+        svc.attempt += 1
+        svc.restarts += 1
+        why = "%s: %s; restart %d in %d ms" % (S.RESULT_NAMES[svc.result], cause, svc.restarts, d)
+        self.set_state(svc, S.ACTIVATING, S.AUTO_RESTART, why)
+        self.event(svc.name, "restarting", why)
+        if d <= 0:
+            self.launch(svc, False, "restart")
+        else:
+            self.arm(svc, S.T_RESTART, d)
+
+    def stop(self, svc, why):
+        """Begin stopping svc: cancel its run; kill it after stop_timeout."""
+        if svc.state == S.INACTIVE or svc.state == S.FAILED or svc.state == S.DEACTIVATING:
+            return
+        self.disarm(svc)
+        if svc.task is None:  # waiting to restart, or to start
+            self.set_state(svc, S.INACTIVE, S.DEAD, "stopped (%s)" % why)
+            self.event(svc.name, "stopped", why)
+            self._settle(svc, False)
+            return
+        self._hook(svc, "pre_stop")
+        self.set_state(svc, S.DEACTIVATING, S.STOP, "stopping (%s)" % why)
+        self.event(svc.name, "stopping", why)
+        t = svc.task
+        if t.steps == 0 and t is not self.sched.cur:  # never ran: nothing to wait for
+            self.kill(svc)
+        elif svc.unit.stop_timeout_ms <= 0:
+            svc.sub = S.KILL
+            self.kill(svc)
+        else:
+            self.sched.cancel(t, "stopped")
+            self.arm(svc, S.T_STOP, svc.unit.stop_timeout_ms)
+
+    def kill(self, svc):
+        """Close svc's run at once (its finally blocks run); exited() follows now."""
+        t = svc.task
+        if t is None:
+            return
+        if t is not self.sched.cur:
+            self.sched.kill(t.id)
+            if not t.done():
+                self.sched.kill(t.id)
+        if svc.task is t and t.done():  # closed before it ever ran: the runner saw nothing
+            self.exited(svc, S.EXCEPTION, "killed")
+
+    def _hook(self, svc, which):
+        try:
+            S.call_hook(svc, which)
+        except Exception as e:  # noqa: BLE001 - a post/stop hook's failure is logged, not fatal
+            self.event(svc.name, which + " failed", "%s: %s" % (type(e).__name__, e))
+
+    # ---- timers ----
+
+    def arm(self, svc, kind, ms):
+        d = self.now() + ms
+        if svc.deadline is None:
+            self.armed.append(svc)
+        svc.deadline = d
+        svc.timer = kind
+        t = self.timer
+        if t is None or t.done():
+            self.timer_due = None
+            self.timer = self.sched.spawn(self._timer_loop(), "svc-timer")
+        elif t.state == SLEEPING and (self.timer_due is None or d < self.timer_due):
+            self.sched.wake(t)
+
+    def disarm(self, svc):
+        if svc.deadline is not None:
+            svc.deadline = None
+            svc.timer = 0
+            self.armed.remove(svc)
+
+    async def _timer_loop(self):
+        while self.armed:
+            now = self.now()
+            due = self.timer_due
+            if due is not None and now - due > params.SVC_STARVE_MS:
+                for s in self.armed:  # starved by foreground code: pause the deadlines
+                    s.deadline += now - due
+            fired = [s for s in self.armed if s.deadline <= now]
+            for s in fired:
+                if s.deadline is not None and s.deadline <= now:
+                    self._fire(s)
+            nxt = None
+            for s in self.armed:
+                if nxt is None or s.deadline < nxt:
+                    nxt = s.deadline
+            if nxt is None:
+                break
+            self.timer_due = nxt
+            await sleep_ms(min(max(nxt - self.now(), 0), params.SVC_TIMER_MAX_MS))
+        self.timer = None
+        self.timer_due = None
+
+    def _fire(self, svc):
+        kind = svc.timer
+        self.disarm(svc)
+        u = svc.unit
+        if kind == S.T_RESTART:
+            self.launch(svc, False, "restart")
+        elif kind == S.T_STOP:
+            svc.sub = S.KILL
+            self.kill(svc)
+        elif kind == S.T_START:
+            svc.kill_result = (S.TIMEOUT, "not ready within %d ms" % u.start_timeout_ms)
+            self.kill(svc)
+        elif kind == S.T_WATCHDOG:
+            svc.kill_result = (S.WATCHDOG, "no notify_watchdog() within %d ms" % u.watchdog_ms)
+            self.event(svc.name, "watchdog", svc.kill_result[1])
+            self.kill(svc)

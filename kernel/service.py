@@ -1,0 +1,224 @@
+# kernel/service: one service's state as systemd shows it, and the task body that runs it.
+#
+# Owns: the states (inactive, activating, active, reloading, deactivating, failed), sub-states
+# and results as const() ints with name tuples; the Service object, which is the handle a
+# caller keeps (it survives restarts: each run is a new kernel task, the handle stays); the
+# restart decision per policy and result; resolving `exec` and calling hooks; the runner
+# coroutine that awaits the service's own code and reports how it ended to the manager.
+# Invariants: one attribute, one meaning; runtime fields default on the class, so an idle
+# service is a few words of heap; `task` is set iff a run is alive; `deadline` (uptime ms)
+# is set iff the service is on the manager's timer list.
+# Not here: deciding what runs when (kernel/manager.py, kernel/job.py), groups.
+from micropython import const
+
+from kernel import units
+from kernel.errors import CancelledError, Watchdog
+
+INACTIVE = const(0)
+ACTIVATING = const(1)
+ACTIVE = const(2)
+RELOADING = const(3)
+DEACTIVATING = const(4)
+FAILED = const(5)
+STATE_NAMES = ("inactive", "activating", "active", "reloading", "deactivating", "failed")
+
+DEAD = const(0)  # inactive / failed: nothing runs
+WAITING = const(1)  # activating: waiting for what it is ordered after
+START = const(2)  # activating: running, not ready yet (notify, oneshot)
+AUTO_RESTART = const(3)  # activating: waiting restart_sec before the next run
+RUNNING = const(4)  # active
+RELOAD = const(5)  # reloading
+STOP = const(6)  # deactivating: cancelled, waiting up to stop_timeout
+KILL = const(7)  # deactivating: stop_timeout ran out, closed
+SUB_NAMES = ("dead", "waiting", "start", "auto-restart", "running", "reload", "stop", "stop-kill")
+
+SUCCESS = const(0)
+EXIT_CODE = const(1)  # returned a value other than None / 0
+EXCEPTION = const(2)  # raised (or was killed from outside)
+TIMEOUT = const(3)  # start or stop timeout ran out
+WATCHDOG = const(4)  # missed notify_watchdog(), or the kernel's step watchdog hit it
+START_LIMIT = const(5)  # started more than burst times in interval
+DEPENDENCY = const(6)  # something it requires failed
+RESULT_NAMES = (
+    "success",
+    "exit-code",
+    "exception",
+    "timeout",
+    "watchdog",
+    "start-limit-hit",
+    "dependency",
+)
+
+# Timer kinds: what the one deadline of a service means.
+T_START = const(1)  # start_timeout (notify, oneshot)
+T_STOP = const(2)  # stop_timeout
+T_WATCHDOG = const(3)  # watchdog_sec since the last notify_watchdog()
+T_RESTART = const(4)  # restart delay (backoff) ran out
+
+# Policy -> results that restart (bit per result), systemd's table; `always` adds success.
+_ABNORMAL = 1 << EXCEPTION | 1 << TIMEOUT | 1 << WATCHDOG
+_RESTART_ON = (
+    0,
+    _ABNORMAL | 1 << EXIT_CODE,
+    _ABNORMAL,
+    1 << WATCHDOG,
+    _ABNORMAL | 1 << EXIT_CODE | 1 << SUCCESS,
+)
+
+
+def should_restart(policy, result):
+    return bool(_RESTART_ON[policy] >> result & 1)
+
+
+class Service:
+    """The handle of one registered unit and its run-time state."""
+
+    state = INACTIVE
+    sub = DEAD
+    result = SUCCESS
+    cause = None  # why it is in its state (svc why), text
+    task = None  # the kernel Task of the current run
+    obj = None  # the instance, when exec is a class
+    group = None  # the supervisor Group it belongs to
+    enabled = None  # None: as the unit says; True/False: enable_service/disable_service
+    restarts = 0  # automatic restarts since registration
+    attempt = 0  # consecutive automatic restarts (backoff attempt), reset by a long run
+    delay_ms = 0  # the last restart delay (decorrelated jitter grows from it)
+    limit_t0 = 0  # start of the start-limit window (uptime ms)
+    limit_n = 0  # starts in that window
+    since_ms = 0  # uptime ms of the last state change
+    active_ms = 0  # uptime ms when it last became active
+    deadline = None  # uptime ms of the pending timer
+    timer = 0  # T_* kind of that timer
+    waiters = None  # [(job, index)] waiting for this service to settle
+    kill_result = None  # (result, cause) when the manager kills a run for a reason
+
+    def __init__(self, mgr, unit):
+        self.mgr = mgr
+        self.unit = unit
+        self.name = unit.name
+
+    def state_name(self):
+        return STATE_NAMES[self.state]
+
+    def sub_name(self):
+        return SUB_NAMES[self.sub]
+
+    def result_name(self):
+        return RESULT_NAMES[self.result]
+
+    def is_enabled(self):
+        return self.unit.enabled if self.enabled is None else self.enabled
+
+    def uptime_ms(self):
+        """ms since it became active (0 unless active or reloading)."""
+        if self.state != ACTIVE and self.state != RELOADING:
+            return 0
+        return self.mgr.now() - self.active_ms
+
+    def budget(self):
+        """Starts left in the current start-limit window."""
+        u = self.unit
+        if self.mgr.now() - self.limit_t0 >= u.interval_ms:
+            return u.burst
+        return max(0, u.burst - self.limit_n)
+
+    def notify_ready(self):
+        """A notify service tells the manager it is ready (active)."""
+        self.mgr.ready(self)
+
+    def notify_watchdog(self):
+        """Liveness ping: pushes the watchdog deadline watchdog_sec further."""
+        if self.timer == T_WATCHDOG:
+            self.deadline = self.mgr.now() + self.unit.watchdog_ms
+
+    def status(self):
+        """A dict for `svc status` and callers (a snapshot, not live)."""
+        u = self.unit
+        t = self.task
+        return {
+            "name": self.name,
+            "description": u.label(),
+            "state": self.state_name(),
+            "sub": self.sub_name(),
+            "result": self.result_name(),
+            "cause": self.cause,
+            "task": t.id if t is not None else None,
+            "uptime_ms": self.uptime_ms(),
+            "restarts": self.restarts,
+            "budget": self.budget(),
+            "next_delay_ms": self.mgr.next_delay(self),
+            "enabled": self.is_enabled(),
+            "type": units.TYPE_NAMES[u.type],
+            "restart": units.RESTART_NAMES[u.restart],
+            "group": self.group.name if self.group is not None else None,
+            "requires": u.requires,
+            "wants": u.wants,
+            "after": u.after,
+            "before": u.before,
+            "tags": u.tags,
+        }
+
+    def __repr__(self):
+        return "<Service %s %s/%s>" % (self.name, self.state_name(), self.sub_name())
+
+
+def resolve(target):
+    """A callable from 'module:function' (imported now) or the callable itself."""
+    if not isinstance(target, str):
+        return target
+    mod, _, attr = target.partition(":")
+    m = __import__(mod)
+    for part in mod.split(".")[1:] + attr.split("."):
+        m = getattr(m, part)
+    return m
+
+
+def call_hook(svc, which):
+    """Call the unit's hook `which` (a field name) with the handle; raises what it raises."""
+    h = getattr(svc.unit, which)
+    if h is not None:
+        resolve(h)(svc)
+
+
+def body(svc):
+    """The service's code for one run: a coroutine or generator, or None when exec was a
+    plain function (it has then run to completion; its value is svc.mgr's to read)."""
+    u = svc.unit
+    fn = resolve(u.exec)
+    if isinstance(fn, type):
+        svc.obj = obj = fn(*u.args)
+        run = getattr(obj, "run", None) or getattr(obj, "main")
+        return run()
+    return fn(*u.args)
+
+
+async def runner(svc):
+    """The kernel task of one run: runs the body, then tells the manager how it ended."""
+    mgr = svc.mgr
+    result = SUCCESS
+    cause = None
+    try:
+        r = body(svc)
+        if hasattr(r, "send"):
+            r = await r
+        if r is not None and r != 0:
+            result = EXIT_CODE
+            cause = "returned %r" % (r,)
+    except CancelledError:
+        mgr.exited(svc, EXCEPTION, "cancelled")  # a stop the manager asked for, or a kill
+        raise
+    except GeneratorExit:  # closed by the kernel: a kill, or a swallowed step watchdog
+        t = svc.task
+        if t is not None and t.reason == "watchdog":
+            mgr.exited(svc, WATCHDOG, "swallowed the kernel's step watchdog")
+        else:
+            mgr.exited(svc, EXCEPTION, "killed")
+        raise
+    except Watchdog:
+        result = WATCHDOG
+        cause = "step ran past the kernel's watchdog budget"
+    except Exception as e:  # noqa: BLE001 - a service's failure is data, handed to the manager
+        result = EXCEPTION
+        cause = "%s: %s" % (type(e).__name__, e)
+    mgr.exited(svc, result, cause)

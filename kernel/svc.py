@@ -1,0 +1,267 @@
+# kernel/svc: the service manager's public API (re-exported by `kernel`), on the Manager of
+# the kernel's current scheduler (a fresh one after kernel.reset(), so a soft reset starts
+# clean).
+#
+# Owns: short functions over Manager: create/start/stop/restart/reload/enable/disable,
+# status, listing, discovery (glob by default, `regex:` prefix), groups, subscribers,
+# notify_ready()/notify_watchdog() for the calling service, and what boot needs (start the
+# enabled units; stop everything, dependents first). Errors are UnitError / CycleError with
+# one line a person can act on. Not here: the mechanics (kernel/manager.py).
+from kernel import service as S
+from kernel.units import UnitError
+
+_mgr = None  # the Manager of the scheduler it was made for
+
+
+def manager(sched=None):
+    """The Manager of `sched` (default: the kernel's scheduler), made on first use."""
+    global _mgr
+    if sched is None:
+        import kernel
+
+        sched = kernel.scheduler()
+    if _mgr is None or _mgr.sched is not sched:
+        from kernel.manager import Manager
+
+        _mgr = Manager(sched)
+    return _mgr
+
+
+def create_service(unit, name=None):
+    """Register a unit (dict, INI text or JSON text) -> its Service handle (a template
+    `web@` -> its Unit). Raises UnitError with one line naming the bad field."""
+    return manager().create(unit, name)
+
+
+def create_group(name, strategy="one_for_one", intensity=None, period_sec=None, parent=None):
+    """Create or change a supervision group (units join it with `group = name`)."""
+    from kernel.supervisor import configure
+
+    return configure(manager(), name, strategy, intensity, period_sec, parent)
+
+
+def start_service(name):
+    """Start name and what it requires/wants, in dependency order -> the Job (await
+    job.wait() to wait for it). A cycle is refused (CycleError) before anything starts."""
+    return manager().start_job([name], "start %s" % name)
+
+
+def stop_service(name):
+    """Stop name and what requires it, dependents first -> the Job."""
+    m = manager()
+    m.get(name)
+    return m.stop_job([m.services[n] for n in m.dependents(name)], "stop %s" % name)
+
+
+async def _restart(name):
+    await stop_service(name).wait()
+    await start_service(name).wait()
+
+
+def restart_service(name):
+    """Stop then start name (and its dependents' stop, its requirements' start) -> Task."""
+    m = manager()
+    m.get(name)
+    return m.sched.spawn(_restart(name), "restart-" + name)
+
+
+def reload_service(name):
+    """Run the unit's reload (or the class instance's reload()) while it stays active."""
+    m = manager()
+    svc = m.get(name)
+    if svc.state != S.ACTIVE:
+        raise UnitError("unit %s: can only reload an active service, it is %s"
+                        % (name, svc.state_name()))
+    fn = svc.unit.reload
+    if fn is None and svc.obj is not None and hasattr(svc.obj, "reload"):
+        fn = lambda s: s.obj.reload()  # noqa: E731
+    if fn is None:
+        raise UnitError("unit %s: 'reload' is not set (and exec has no reload())" % name)
+    m.set_state(svc, S.RELOADING, S.RELOAD, "reloading")
+    m.event(name, "reloading")
+    try:
+        r = S.resolve(fn)(svc)
+    except Exception as e:  # noqa: BLE001 - a failed reload leaves it running, as systemd
+        m.set_state(svc, S.ACTIVE, S.RUNNING, "reload failed: %s: %s" % (type(e).__name__, e))
+        m.event(name, "reload failed", svc.cause)
+        return svc
+    if hasattr(r, "send"):
+        m.sched.spawn(_finish_reload(m, svc, r), "reload-" + name)
+    else:
+        _reloaded(m, svc)
+    return svc
+
+
+async def _finish_reload(m, svc, coro):
+    try:
+        await coro
+    except Exception as e:  # noqa: BLE001 - see reload_service
+        m.event(svc.name, "reload failed", "%s: %s" % (type(e).__name__, e))
+    _reloaded(m, svc)
+
+
+def _reloaded(m, svc):
+    if svc.state == S.RELOADING:
+        m.set_state(svc, S.ACTIVE, S.RUNNING, "reloaded")
+        m.event(svc.name, "reloaded")
+
+
+def enable_service(name):
+    """Start name at boot from now on."""
+    svc = manager().get(name)
+    svc.enabled = True
+    manager().event(name, "enabled")
+    return svc
+
+
+def disable_service(name):
+    """Do not start name at boot."""
+    svc = manager().get(name)
+    svc.enabled = False
+    manager().event(name, "disabled")
+    return svc
+
+
+def service(name):
+    """The Service handle `name` (it survives restarts)."""
+    return manager().get(name)
+
+
+def service_status(name):
+    """A status dict: state, sub, result, cause, task, uptime_ms, restarts, budget, ..."""
+    return manager().get(name).status()
+
+
+def list_services():
+    """Every registered Service, by name."""
+    m = manager()
+    return [m.services[n] for n in sorted(m.services)]
+
+
+def discover_services(pattern="*"):
+    """Services whose name matches a glob (`web@*`), or a regex after `regex:`."""
+    import re
+
+    if pattern.startswith("regex:"):
+        rx = re.compile(pattern[6:])
+    else:
+        rx = re.compile(_glob_regex(pattern))
+    return [s for s in list_services() if rx.match(s.name)]
+
+
+def _glob_regex(g):
+    out = "^"
+    for c in g:
+        if c == "*":
+            out += ".*"
+        elif c == "?":
+            out += "."
+        elif c in ".^$+()[]{}|\\":
+            out += "\\" + c
+        else:
+            out += c
+    return out + "$"
+
+
+def subscribe(fn):
+    """Tell fn(name, event, cause) of every lifecycle event; returns fn (unsubscribe())."""
+    manager().subscribers.append(fn)
+    return fn
+
+
+def unsubscribe(fn):
+    m = manager()
+    if fn in m.subscribers:
+        m.subscribers.remove(fn)
+
+
+def journal_lines(n=None, name=None):
+    """The last n journal lines (of one service when name is given), oldest first."""
+    return manager().journal.lines(n, name)
+
+
+def _caller():
+    import kernel
+
+    t = kernel.current()
+    svc = manager().by_task.get(t.id) if t is not None else None
+    if svc is None:
+        raise RuntimeError("notify: call it from a service's own task (or on its handle)")
+    return svc
+
+
+def notify_ready():
+    """From a notify service's task: it is ready (its state becomes active)."""
+    _caller().notify_ready()
+
+
+def notify_watchdog():
+    """From a service's task: liveness ping; without one per watchdog_sec it restarts."""
+    _caller().notify_watchdog()
+
+
+def boot_start(say=None):
+    """Start the enabled units in dependency order -> Job; say(line) prints systemd-style
+    lines for them as they settle until the job is done. A cycle prints one [FAILED]."""
+    m = manager()
+    names = [n for n in sorted(m.services) if m.services[n].is_enabled()]
+    try:
+        job = m.start_job(names, "boot") if say is None else _boot_job(m, names, say)
+    except UnitError as e:
+        if say is not None:
+            say("[FAILED] Failed to start enabled units: %s" % e)
+        return None
+    return job
+
+
+def _boot_job(m, names, say):
+    def told(name, event, cause):
+        svc = m.services.get(name)
+        if svc is None:
+            return
+        if event == "started" or (event == "finished" and svc.unit.type == S.units.ONESHOT):
+            say("[  OK  ] %s %s." % ("Started" if event == "started" else "Finished",
+                                     svc.unit.label()))
+        elif event == "failed" or event == "restarting":
+            say("[FAILED] Failed to start %s: %s" % (name, cause))
+
+    m.subscribers.append(told)
+    try:
+        job = m.start_job(names, "boot")
+    except BaseException:
+        m.subscribers.remove(told)
+        raise
+    job.told = told
+    if job.done.state:
+        m.subscribers.remove(told)
+    return job
+
+
+def boot_done(job):
+    """Stop printing boot lines for job (boot calls this once the job is done)."""
+    if job is not None and job.told is not None:
+        unsubscribe(job.told)
+        job.told = None
+
+
+async def stop_all(say=None, why="shutdown"):
+    """Stop every running service, dependents first, concurrently where independent;
+    each gets its stop_timeout, then is killed. say(line) prints what happened."""
+    m = manager()
+    svcs = [s for s in list_services() if s.state != S.INACTIVE and s.state != S.FAILED]
+    if not svcs:
+        return
+
+    def told(name, event, cause):
+        if event == "stopped":
+            say("[  OK  ] Stopped %s." % m.services[name].unit.label())
+        elif event == "killed":
+            say("[FAILED] Killed %s: %s." % (name, cause))
+
+    if say is not None:
+        m.subscribers.append(told)
+    try:
+        await m.stop_job(svcs, why).wait()
+    finally:
+        if say is not None:
+            unsubscribe(told)
