@@ -1,24 +1,25 @@
 # kernel/boot: what the firmware runs after every (soft) reset, read top to bottom.
 #
 # 1. the banner `MultiOS <version> on <board> (MicroPython <version>)`;
-# 2. the boot services of services.BOOT, each a kernel task, one systemd-style line each;
-# 3. the console shell, a kernel task; then the kernel runs until the shell ends;
-# 4. the services are stopped (cancelled, then killed after STOP_TIMEOUT_MS), newest first;
+# 2. the frozen units (services/units.py) are registered and the enabled ones started in
+#    dependency order by the service manager, one systemd-style line each as they settle;
+# 3. the console shell, a kernel task: its prompt comes once the boot job is done; then the
+#    kernel runs until the shell ends;
+# 4. every service is stopped in reverse dependency order (each cancelled, then killed after
+#    its stop_timeout), concurrently where independent;
 # 5. by the shell's exit code: power off, reset, or return to the C loop (soft reset).
 # After a soft reset asked for in the raw REPL (hal.boot_mode() == 1) steps 1-2 print
 # nothing and the shell starts in the raw REPL, as mpremote expects. Nothing is printed
 # while stopping for such a reset either.
-# Not here: the scheduler (kernel/sched.py), the shell (services/shell.py); the service
-# manager will replace the static boot list.
+# Not here: the scheduler (kernel/sched.py), the shell (services/shell.py), the service
+# manager (kernel/svc.py and below).
 import sys
 
 from micropython import const
 
 import kernel
+from kernel import svc
 from kernel.version import VERSION
-
-STOP_TIMEOUT_MS = const(3000)  # ms a stopping service gets before it is killed
-_STOP_POLL_MS = const(10)  # ms between checks while services stop
 
 _BOOT_RAW = const(1)  # hal.boot_mode(): come back in the raw REPL
 
@@ -45,10 +46,12 @@ def banner(hal):
     )
 
 
-def run(hal, console, clock=None, ns=None, boot_list=None):
+def run(hal, console, clock=None, ns=None, units=None, groups=None):
     """Boots on `console` (any/read/write) and runs until the shell ends; returns the
-    shell's exit code (services.shell.EXIT_*) after acting on it."""
-    from services import BOOT
+    shell's exit code (services.shell.EXIT_*) after acting on it. units/groups replace the
+    frozen ones of services/units.py (tests)."""
+    import services.svc  # noqa: F401 - registers the shell's `svc` verbs
+    from services import units as frozen
     from services.shell import EXIT_POWEROFF, EXIT_RAW, EXIT_REBOOT, Shell
 
     raw = hal.boot_mode() == _BOOT_RAW
@@ -60,9 +63,15 @@ def run(hal, console, clock=None, ns=None, boot_list=None):
 
     kernel.reset(clock)  # a fresh scheduler (clock None: the HAL's, bound by run())
     say(banner(hal))
-    started = start_services(BOOT if boot_list is None else boot_list, say)
+    frozen.install(
+        kernel,
+        frozen.UNITS if units is None else units,
+        frozen.GROUPS if groups is None else groups,
+        say,
+    )
+    job = svc.boot_start(say)
     shell = Shell(console, kernel, hal, ns=ns, asyncio=_asyncio())
-    shell.task = kernel.spawn(_console(shell, raw, started), name="shell", budget_ms=0)
+    shell.task = kernel.spawn(_console(shell, raw, job), name="shell", budget_ms=0)
     kernel.run(clock)
 
     code = shell.exit
@@ -75,43 +84,15 @@ def run(hal, console, clock=None, ns=None, boot_list=None):
     return code
 
 
-def start_services(boot_list, say):
-    """Spawns each (name, async fn) as a task; returns [(name, task)] of those started."""
-    started = []
-    for name, fn in boot_list:
-        try:
-            task = kernel.spawn(fn(), name=name)
-        except Exception as e:  # noqa: BLE001 - a service that cannot start is reported
-            kernel.log("boot: %s failed to start: %r" % (name, e), "error")
-            say("[FAILED] Failed to start %s: %s: %s" % (name, type(e).__name__, e))
-            continue
-        started.append((name, task))
-        say("[  OK  ] Started %s." % name)
-    return started
-
-
-async def stop_services(started, say):
-    """Cancels the services newest first; kills what has not ended after STOP_TIMEOUT_MS."""
-    for name, task in reversed(started):
-        if task.done():
-            continue
-        task.cancel()
-        waited_ms = 0
-        while not task.done() and waited_ms < STOP_TIMEOUT_MS:
-            await kernel.sleep_ms(_STOP_POLL_MS)
-            waited_ms += _STOP_POLL_MS
-        if task.done():
-            say("[  OK  ] Stopped %s." % name)
-        else:
-            kernel.kill(task.id)
-            kernel.log("boot: %s did not stop in %d ms, killed" % (name, STOP_TIMEOUT_MS), "warn")
-            say("[FAILED] Killed %s: did not stop in %d ms." % (name, STOP_TIMEOUT_MS))
-
-
-async def _console(shell, raw, started):
-    # The shell's task: run the shell, then stop the services and the kernel.
+async def _console(shell, raw, job):
+    # The shell's task: wait for the boot job (its lines come first), run the shell, then
+    # stop the services and the kernel.
     from services.shell import EXIT_RAW
 
+    if job is not None:
+        if not raw:
+            await job.wait()
+        svc.boot_done(job)
     while True:
         try:
             code = await shell.run(raw)
@@ -126,7 +107,7 @@ async def _console(shell, raw, started):
         if not quiet:
             shell.console.write(text.encode() + b"\r\n")
 
-    await stop_services(started, say)
+    await svc.stop_all(say)
     kernel.stop()
 
 

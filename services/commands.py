@@ -133,23 +133,40 @@ def cmd_echo(sh, arg):
     sh.println(arg)
 
 
-@register("log", "log [-n] [N]", "the last N lines of the kernel log (default 20)")
+@register("log", "log [-n N] [NAME]", "the last N lines (default 20) of the kernel log and the "
+          "service journal, or NAME's journal only")
 def cmd_log(sh, arg):
     words = arg.split()
-    if words and words[0] == "-n":  # `log -n N`, as the journal's verbs will read
-        words = words[1:]
     n = 20
-    if len(words) > 1:
-        n = -1
-    elif words:
-        try:
-            n = int(words[0])
-        except ValueError:
-            n = -1
-    if n < 1:
-        sh.println("log: N must be a positive integer, got '%s'" % arg.strip())
+    name = None
+    bad = False
+    got_n = False
+    while words:
+        w = words.pop(0)
+        if w == "-n" and words:
+            w = words.pop(0)
+            bad = bad or not w.isdigit()
+        if w.isdigit() and not got_n:
+            n = int(w)
+            got_n = True
+        elif name is None and not w.startswith("-") and not w.isdigit():
+            name = w
+        else:
+            bad = True
+    if bad or n < 1:
+        sh.println("log: usage: log [-n N] [NAME], N a positive integer, got '%s'" % arg.strip())
         return
-    for line in sh.kernel.log_lines(n):
+    journal = getattr(sh.kernel, "journal_lines", None)
+    if name is not None:
+        lines = journal(n, name) if journal is not None else []
+        if not lines:
+            sh.println("log: no journal entries for '%s' (see 'svc list')" % name)
+    else:
+        lines = sh.kernel.log_lines(n)
+        if journal is not None:
+            # Both are '[sssss.mmm] ...' lines: a stable sort on the stamp merges them.
+            lines = sorted(lines + journal(n), key=lambda ln: ln[:11])[-n:]
+    for line in lines:
         sh.println(line)
 
 

@@ -35,18 +35,17 @@ def typist(clock, script):
     return typist
 
 
-def boot_with(typed=b"", hal=None, script=None, boot_list=None):
+HEARTBEAT = ({"name": "heartbeat", "exec": "services.heartbeat:main", "enabled": True},)
+
+
+def boot_with(typed=b"", hal=None, script=None, units=HEARTBEAT, groups=()):
     clock = VirtualClock(seed=0)
     clock.type(typed)
     hal = hal or FakeHal(now=1764136343)
     con = ClockConsole(clock)
-    if boot_list is None:
-        from services import BOOT
-
-        boot_list = BOOT
     if script:
-        boot_list = boot_list + (("typist", typist(clock, script)),)
-    code = boot.run(hal, con, clock=clock, ns={}, boot_list=boot_list)
+        units = units + ({"name": "typist", "exec": typist(clock, script), "enabled": True},)
+    code = boot.run(hal, con, clock=clock, ns={}, units=units, groups=groups)
     return code, bytes(con.out), hal
 
 
@@ -71,18 +70,47 @@ def test_reboot_resets():
     assert hal.calls == [("reset",)]
 
 
-def test_failing_service_prints_failed_and_boot_goes_on():
-    def not_async():
-        return 42  # not a coroutine: spawn refuses it
+def test_frozen_units_start_in_dependency_order_and_stop_in_reverse():
+    from services import units
 
+    code, out, hal = boot_with(b"poweroff\r", units=units.UNITS, groups=units.GROUPS)
+    assert out == (
+        BANNER + b"[  OK  ] Started heartbeat.\r\n"
+        b"[  OK  ] Started Pair store.\r\n"
+        b"[  OK  ] Started Pair ticker.\r\n"
+        b"multios> poweroff\r\n"
+        b"[  OK  ] Stopped Pair ticker.\r\n"  # the ticker requires the store: it stops first
+        b"[  OK  ] Stopped heartbeat.\r\n"  # independent: stopped concurrently
+        b"[  OK  ] Stopped Pair store.\r\n"
+    ), out
+    assert code == EXIT_POWEROFF
+
+
+def test_failing_service_prints_failed_and_boot_goes_on():
     def raises():
         raise ValueError("no config")
 
-    code, out, hal = boot_with(b"poweroff\r", boot_list=(("bad", not_async), ("worse", raises)))
+    async def needs():
+        await kernel.sleep_ms(1)
+
+    code, out, hal = boot_with(
+        b"poweroff\r",
+        units=(
+            {"name": "bad", "exec": "no.such:module", "enabled": True, "restart": "no"},
+            {"name": "worse", "exec": raises, "type": "oneshot", "enabled": True, "restart": "no"},
+            {"name": "user", "exec": needs, "requires": ["worse"], "enabled": True},
+            {"name": "broken", "restart": "sometimes"},
+        ),
+    )
     lines = out.split(b"\r\n")
-    assert lines[1].startswith(b"[FAILED] Failed to start bad: TypeError: spawn: need a coroutine")
-    assert lines[2] == b"[FAILED] Failed to start worse: ValueError: no config"
-    assert lines[3] == b"multios> poweroff"
+    assert lines[1] == (
+        b"[FAILED] unit broken: 'restart' must be one of no, on-failure, on-abnormal, "
+        b"on-watchdog, always, temporary, transient, permanent, got 'sometimes'"
+    ), lines
+    assert lines[2].startswith(b"[FAILED] Failed to start bad: exception: exec: ImportError"), lines
+    assert lines[3] == b"[FAILED] Failed to start worse: exception: ValueError: no config", lines
+    assert lines[4] == b"[FAILED] Failed to start user: dependency: requires worse, which failed"
+    assert lines[5] == b"multios> poweroff", lines
     assert code == EXIT_POWEROFF
 
 
@@ -138,7 +166,8 @@ def test_stop_kills_a_service_that_ignores_cancel():
         finally:
             stopped.append(True)
 
-    code, out, hal = boot_with(b"poweroff\r", boot_list=(("stubborn", stubborn),))
-    assert out.endswith(b"[FAILED] Killed stubborn: did not stop in 3000 ms.\r\n"), out
+    unit = {"name": "stubborn", "exec": stubborn, "enabled": True}
+    code, out, hal = boot_with(b"poweroff\r", units=(unit,))
+    assert out.endswith(b"[FAILED] Killed stubborn: did not stop within 3000 ms.\r\n"), out
     assert stopped == [True]  # closed in the end: its finally ran
     assert hal.calls == [("poweroff", 0)]

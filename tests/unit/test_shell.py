@@ -158,9 +158,12 @@ def test_log():
     assert out[0] == b"l10" and out[19] == b"l29" and len(out) == 21
     assert run(sh, con, b"log 2") == b"l28\r\nl29\r\n"
     assert run(sh, con, b"log -n 1") == b"l29\r\n"
-    assert run(sh, con, b"log 1 2") == b"log: N must be a positive integer, got '1 2'\r\n"
-    assert run(sh, con, b"log 0") == b"log: N must be a positive integer, got '0'\r\n"
-    assert run(sh, con, b"log x") == b"log: N must be a positive integer, got 'x'\r\n"
+    usage = b"log: usage: log [-n N] [NAME], N a positive integer, got '%s'\r\n"
+    assert run(sh, con, b"log 1 2 3") == usage % b"1 2 3"
+    assert run(sh, con, b"log 0") == usage % b"0"
+    assert run(sh, con, b"log -n x") == usage % b"-n x"
+    # A name asks for that service's journal (this fake kernel has none).
+    assert run(sh, con, b"log x") == b"log: no journal entries for 'x' (see 'svc list')\r\n"
 
 
 def test_py_eval_exec_and_persistent_namespace():

@@ -1,0 +1,38 @@
+# services/units: the frozen unit files of this firmware (the boards have no filesystem).
+#
+# Owns: UNITS (dicts, or unit files as text in systemd's INI spelling or JSON) and GROUPS
+# (supervision groups: name, strategy, intensity, period in s). install() registers them
+# with the kernel; boot then starts the enabled ones in dependency order.
+# Not here: the services' code (services/heartbeat.py, services/pair.py).
+GROUPS = (("pair", "one_for_all", 1, 5),)
+
+UNITS = (
+    {"name": "heartbeat", "exec": "services.heartbeat:main", "enabled": True},
+    """
+[Unit]
+Name=pair-store
+Description=Pair store
+[Service]
+Type=notify
+ExecStart=services.pair:store
+TimeoutStartSec=2
+Group=pair
+[Install]
+WantedBy=multi-user
+""",
+    """{"name": "pair-ticker", "description": "Pair ticker", "exec": "services.pair:ticker",
+        "requires": ["pair-store"], "watchdog_sec": 3, "group": "pair", "enabled": true}""",
+)
+
+
+def install(kernel, units=UNITS, groups=GROUPS, say=None):
+    """Register groups and units; a bad unit is reported (say, log) and skipped."""
+    for name, strategy, intensity, period in groups:
+        kernel.create_group(name, strategy, intensity, period)
+    for u in units:
+        try:
+            kernel.create_service(u)
+        except ValueError as e:  # UnitError: one line naming the field
+            kernel.log("units: %s" % e, "error")
+            if say is not None:
+                say("[FAILED] %s" % e)
