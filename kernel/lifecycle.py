@@ -16,7 +16,7 @@ from kernel.task import CANCELLED, ENDED, FAILED, SLEEPING, WAITING, Task
 _MASK = const((1 << 30) - 1)
 _CPU_CARRY = const(1 << 28)  # params.CPU_CARRY_US
 _ALLOC_CARRY = const(1 << 28)  # params.ALLOC_CARRY_B
-ENDED_STEP = traps.Ready()  # sentinel "the step ended the task", never awaited
+ENDED_STEP = traps.Trap(traps.READY)  # sentinel "the step ended the task", never awaited
 
 
 def _name_of(coro, tid):

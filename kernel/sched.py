@@ -127,6 +127,7 @@ class Scheduler(Lifecycle):
         self._ready(t)
 
     def _t_sleep(self, t, trap):
+        trap.armed = False  # a generator task may have yielded it without awaiting it
         ms = trap.arg
         if ms <= 0 or t.pending is not None:
             self._ready(t)
@@ -136,6 +137,7 @@ class Scheduler(Lifecycle):
         self._sleepq.push(t, self._add(self._ticks_ms(), ms))
 
     def _t_park(self, t, trap):
+        trap.armed = False
         q = trap.arg
         trap.arg = None  # drop the reference
         if t.pending is not None:
@@ -147,6 +149,7 @@ class Scheduler(Lifecycle):
             self._sleepq.push(t, self._add(self._ticks_ms(), trap.arg2))
 
     def _t_console(self, t, trap):
+        trap.armed = False
         if self._console_any is None:
             t.pending = RuntimeError("wait_console: this clock has no console")
         if t.pending is not None or self._console_any() > 0:
@@ -245,7 +248,7 @@ class Scheduler(Lifecycle):
                         self._tail.next = t
                     self._tail = t
                 elif r is not ended:
-                    if type(r) is traps.Trap:
+                    if type(r) is traps.Trap and r.code >= 0:
                         dispatch[r.code](t, r)
                     else:
                         self._bad_yield(t, r)

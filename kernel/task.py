@@ -173,7 +173,7 @@ class Task:
         if self.state < ENDED:
             if self.joiners is None:
                 self.joiners = TaskQueue()
-            yield park(self.joiners)
+            yield from park(self.joiners)  # `from`: consumes the trap's arming
         return self.result()
 
     __await__ = __iter__

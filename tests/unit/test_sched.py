@@ -673,3 +673,22 @@ def test_same_seed_gives_same_trace_and_ten_minutes_run_fast():
     assert len(a) > 5000  # ~8 tasks x 2 wakes/s x 600 s
     assert a[-1][1] <= 600000
     assert dt < 5000, "3 x 10 simulated minutes took %d ms" % dt
+
+
+def test_raw_yielded_trap_does_not_make_an_awaiting_task_yield_twice():
+    # A generator task may yield a trap without awaiting it; the trap stays armed unless the
+    # scheduler disarms it, and a task suspended in an await of that same singleton would
+    # then yield again when resumed.
+    s = fresh()
+
+    async def co():
+        await traps.sleep_ms(1)
+        return s.cur.steps  # steps done before this one
+
+    def gen():
+        yield traps.sleep_ms(5)
+
+    c = s.spawn(co())
+    s.spawn(gen())
+    s.run_until(c)
+    assert c.result() == 1

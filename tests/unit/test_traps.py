@@ -1,5 +1,30 @@
-# Tests for kernel/traps: the one door, singleton awaitables.
+# Tests for kernel/traps: the one door, singleton awaitables (the Python PyTrap and, when the
+# build has it, the C twin _ktrap.Trap: both must behave the same).
 from kernel import traps
+
+
+def kinds():
+    out = [traps.PyTrap]
+    if traps.NATIVE:
+        out.append(traps.Trap)
+    return out
+
+
+def drive(aw):
+    # Await aw in a coroutine; return (what it yielded to the scheduler, the await's value).
+    async def f():
+        return await aw
+
+    c = f()
+    try:
+        y = c.send(None)
+    except StopIteration as e:
+        return None, e.value
+    try:
+        c.send(None)
+    except StopIteration as e:
+        return y, e.value
+    raise AssertionError("awaited twice")
 
 
 def test_hot_traps_are_singletons():
@@ -20,36 +45,56 @@ def test_trap_carries_code_and_args():
     assert traps.park(q).arg2 == -1
 
 
-def test_trap_yields_itself_once_then_completes():
-    def g():
-        r = yield from traps.yield_()
-        return r
-
-    it = g()
-    assert it.send(None) is traps._yield
-    try:
-        it.send(None)
-        assert False
-    except StopIteration as e:
-        assert e.value is None
+def test_called_trap_yields_itself_once_then_completes_with_value():
+    for Trap in kinds():
+        t = Trap(traps.PARK, "v")
+        assert drive(t("a", 3)) == (t, "v")
+        assert t.arg == "a" and t.arg2 == 3 and not t.armed
+        assert drive(t()) == (t, "v")  # a bare call arms it and keeps the arguments
+        assert t.arg == "a"
 
 
-def test_park_true_and_ready_give_values():
-    def g(aw):
-        return (yield from aw)
+def test_uncalled_trap_completes_at_once():
+    for Trap in kinds():
+        assert drive(Trap(traps.READY, True)) == (None, True)
+    assert drive(traps.READY_TRUE) == (None, True)
+    assert drive(traps.READY_NONE) == (None, None)
 
-    it = g(traps.READY_TRUE)
-    try:
-        it.send(None)
-        assert False
-    except StopIteration as e:
-        assert e.value is True
-    it = g(traps.park_true(object()))
-    assert it.send(None) is traps._park_true
-    try:
-        it.send(None)
-    except StopIteration as e:
-        assert e.value is True
+
+def test_await_allocates_nothing():
+    import gc
+
+    for Trap in kinds():
+        t = Trap(traps.YIELD)
+
+        async def w(t=t):
+            while True:
+                await t()
+
+        cs = [w() for _ in range(10)]
+        for c in cs:
+            c.send(None)
+        gc.collect()
+        gc.disable()
+        try:
+            a0 = gc.mem_alloc()
+            for _ in range(100):
+                for c in cs:
+                    c.send(None)
+            grown = gc.mem_alloc() - a0
+        finally:
+            gc.enable()
+        assert grown < 64, "%s: %d bytes for 1000 awaits" % (Trap, grown)
+
+
+def test_trap_refuses_bad_calls():
+    for Trap in kinds():
+        t = Trap(traps.SLEEP)
+        try:
+            t(1, 2, 3)
+            assert False, "3 arguments accepted"
+        except TypeError:
+            pass
 
 
 def test_trap_codes_index_names():
