@@ -114,6 +114,19 @@ def now_ms():
     return s.clock.ticks_ms() if s.clock is not None else 0
 
 
+def deadline(timeout_ms):
+    """A deadline timeout_ms from now (a ticks_ms value): one deadline across many waits,
+    e.g. `d = kernel.deadline(500)` then `await asyncio.wait_for_ms(x, kernel.remaining_ms(d))`."""
+    s = scheduler()
+    return s.clock.ticks_add(s.clock.ticks_ms(), timeout_ms)
+
+
+def remaining_ms(deadline):
+    """ms left until `deadline` (from kernel.deadline()), 0 once it has passed."""
+    s = scheduler()
+    return max(0, s.clock.ticks_diff(deadline, s.clock.ticks_ms()))
+
+
 def idle_ms():
     """Total ms the kernel spent idle (CPU load = 1 - idle / uptime)."""
     return scheduler().idle_ms()

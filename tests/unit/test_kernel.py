@@ -104,3 +104,33 @@ def test_now_ms_is_the_clock():
     kernel.reset(c)
     c.burn(5000)
     assert kernel.now_ms() == 5
+
+
+def test_one_deadline_across_several_waits():
+    import kernel.asyncio as asyncio  # noqa: PLR0402 - not through kernel.__getattr__
+
+    kernel.reset(VirtualClock(0, 0))
+    q = kernel.Queue()
+    got = []
+
+    async def producer():
+        for i in range(10):
+            await kernel.sleep_ms(100)
+            q.put_nowait(i)
+
+    async def main():
+        d = kernel.deadline(250)  # one budget for all the gets
+        while True:
+            try:
+                item = await asyncio.wait_for_ms(q.get(), kernel.remaining_ms(d))
+            except kernel.TimeoutError:
+                got.append(("timeout", kernel.uptime_ms()))
+                break
+            got.append((item, kernel.uptime_ms()))
+        kernel.stop()
+
+    kernel.spawn(producer())
+    kernel.spawn(main())
+    kernel.run()
+    assert got == [(0, 100), (1, 200), ("timeout", 250)]
+    assert kernel.remaining_ms(kernel.deadline(-5)) == 0
