@@ -13,10 +13,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from console import REPO, Console  # noqa: E402
+from console import REPO, Console, qemu_command  # noqa: E402
 
 BOOTS = 5
 SCHED_BENCH = os.path.join(REPO, "tools", "bench_sched.py")
+MPREMOTE = os.path.join(REPO, ".venv", "bin", "mpremote")
 
 
 def firmware_size(board):
@@ -46,39 +47,46 @@ def bench_board(board):
             if i == BOOTS - 1:
                 out = run_py(c, "__import__('gc').collect() or __import__('gc').mem_free()")
                 result["free_heap_b"] = int(out[-1])
-                result.update(sched_bench(c))
             c.poweroff()
         finally:
             c.close()
     result["boot_s"] = round(statistics.median(boots), 3)
     result["boot_s_all"] = [round(b, 3) for b in boots]
     result["firmware_b"] = firmware_size(board)
+    result.update(sched_bench(board))
     return result
 
 
-def sched_bench(console):
-    """The scheduler benchmarks, if tools/bench_sched.py exists, through the shell."""
-    if not os.path.exists(SCHED_BENCH):
-        return {}
-    out = run_py(console, "exec(%r) or bench_json()" % open(SCHED_BENCH).read())
+def sched_bench(board):
+    """tools/bench_sched.py on the running firmware, through mpremote over a pty."""
+    import pexpect
+
+    cmd = qemu_command(board)
+    cmd = cmd[: cmd.index("-chardev")] + ["-serial", "pty"]
+    p = pexpect.spawn(cmd[0], cmd[1:], cwd=REPO, encoding="utf-8", timeout=30)
     try:
-        return json.loads(out[-1])
+        p.expect(r"char device redirected to (/dev/pts/\d+)")
+        time.sleep(1.5)  # QEMU reads the pty only about 1 s after starting
+        out = subprocess.run([MPREMOTE, "connect", p.match.group(1), "resume", "run", SCHED_BENCH],
+                             capture_output=True, text=True, timeout=600)
+    finally:
+        p.terminate(force=True)
+    return parse_json(out)
+
+
+def parse_json(out):
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        return {"sched_error": " | ".join(out[-3:])}
+        return {"sched_error": (out.stdout + out.stderr).strip()[-200:]}
 
 
 def bench_unix():
-    result = {"board": "unix"}
-    if os.path.exists(SCHED_BENCH):
-        binary = os.path.join(REPO, "build", "unix", "micropython")
-        env = dict(os.environ, MICROPYPATH=".frozen:.")
-        out = subprocess.run([binary, "-c", open(SCHED_BENCH).read() + "\nprint(bench_json())"],
-                             cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-        try:
-            result.update(json.loads(out.stdout.strip().splitlines()[-1]))
-        except (ValueError, IndexError):
-            result["sched_error"] = (out.stdout + out.stderr)[-300:]
-    return result
+    binary = os.path.join(REPO, "build", "unix", "micropython")
+    env = dict(os.environ, MICROPYPATH=".frozen:.")
+    out = subprocess.run([binary, SCHED_BENCH], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=600)
+    return dict(parse_json(out), board="unix")
 
 
 def main():
