@@ -158,6 +158,10 @@ class Lifecycle:
         return ENDED_STEP
 
     def _carry(self, t):
+        # Fold the hot counters into coarse ones before they leave small-int range. steps
+        # wraps here too: a step costs well over 0.25 µs, so steps < 2**30 when cpu_us
+        # reaches 2**28 µs.
+        t.steps &= _MASK
         if t.cpu_us >= _CPU_CARRY:
             t.cpu_s += t.cpu_us // 1000000
             t.cpu_us %= 1000000

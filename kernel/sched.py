@@ -228,13 +228,14 @@ class Scheduler(Lifecycle):
                 t0 = now
                 c = t.cpu_us + d
                 t.cpu_us = c
-                t.steps = (t.steps + 1) & _MASK
+                t.steps += 1  # wrapped by _carry, long before it leaves small-int range
                 t.last_run = ms
                 if alloc is not None:
                     a = alloc()
-                    t.alloc_b += (a - a0) & _MASK
+                    b = t.alloc_b + ((a - a0) & _MASK)
+                    t.alloc_b = b
                     a0 = a
-                    if t.alloc_b >= _ALLOC_CARRY:
+                    if b >= _ALLOC_CARRY:
                         self._carry(t)
                 if c >= _CPU_CARRY:
                     self._carry(t)
