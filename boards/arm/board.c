@@ -24,7 +24,7 @@ const board_info_t board_info = {
 };
 
 static uint64_t boot_epoch_us;
-static uint32_t counter_last, counter_high;
+static uint32_t counter_last;
 
 static uint32_t semihost(uint32_t op, const void *arg) {
     register uint32_t r0 __asm("r0") = op;
@@ -48,17 +48,22 @@ void board_wfi(void) {
 }
 
 // The 32-bit counter wraps every 172 s; the SysTick handler reads it every millisecond,
-// so extending it to 64 bits here never misses a wrap.
+// so accumulating differences here never misses a wrap. Only 32-bit divisions (UDIV) on
+// this path: it runs once per task switch.
+static uint64_t now_us;
+static uint32_t cycles_rem;     // cycles not yet worth a whole microsecond
+
 uint64_t board_ticks_us(void) {
     uint32_t state = board_irq_disable();
     uint32_t now = FPGAIO_COUNTER;
-    if (now < counter_last) {
-        counter_high++;
-    }
+    uint32_t delta = now - counter_last + cycles_rem;
     counter_last = now;
-    uint64_t cycles = (uint64_t)counter_high << 32 | now;
+    uint32_t us = delta / (SYSCLK_HZ / 1000000);
+    cycles_rem = delta - us * (SYSCLK_HZ / 1000000);
+    now_us += us;
+    uint64_t t = now_us;
     board_irq_restore(state);
-    return cycles / (SYSCLK_HZ / 1000000);
+    return t;
 }
 
 uint64_t board_time_us(void) {

@@ -84,8 +84,25 @@ int hal_console_getc(void) {
 
 // ---- time ----
 
+// Milliseconds from the board's microseconds with 32-bit divisions only (64-bit division is
+// a slow library call on 32-bit cores): accumulate whole milliseconds since the last call.
 uint32_t hal_ticks_ms(void) {
-    return (uint32_t)(board_ticks_us() / 1000) & (HAL_TICKS_PERIOD - 1);
+    static uint64_t last_us;
+    static uint32_t ms, rem_us;
+    uint32_t state = board_irq_disable();
+    uint64_t now = board_ticks_us();
+    uint64_t d64 = now - last_us + rem_us;
+    last_us = now;
+    if (d64 >> 32) {    // not read for over 71 minutes: the slow division, once
+        ms += (uint32_t)(d64 / 1000);
+        rem_us = (uint32_t)(d64 % 1000);
+    } else {
+        uint32_t add = (uint32_t)d64 / 1000;
+        rem_us = (uint32_t)d64 - add * 1000;
+        ms += add;
+    }
+    board_irq_restore(state);
+    return ms & (HAL_TICKS_PERIOD - 1);
 }
 
 uint32_t hal_ticks_us(void) {

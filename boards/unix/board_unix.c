@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "py/gc.h"
-#include "board.h"
-#include "hal.h"
+#include "../common/board.h"
+#include "../common/hal.h"
 
 #define TIMER_PERIOD_US (2000)
 
