@@ -57,12 +57,14 @@ def build(get, names):
     pend = [0] * len(names)
     for j, n in enumerate(names):
         u = get(n)
-        req = u.requires
-        for lst in (u.after, req):
-            for m in lst:
-                i = idx.get(m)
-                if i is not None:
-                    _edge(succ, pend, i, j, lst is req)
+        for m in u.after:
+            i = idx.get(m)
+            if i is not None:
+                _edge(succ, pend, i, j, False)
+        for m in u.requires:
+            i = idx.get(m)
+            if i is not None:
+                _edge(succ, pend, i, j, True)
         for m in u.before:
             i = idx.get(m)
             if i is not None:

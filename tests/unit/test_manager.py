@@ -1,0 +1,295 @@
+# Tests for kernel/manager (with kernel/service.py and kernel/job.py): lifecycle, restart
+# policies with backoff timing, start limit, stop timeouts, watchdog, notify, oneshot,
+# dependencies (order, concurrency, failures), cycles, templates, hooks, reload, events.
+# All on the virtual clock with no per-step cost, so times are exact ms.
+from svcfakes import World
+
+from kernel import service as S
+from kernel.deps import CycleError
+from kernel.units import UnitError
+
+
+def test_simple_service_is_active_at_once_and_its_handle_survives_restarts():
+    w = World()
+    h = w.add(name="web", exec=w.body("web", [("raise", 50), ("run", 0)]), restart_sec=1)
+    w.m.start_job(["web"], "test")
+    assert h.state == S.ACTIVE and h.sub == S.RUNNING
+    first = h.task
+    w.run_for(60)
+    assert h.state == S.ACTIVATING and h.sub == S.AUTO_RESTART and h.result == S.EXCEPTION
+    assert h.cause == "exception: ValueError: crash 0; restart 1 in 1000 ms"
+    w.run_for(1000)
+    assert w.m.services["web"] is h and h.state == S.ACTIVE and h.restarts == 1
+    assert h.task is not first and h.task.id != first.id
+    assert w.times("web", "starting") == [0, 1050]
+
+
+def outcome_restarts(policy, what, arg):
+    w = World()
+    extra = {"watchdog_sec": 0.02} if what == "nowatch" else {}
+    script = [("run", 0) if what == "nowatch" else (what, arg), ("run", 0)]
+    h = w.add(name="s", exec=w.body("s", script), restart=policy, restart_sec=1, **extra)
+    w.m.start_job(["s"], "test")
+    w.run_for(100)
+    return h
+
+
+def test_each_restart_policy_against_each_result():
+    outcomes = (("ok", 10, S.SUCCESS), ("exit", 3, S.EXIT_CODE), ("raise", 10, S.EXCEPTION),
+                ("nowatch", 0, S.WATCHDOG))
+    table = {  # policy -> which outcomes restart (systemd's table)
+        "no": (),
+        "on-failure": (S.EXIT_CODE, S.EXCEPTION, S.WATCHDOG),
+        "on-abnormal": (S.EXCEPTION, S.WATCHDOG),
+        "on-watchdog": (S.WATCHDOG,),
+        "always": (S.SUCCESS, S.EXIT_CODE, S.EXCEPTION, S.WATCHDOG),
+        "permanent": (S.SUCCESS, S.EXIT_CODE, S.EXCEPTION, S.WATCHDOG),
+        "transient": (S.EXIT_CODE, S.EXCEPTION, S.WATCHDOG),
+        "temporary": (),
+    }
+    for policy, restarting in table.items():
+        for what, arg, result in outcomes:
+            h = outcome_restarts(policy, what, arg)
+            assert h.result == result, (policy, what, h)
+            if result in restarting:
+                assert h.sub == S.AUTO_RESTART and h.restarts == 1, (policy, what, h)
+            elif result == S.SUCCESS:
+                assert h.state == S.INACTIVE and h.restarts == 0, (policy, what, h)
+            else:
+                assert h.state == S.FAILED and h.restarts == 0, (policy, what, h)
+
+
+def test_backoff_timing_exponential_linear_and_capped():
+    w = World()
+    w.add(name="e", exec=w.body("e", [("raise", 0)]), restart_sec=0.1, backoff="exponential",
+          backoff_max_sec=1, start_limit_burst=100)
+    w.add(name="l", exec=w.body("l", [("raise", 0)]), restart_sec=0.1, backoff="linear",
+          start_limit_burst=100)
+    w.m.start_job(["e", "l"], "test")
+    w.run_for(5000)
+    # Each run crashes at once: the next start is the delay after the crash.
+    assert w.times("e", "starting")[:7] == [0, 100, 300, 700, 1500, 2500, 3500]
+    assert w.times("l", "starting")[:5] == [0, 100, 300, 600, 1000]
+    assert w.m.services["e"].status()["next_delay_ms"] == 1000  # capped
+
+
+def test_jittered_backoff_is_deterministic_per_seed():
+    def starts(seed):
+        from kernel import backoff
+
+        w = World()
+        w.m.rng = backoff.Rng(seed)
+        w.add(name="j", exec=w.body("j", [("raise", 0)]), restart_sec=0.1, jitter="full",
+              backoff="exponential", start_limit_burst=100)
+        w.m.start_job(["j"], "test")
+        w.run_for(3000)
+        return w.times("j", "starting")
+
+    a = starts(5)
+    assert a == starts(5) and a != starts(6)
+    gaps = [b - a for a, b in zip(a, a[1:])]
+    assert all(0 <= g <= 100 << min(k, 20) for k, g in enumerate(gaps)), gaps
+
+
+def test_start_limit_then_an_explicit_start_resets_it():
+    w = World()
+    h = w.add(name="c", exec=w.body("c", [("raise", 0)]), restart_sec=0, start_limit_burst=3,
+              start_limit_interval=10)
+    w.m.start_job(["c"], "test")
+    w.run_for(100)
+    assert h.state == S.FAILED and h.result == S.START_LIMIT and h.restarts == 3
+    assert w.runs["c"] == 3 and h.budget() == 0
+    assert h.cause == "started more than 3 times in 10000 ms"
+    w.m.start_job(["c"], "test")  # like `systemctl reset-failed c; systemctl start c`
+    w.run_for(1)
+    assert w.runs["c"] == 6 and h.result == S.START_LIMIT  # three more runs, then the limit
+
+
+def test_stop_cancels_and_a_service_that_ignores_it_is_killed_after_stop_timeout():
+    w = World()
+    polite = w.add(name="p", exec=w.body("p", [("run", 0)]))
+    stubborn = w.add(name="h", exec=w.body("h", [("hang", 0)]), stop_timeout=0.5)
+    w.m.start_job(["p", "h"], "test")
+    w.run_for(10)
+    job = w.m.stop_job([polite, stubborn], "test")
+    w.run_for(10)
+    assert polite.state == S.INACTIVE and polite.result == S.SUCCESS
+    assert stubborn.state == S.DEACTIVATING and stubborn.sub == S.STOP
+    w.run_for(500)
+    assert stubborn.state == S.FAILED and stubborn.result == S.TIMEOUT
+    assert stubborn.task is None and job.done.state
+    assert w.times("h", "killed") == [510]  # stopped at 10 ms, stop_timeout 500 ms
+    assert polite.restarts == 0 and stubborn.restarts == 0  # a stop never restarts
+
+
+def test_stop_before_the_first_step_ends_it_at_once():
+    w = World()
+    h = w.add(name="s", exec=w.body("s", [("run", 0)]))
+    w.m.start_job(["s"], "test")
+    w.m.stop_job([h], "test")  # the task never ran: nothing to wait for
+    assert h.state == S.INACTIVE and h.task is None
+
+
+def test_watchdog_restarts_a_service_that_stops_pinging():
+    w = World()
+    h = w.add(name="w", exec=w.body("w", [("ping", 100), ("run", 0)]), watchdog_sec=0.3,
+              restart_sec=0)
+    w.m.start_job(["w"], "test")
+    w.run_for(1000)
+    assert h.restarts == 0 and h.state == S.ACTIVE  # pings every 100 ms: alive
+    h.unit.exec = w.body("w", [("run", 0)])  # the next runs never ping
+    w.m.kill(h)  # end this run: it restarts (on-failure) and then misses its pings
+    w.run_for(1000)
+    starts = w.times("w", "starting")
+    fires = w.times("w", "watchdog")
+    assert fires[:3] == [starts[1] + 300, starts[1] + 600, starts[1] + 900], (starts, fires)
+    assert h.restarts == 4  # the kill, then three watchdog restarts (restart_sec=0)
+
+
+def test_watchdog_pauses_while_foreground_code_starves_the_scheduler():
+    from kernel import traps
+
+    w = World()
+    h = w.add(name="w", exec=w.body("w", [("ping", 100)]), watchdog_sec=1)
+    w.m.start_job(["w"], "test")
+
+    async def foreground():
+        await traps.sleep_ms(500)
+        w.clock.burn(5_000_000)  # 5 s of `py` code that never yields
+        await traps.sleep_ms(500)
+
+    w.sched.run_until(w.sched.spawn(foreground(), "fg", budget_ms=0))
+    assert h.state == S.ACTIVE and h.restarts == 0, w.seq("w")
+    assert not w.times("w", "watchdog")
+
+
+def test_notify_is_activating_until_ready_and_start_timeout_fails_it():
+    from kernel import traps
+
+    w = World()
+
+    async def ready_late():
+        await traps.sleep_ms(30)
+        w.m.ready(w.m.by_task[w.sched.cur.id])
+        await traps.sleep_ms(10000)
+
+    a = w.add(name="a", type="notify", exec=ready_late)
+    b = w.add(name="b", type="notify", exec=w.body("b", [("run", 0)]), start_timeout=0.1,
+              restart="no")
+    w.m.start_job(["a", "b"], "test")
+    assert a.state == S.ACTIVATING and a.sub == S.START
+    w.run_for(50)
+    assert a.state == S.ACTIVE and w.times("a", "started") == [30]
+    w.run_for(100)
+    assert b.state == S.FAILED and b.result == S.TIMEOUT
+    assert b.cause == "not ready within 100 ms"
+
+
+def test_oneshot_orders_its_dependents_and_independents_start_concurrently():
+    w = World()
+    w.add(name="init", type="oneshot", exec=w.body("init", [("ok", 20)]))
+    w.add(name="x", type="oneshot", exec=w.body("x", [("ok", 20)]))
+    w.add(name="app", exec=w.body("app", [("run", 0)]), requires=["init"], after=["x"])
+    job = w.m.start_job(["app", "x"], "test")
+    assert w.times("init", "starting") == [0] and w.times("x", "starting") == [0]
+    w.run_for(30)
+    assert w.times("init", "finished") == [20] and w.times("app", "started") == [20]
+    assert job.done.state and not job.failed
+    assert w.m.services["init"].state == S.INACTIVE  # a oneshot is done, not active
+
+
+def test_failed_requirement_fails_dependents_wanted_one_does_not():
+    w = World()
+    w.add(name="db", type="oneshot", exec=w.body("db", [("raise", 5)]), restart="no")
+    w.add(name="cache", type="oneshot", exec=w.body("cache", [("raise", 5)]), restart="no")
+    w.add(name="web", exec=w.body("web", [("run", 0)]), requires=["db"])
+    w.add(name="api", exec=w.body("api", [("run", 0)]), requires=["web"])
+    w.add(name="app", exec=w.body("app", [("run", 0)]), wants=["cache"], after=["cache"])
+    w.m.start_job(["api", "app"], "test")
+    w.run_for(20)
+    web, api, app = (w.m.services[n] for n in ("web", "api", "app"))
+    assert web.state == S.FAILED and web.result == S.DEPENDENCY
+    assert web.cause == "requires db, which failed"
+    assert api.result == S.DEPENDENCY and api.cause == "requires web, which failed"
+    assert app.state == S.ACTIVE  # wants + after: waits for cache, starts anyway
+    assert "web" not in w.runs and "api" not in w.runs
+
+
+def test_cycle_is_refused_before_anything_starts():
+    w = World()
+    w.add(name="a", exec=w.body("a", [("run", 0)]), requires=["b"])
+    w.add(name="b", exec=w.body("b", [("run", 0)]), requires=["c"])
+    w.add(name="c", exec=w.body("c", [("run", 0)]), requires=["a"])
+    try:
+        w.m.start_job(["a"], "test")
+        raise AssertionError("no cycle error")
+    except CycleError as e:
+        assert str(e) == "cycle: a -> b -> c -> a", str(e)
+    assert w.events == [] and not w.runs
+
+
+def test_stop_takes_dependents_down_first_in_reverse_order():
+    w = World()
+    w.add(name="db", exec=w.body("db", [("run", 0)]))
+    w.add(name="web", exec=w.body("web", [("run", 0)]), requires=["db"])
+    w.add(name="api", exec=w.body("api", [("run", 0)]), requires=["web"])
+    w.m.start_job(["api"], "test")
+    w.run_for(10)
+    w.m.stop_job([w.m.services[n] for n in w.m.dependents("db")], "test")
+    w.run_for(10)
+    stops = [e[1] for e in w.events if e[2] == "stopped"]
+    assert stops == ["api", "web", "db"], w.events
+    assert [e[1] for e in w.events if e[2] == "started"] == ["db", "web", "api"]
+
+
+def test_template_instances_with_percent_i():
+    w = World()
+    got = []
+
+    async def serve(port):
+        got.append(port)
+
+    w.m.create({"name": "db@", "exec": serve, "args": ["db%i"], "type": "oneshot"})
+    w.m.create({"name": "web@", "exec": serve, "args": ["%i"], "requires": ["db@%i"],
+                "description": "Web %i", "type": "oneshot"})
+    w.m.start_job(["web@8080"], "test")
+    w.run_for(10)
+    assert got == ["db8080", "8080"]
+    assert w.m.services["web@8080"].unit.description == "Web 8080"
+    try:
+        w.m.get("nope@1")
+        raise AssertionError("no error")
+    except UnitError as e:
+        assert str(e) == "unit nope@1: no such unit (see 'svc list')"
+
+
+def test_hooks_run_in_order_and_a_failing_pre_start_fails_the_start():
+    w = World()
+    seen = []
+    hook = {k: (lambda k: lambda svc: seen.append((k, svc.name)))(k)
+            for k in ("pre_start", "post_start", "pre_stop", "post_stop")}
+    h = w.add(name="h", exec=w.body("h", [("run", 0)]), **hook)
+    w.m.start_job(["h"], "test")
+    w.run_for(5)
+    w.m.stop_job([h], "test")
+    w.run_for(5)
+    assert [k for k, n in seen] == ["pre_start", "post_start", "pre_stop", "post_stop"]
+
+    def boom(svc):
+        raise OSError("no disk")
+
+    b = w.add(name="b", exec=w.body("b", [("run", 0)]), pre_start=boom)
+    w.m.start_job(["b"], "test")
+    assert b.state == S.FAILED and b.cause == "pre_start: OSError: no disk"
+
+
+def test_replacing_a_running_unit_is_refused_and_nothing_else_changes():
+    w = World()
+    h = w.add(name="r", exec=w.body("r", [("run", 0)]))
+    w.m.start_job(["r"], "test")
+    try:
+        w.add(name="r", exec="m:f")
+        raise AssertionError("replaced a running unit")
+    except UnitError as e:
+        assert str(e) == "unit r: is active; stop it before replacing it"
+    assert h.state == S.ACTIVE and h.unit.exec != "m:f"
