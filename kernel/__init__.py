@@ -15,7 +15,7 @@ from kernel.errors import (  # noqa: F401 - public names
     Watchdog,
 )
 from kernel.log import DEBUG, ERROR, INFO, WARN  # noqa: F401
-from kernel.sync import Event, Lock, Queue, Semaphore  # noqa: F401
+from kernel.sync import Event, Lock, Queue, Semaphore, ThreadSafeFlag  # noqa: F401
 from kernel.task import STATE_NAMES, Task  # noqa: F401
 from kernel.traps import sleep, sleep_ms, sleep_us, wait_console, yield_  # noqa: F401
 

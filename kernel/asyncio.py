@@ -4,9 +4,9 @@
 # MicroPython's asyncio runs unmodified and its tasks are kernel tasks (they appear in ps, are
 # accounted and watched). Covered: sleep, sleep_ms, create_task, gather, wait_for,
 # wait_for_ms, current_task, run, get_event_loop/new_event_loop (minimal), Event, Lock,
-# Semaphore, Queue (+ QueueFull/QueueEmpty), Task.cancel, CancelledError, TimeoutError.
-# Not covered: streams (open_connection, start_server, StreamReader), ThreadSafeFlag,
-# wait_for on a deadline across several awaits (use kernel deadlines), loop exception handlers.
+# Semaphore, Queue (+ QueueFull/QueueEmpty), ThreadSafeFlag, Task.cancel, CancelledError,
+# TimeoutError. Not covered: streams (open_connection, start_server, StreamReader), loop
+# exception handlers; for one deadline across several awaits use kernel.deadline().
 # run(main) from the console's foreground task runs a nested loop that steps every other
 # task but the caller; from a service it raises RuntimeError; with no kernel running it runs
 # the kernel until main ends. install() makes `import asyncio` give this module.
@@ -16,7 +16,7 @@ from kernel import sched as _sched
 from kernel import scheduler as _scheduler
 from kernel import traps
 from kernel.errors import CancelledError, QueueEmpty, QueueFull, TimeoutError  # noqa: F401
-from kernel.sync import Event, Lock, Queue, Semaphore  # noqa: F401
+from kernel.sync import Event, Lock, Queue, Semaphore, ThreadSafeFlag  # noqa: F401
 from kernel.task import ENDED, Task, TaskQueue
 from kernel.traps import park, sleep, sleep_ms  # noqa: F401
 

@@ -43,6 +43,8 @@ class Scheduler(Lifecycle):
         self._head = None  # run queue (FIFO through Task.next)
         self._tail = None
         self._console_q = TaskQueue()  # tasks in wait_console()
+        self._flags = []  # ThreadSafeFlags that have had waiters (kernel/sync.py)
+        self.flag_posted = False  # set by ThreadSafeFlag.set(): scan _flags at the next round
         self._tasks = {}  # id -> alive Task
         self._ended = []  # the last params.TASKS_ENDED_KEPT ended tasks, oldest first
         self._next_id = 1
@@ -197,6 +199,8 @@ class Scheduler(Lifecycle):
                 self._wake_due(ms)
             if cq.head is not None and self._console_any() > 0:
                 self._wake_console()
+            if self.flag_posted:
+                self._wake_flags()
             last = self._tail
             if last is None:
                 break
@@ -270,6 +274,21 @@ class Scheduler(Lifecycle):
                 t.pending = TimeoutError()
             self._ready(t)
 
+    def _wake_flags(self):
+        # A ThreadSafeFlag was set (maybe from a soft interrupt handler, which only stores):
+        # hand each set flag to its first waiter. Clear the post first: a set() that lands
+        # during the scan posts again and is seen at the next round.
+        self.flag_posted = False
+        for f in self._flags:
+            if f.state and f.waiting.head is not None:
+                f.state = False
+                self.wake(f.waiting.head)
+
+    def watch_flag(self, f):
+        """Scan flag f at round boundaries from now on (ThreadSafeFlag.wait does this)."""
+        if f not in self._flags:
+            self._flags.append(f)
+
     def _wake_console(self):
         cq = self._console_q
         while cq.head is not None:
@@ -280,6 +299,8 @@ class Scheduler(Lifecycle):
         timeout = params.IDLE_MAX_MS
         if sq.heap is not None:
             timeout = max(0, min(timeout, self._diff(sq.heap.ph_key, ms)))
+        elif self.flag_posted:
+            timeout = 0
         elif self._simulated and not (self._console_q.head and self._console_any()):
             raise KernelPanic("sched: deadlock: nothing runnable and no deadline (virtual clock)")
         clock = self.clock
@@ -297,6 +318,11 @@ class Scheduler(Lifecycle):
     def run(self, until=None):
         """Run tasks until stop() (or until task `until` has ended); then return."""
         global _running
+        if self.cur is not None and not self.cur.fg:
+            raise RuntimeError(
+                "sched: run() from inside task %s: only the foreground may nest a loop"
+                % self.cur.name
+            )
         if self.clock is None:
             self.set_clock(real_clock())
         prev = _running
@@ -314,7 +340,10 @@ class Scheduler(Lifecycle):
                     and not self._stop
                     and (until is None or until.state < ENDED)
                 ):
-                    self._idle(self._ticks_ms())
+                    if self.flag_posted:
+                        self._wake_flags()
+                    else:
+                        self._idle(self._ticks_ms())
         finally:
             self._depth -= 1
             _running = prev

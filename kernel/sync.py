@@ -1,7 +1,8 @@
-# kernel/sync: Event, Lock, Semaphore and Queue on the kernel's park/wake traps.
+# kernel/sync: Event, ThreadSafeFlag, Lock, Semaphore, Queue on the kernel's park/wake traps.
 #
 # Owns: the waiting primitives, with asyncio's names and behaviour (Queue as CPython's:
-# maxsize, QueueFull, QueueEmpty, put_nowait/get_nowait). Waiters park on a TaskQueue
+# maxsize, QueueFull, QueueEmpty, put_nowait/get_nowait). ThreadSafeFlag is the only one that
+# interrupt-side code may set (its set() only stores). Waiters park on a TaskQueue
 # (FIFO, intrusive: no allocation to wait) and are woken in order. Event.wait() returns a
 # preallocated awaitable (no allocation); Lock/Semaphore/Queue waits are small coroutines so
 # that a cancelled waiter hands its place on. Non-blocking calls end in `_nowait` (Trio).
@@ -71,6 +72,37 @@ class Event:
         """Await until set; evaluates to True. No allocation."""
         if self.state:
             return READY_TRUE
+        return park_true(self.waiting)
+
+
+class ThreadSafeFlag:
+    """A flag that interrupt-side code may set (asyncio's name): set() only stores, so it is
+    safe from a soft interrupt handler (micropython.schedule), which may run in the middle
+    of the scheduler's own code; the scheduler wakes the waiter at its next round. One
+    waiter gets each set(); wait() clears the flag."""
+
+    def __init__(self):
+        self.state = False
+        self.waiting = TaskQueue()
+        self.sched = None  # the scheduler told of set() (bound by the first wait)
+
+    def set(self):
+        self.state = True
+        s = self.sched
+        if s is not None:
+            s.flag_posted = True
+
+    def clear(self):
+        self.state = False
+
+    def wait(self):
+        """Await until set (at once if it is); clears the flag; evaluates to True."""
+        if self.state:
+            self.state = False
+            return READY_TRUE
+        if self.sched is None:
+            self.sched = _sched.running()
+            self.sched.watch_flag(self)
         return park_true(self.waiting)
 
 

@@ -204,3 +204,69 @@ def test_cancelled_getter_does_not_strand_an_item():
 
 def test_kernel_exports_sync_types():
     assert kernel.Event is Event and kernel.Queue is Queue
+
+
+def test_thread_safe_flag_set_by_a_soft_interrupt_wakes_its_waiter():
+    import micropython
+
+    from kernel.sync import ThreadSafeFlag
+
+    async def main(s):
+        flag = ThreadSafeFlag()
+        woke = []
+
+        async def waiter():
+            for _ in range(3):
+                await flag.wait()
+                woke.append(s.uptime_ms())
+
+        w = s.spawn(waiter())
+        await traps.sleep_ms(10)
+        micropython.schedule(lambda _: flag.set(), None)  # as a HAL irq handler would
+        await traps.sleep_ms(10)
+        flag.set()  # two sets before the waiter runs count once
+        flag.set()
+        await traps.sleep_ms(10)
+        assert w.state == WAITING and len(woke) == 2
+        flag.set()
+        await w
+        return woke
+
+    woke = run(main)
+    assert len(woke) == 3
+    assert 10 <= woke[0] < 12 and 20 <= woke[1] < 22 and 30 <= woke[2] < 32
+
+
+def test_thread_safe_flag_set_before_wait_returns_at_once_and_clears():
+    from kernel.sync import ThreadSafeFlag
+
+    async def main(s):
+        flag = ThreadSafeFlag()
+        flag.set()
+        steps = s.cur.steps
+        assert (await flag.wait()) is True
+        assert s.cur.steps == steps
+        assert flag.state is False
+        return True
+
+    assert run(main)
+
+
+def test_thread_safe_flag_wakes_an_idle_kernel():
+    from kernel.sync import ThreadSafeFlag
+
+    s = Scheduler(VirtualClock(0, 0))
+    flag = ThreadSafeFlag()
+
+    async def waiter():
+        await flag.wait()
+        return s.uptime_ms()
+
+    async def poster():
+        await traps.sleep_ms(40)
+        flag.set()
+
+    w = s.spawn(waiter())
+    s.spawn(poster())
+    s.run_until(w)
+    assert w.result() == 40
