@@ -24,6 +24,6 @@ POSTLINK       = $(OBJCOPY) -O elf32-i386 $@ $(@D)/firmware32.elf
 # the prompt about 20 ms sooner. -cpu max has RDRAND; without it the RNG falls back to jitter.
 # Exit status: poweroff(0) -> 0 (ACPI), poweroff(n) -> 2n+1 (isa-debug-exit), see board.c.
 QEMU_SYSTEM   := qemu-system-x86_64
-QEMU_ARGS     := -machine pc -cpu max -m 128M -nodefaults -nographic -monitor none \
+QEMU_ARGS     := -machine pc -cpu max -m 128M -nodefaults -display none -monitor none \
                  -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
                  -kernel build/x86_64/firmware32.elf
