@@ -61,7 +61,8 @@ class Event:
         return self.state
 
     def set(self):
-        """Set the flag and wake all waiters (not from an interrupt: use micropython.schedule)."""
+        """Set the flag and wake all waiters. Not from interrupt-side code (micropython.schedule
+        handlers): use ThreadSafeFlag there."""
         self.state = True
         _wake_all(self.waiting)
 
