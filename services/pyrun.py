@@ -34,15 +34,30 @@ class Output(io.IOBase):
         return n
 
 
-def console_namespace(out, kernel, hal, asyncio, ns=None):
-    """Fills ns (default: a new dict) with what code at the console expects to find."""
+def _unlock_heap():
+    """Leaves the heap unlocked after user code, as MicroPython's own REPL does: code that
+    left it locked (heap_lock() then an error) would otherwise starve the whole kernel."""
+    depth = micropython.heap_unlock()
+    while depth > 0:
+        depth = micropython.heap_unlock()
+    if depth < 0:
+        micropython.heap_lock()  # it was not locked: undo our unlock
+
+
+def console_namespace(out, kernel, hal, asyncio, ns=None, native_stdout=False):
+    """Fills ns (default: a new dict) with what code at the console expects to find.
+    native_stdout: sys.stdout already is this console (the firmware's UART), so the builtin
+    print is kept: it allocates nothing, which code under heap_lock() relies on."""
     if ns is None:
         ns = {}
     ns["kernel"] = kernel
     ns["hal"] = hal
     if asyncio is not None:
         ns["asyncio"] = asyncio  # the kernel's asyncio-compatible API
-    ns["print"] = console_print(out)
+    if native_stdout:
+        ns.pop("print", None)
+    else:
+        ns["print"] = console_print(out)
     return ns
 
 
@@ -134,6 +149,7 @@ class PyRunner:
         micropython.kbd_intr(_CTRL_C)
 
     def _leave(self):
+        _unlock_heap()
         micropython.kbd_intr(-1)
         if self.foreground is not None:
             self.foreground(False)

@@ -38,6 +38,7 @@ class HalConsole:
         self.any = hal.console_any
         self.read = hal.console_read
         self.write = hal.console_write
+        self.stdout = True  # sys.stdout writes to this same console (cooked: \n -> \r\n)
 
 
 class Shell:
@@ -51,7 +52,9 @@ class Shell:
         self.wait = wait or kernel.wait_console  # async wait until console bytes are waiting
         p = params or _DefaultParams
         self.out = Output(console.write)
-        self.ns = console_namespace(self.out, kernel, hal, asyncio, ns)
+        self.ns = console_namespace(
+            self.out, kernel, hal, asyncio, ns, getattr(console, "stdout", False)
+        )
         self.runner = PyRunner(self.ns, self.out, self._foreground)
         self.editor = LineEditor(console.write, self.complete, p.SHELL_LINE_MAX, p.SHELL_HISTORY)
         self.raw = RawRepl(console.write, self.runner, p.RAW_PASTE_WINDOW, p.RAW_SOURCE_MAX)

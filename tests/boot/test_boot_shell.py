@@ -125,3 +125,11 @@ def test_cpu_fault_prints_registers_and_powers_off_nonzero(console):
     console.expect(r"\*\*\* CPU (fault|exception)", exact=False)
     console.expect(r"\b(pc|rip)=[0-9a-f]+", exact=False)
     assert console.wait_exit() not in (0, None)
+
+
+def test_heap_left_locked_by_console_code_is_unlocked(console):
+    console.boot()
+    out = console.cmd("py import micropython; micropython.heap_lock(); print('locked'); [1, 2]")
+    assert out[0] == "locked" and any("MemoryError" in ln for ln in out), out
+    assert console.cmd("py [n * 2 for n in range(3)]") == ["[0, 2, 4]"]
+    assert console.poweroff() == 0
