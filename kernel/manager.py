@@ -15,7 +15,7 @@ from kernel import service as S
 from kernel.job import Job
 from kernel.journal import Journal
 from kernel.log import ERROR
-from kernel.task import SLEEPING
+from kernel.task import READY, SLEEPING
 from kernel.traps import sleep_ms
 from kernel.units import UnitError
 
@@ -187,11 +187,10 @@ class Manager:
         now = self.now()
         u = svc.unit
         self.disarm(svc)
-        if manual:
+        if manual:  # asked for (a job: boot, svc start, a group's restart): a fresh budget
             svc.attempt = 0
-            if svc.result == S.START_LIMIT:
-                svc.limit_n = 0  # an explicit start resets the limit (systemd's reset-failed)
-        if now - svc.limit_t0 >= u.interval_ms:
+            svc.limit_n = 0
+        if manual or now - svc.limit_t0 >= u.interval_ms:
             svc.limit_t0 = now
             svc.limit_n = 0
         svc.limit_n += 1
@@ -317,25 +316,30 @@ class Manager:
         self.set_state(svc, S.DEACTIVATING, S.STOP, "stopping (%s)" % why)
         self.event(svc.name, "stopping", why)
         t = svc.task
-        if t.steps == 0 and t is not self.sched.cur:  # never ran: nothing to wait for
-            self.kill(svc)
-        elif svc.unit.stop_timeout_ms <= 0:
+        if svc.unit.stop_timeout_ms <= 0:
             svc.sub = S.KILL
             self.kill(svc)
-        else:
+            return
+        if t.steps != 0:  # (one that never ran sees DEACTIVATING at its first step, ends)
             self.sched.cancel(t, "stopped")
-            self.arm(svc, S.T_STOP, svc.unit.stop_timeout_ms)
+        self.arm(svc, S.T_STOP, svc.unit.stop_timeout_ms)
 
     def kill(self, svc):
-        """Close svc's run at once (its finally blocks run); exited() follows now."""
+        """Close svc's run (its finally blocks run); exited() follows. A task on the run
+        queue is not unlinked (unsafe in the middle of a round): it gets a CancelledError
+        at its next step, and the kill is tried again 1 ms later."""
         t = svc.task
-        if t is None:
+        if t is None or t is self.sched.cur:
             return
-        if t is not self.sched.cur:
+        if t.state == READY:
+            if t.steps != 0 and not t.cancelling:
+                self.sched.cancel(t, "killed")
+            self.arm(svc, S.T_KILL, 1)
+            return
+        self.sched.kill(t.id)
+        if not t.done():
             self.sched.kill(t.id)
-            if not t.done():
-                self.sched.kill(t.id)
-        if svc.task is t and t.done():  # closed before it ever ran: the runner saw nothing
+        if svc.task is t and t.done():  # ended without the runner seeing it: tell ourselves
             self.exited(svc, S.EXCEPTION, "killed")
 
     def _hook(self, svc, which):
@@ -393,6 +397,8 @@ class Manager:
         u = svc.unit
         if kind == S.T_RESTART:
             self.launch(svc, False, "restart")
+        elif kind == S.T_KILL:
+            self.kill(svc)
         elif kind == S.T_STOP:
             svc.sub = S.KILL
             self.kill(svc)

@@ -54,6 +54,7 @@ T_START = const(1)  # start_timeout (notify, oneshot)
 T_STOP = const(2)  # stop_timeout
 T_WATCHDOG = const(3)  # watchdog_sec since the last notify_watchdog()
 T_RESTART = const(4)  # restart delay (backoff) ran out
+T_KILL = const(5)  # try a kill again (the task was on the run queue)
 
 # Policy -> results that restart (bit per result), systemd's table; `always` adds success.
 _ABNORMAL = 1 << EXCEPTION | 1 << TIMEOUT | 1 << WATCHDOG
@@ -196,6 +197,9 @@ def body(svc):
 async def runner(svc):
     """The kernel task of one run: runs the body, then tells the manager how it ended."""
     mgr = svc.mgr
+    if svc.state == DEACTIVATING or svc.kill_result is not None:
+        mgr.exited(svc, SUCCESS, None)  # stopped or killed before its first step
+        return
     result = SUCCESS
     cause = None
     try:

@@ -5,7 +5,7 @@
 # OTP). A service's own restart policy and start limit act first; a service that still ends
 # in `failed` counts as one failure of its group. Within the window the group applies its
 # strategy (stop the affected running children, newest first, then start them again in
-# order; a `temporary` (restart=no) child is not restarted, as in OTP); past it the group
+# order, whatever their own restart policy, which governs only their own restarts); past it the group
 # escalates: it stops all its children, goes `failed`, and counts as one failure of its
 # parent. A top-level group that escalates stays failed and the rest of the system runs on
 # (services outside any group answer only to their own restart policy).
@@ -107,9 +107,7 @@ class Group:
             if isinstance(c, Group):
                 c.state = S.ACTIVE
                 c.failures = []
-        names = [s.name for s in svcs if s.unit.restart != units.NO or s.state != S.FAILED]
-        if names:
-            mgr.start_job(names, "group %s restart" % self.name)
+        mgr.start_job([s.name for s in svcs], "group %s restart" % self.name)
 
     def escalate(self, why):
         """Stop every child, go failed, and tell the parent (nothing above the top)."""

@@ -43,7 +43,9 @@ def create_group(name, strategy="one_for_one", intensity=None, period_sec=None, 
 def start_service(name):
     """Start name and what it requires/wants, in dependency order -> the Job (await
     job.wait() to wait for it). A cycle is refused (CycleError) before anything starts."""
-    return manager().start_job([name], "start %s" % name)
+    m = manager()
+    m.get(name)
+    return m.start_job([name], "start %s" % name)
 
 
 def stop_service(name):

@@ -164,10 +164,23 @@ def cmd_log(sh, arg):
     else:
         lines = sh.kernel.log_lines(n)
         if journal is not None:
-            # Both are '[sssss.mmm] ...' lines: a stable sort on the stamp merges them.
-            lines = sorted(lines + journal(n), key=lambda ln: ln[:11])[-n:]
+            lines = merge(lines, journal(n))[-n:]
     for line in lines:
         sh.println(line)
+
+
+def merge(a, b):
+    """Two lists of '[sssss.mmm] ...' lines, each oldest first, as one (a first on a tie)."""
+    out = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        if b[j][:11] < a[i][:11]:
+            out.append(b[j])
+            j += 1
+        else:
+            out.append(a[i])
+            i += 1
+    return out + a[i:] + b[j:]
 
 
 @register("py", "py EXPR | py STATEMENTS", "evaluate Python and print the result (Ctrl-C stops)")

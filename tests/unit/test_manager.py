@@ -126,8 +126,10 @@ def test_stop_before_the_first_step_ends_it_at_once():
     w = World()
     h = w.add(name="s", exec=w.body("s", [("run", 0)]))
     w.m.start_job(["s"], "test")
-    w.m.stop_job([h], "test")  # the task never ran: nothing to wait for
-    assert h.state == S.INACTIVE and h.task is None
+    w.m.stop_job([h], "test")  # the task never ran: it ends at its first step
+    assert h.state == S.DEACTIVATING
+    w.run_for(1)
+    assert h.state == S.INACTIVE and h.task is None and "s" not in w.runs
 
 
 def test_watchdog_restarts_a_service_that_stops_pinging():
