@@ -33,6 +33,10 @@ async def _park_on(q, timeout_ms):
     await traps.park(q, timeout_ms)
 
 
+async def _wait_again(owner):
+    return await owner.wait()  # asks again when it runs: set() may have come meanwhile
+
+
 async def _await(aw):
     return await aw
 
@@ -46,6 +50,8 @@ def _as_coro(aw):
         if aw.code == traps.SLEEP:
             return _sleep_for(aw.arg)
         if aw.code == traps.PARK:
+            if aw.arg.owner is not None:  # Event/ThreadSafeFlag.wait(): ask it again later
+                return _wait_again(aw.arg.owner)
             return _park_on(aw.arg, aw.arg2)
         if aw.code == traps.YIELD:
             return _yield_once()

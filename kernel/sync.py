@@ -56,6 +56,7 @@ class Event:
     def __init__(self):
         self.state = False
         self.waiting = TaskQueue()
+        self.waiting.owner = self  # asyncio.wait_for(ev.wait()) re-asks us, see _as_coro
 
     def is_set(self):
         return self.state
@@ -85,6 +86,7 @@ class ThreadSafeFlag:
     def __init__(self):
         self.state = False
         self.waiting = TaskQueue()
+        self.waiting.owner = self
         self.sched = None  # the scheduler told of set() (bound by the first wait)
 
     def set(self):

@@ -26,6 +26,8 @@ ENDED = DONE  # states >= ENDED are final
 class TaskQueue:
     """FIFO of tasks linked through Task.next: O(1) push/pop, no allocation."""
 
+    owner = None  # the primitive whose wait() parks here, if it hands out bare park traps
+
     def __init__(self):
         self.head = None
         self.tail = None

@@ -195,3 +195,24 @@ def test_install_makes_import_asyncio_the_kernels():
 
 def test_scheduler_is_reset_between_runs():
     assert isinstance(fresh(), Scheduler)
+
+
+def test_wait_for_an_event_wait_returns_true_even_if_set_before_it_runs():
+    fresh()
+
+    async def main():
+        ev = asyncio.Event()
+
+        async def setter():
+            await asyncio.sleep_ms(10)
+            ev.set()
+
+        asyncio.create_task(setter())
+        a = await asyncio.wait_for(ev.wait(), 1)
+        ev2 = asyncio.Event()
+        w = ev2.wait()  # the awaitable is made, then the event is set before it runs
+        ev2.set()
+        b = await asyncio.wait_for_ms(w, 50)
+        return a, b
+
+    assert asyncio.run(main()) == (True, True)
