@@ -48,71 +48,121 @@ def closure(get, roots):
 
 
 def build(get, names):
-    """Ordering edges among `names` -> (succ, pend): succ[i] lists (j << 1 | required) for
-    every j that starts after i; pend[j] counts the edges into j."""
+    """Ordering edges among `names` -> (succ, pend). succ is (start, adj), compressed rows:
+    adj[start[i]:start[i + 1]] lists (j << 1 | required) for every j that starts after i;
+    pend[j] counts the edges into j. Two flat lists, not one list per unit: less heap."""
     idx = {}
+    units = [None] * len(names)
+    m = 0
     for i, n in enumerate(names):
         idx[n] = i
-    succ = [None] * len(names)
-    pend = [0] * len(names)
-    for j, n in enumerate(names):
-        u = get(n)
-        for m in u.after:
-            i = idx.get(m)
+        u = units[i] = get(n)
+        m += len(u.after) + len(u.requires) + len(u.before)
+    # Edge i -> j as src[k] = i, dst[k] = j << 1 | required. Sized once: growing big lists
+    # by append makes the allocator search a large heap again and again (superlinear).
+    src = [0] * m
+    dst = [0] * m
+    k = 0
+    for j in range(len(names)):
+        u = units[j]
+        for name in u.after:
+            i = idx.get(name)
             if i is not None:
-                _edge(succ, pend, i, j, False)
-        for m in u.requires:
-            i = idx.get(m)
+                src[k] = i
+                dst[k] = j << 1
+                k += 1
+        for name in u.requires:
+            i = idx.get(name)
             if i is not None:
-                _edge(succ, pend, i, j, True)
-        for m in u.before:
-            i = idx.get(m)
+                src[k] = i
+                dst[k] = j << 1 | 1
+                k += 1
+        for name in u.before:
+            i = idx.get(name)
             if i is not None:
-                _edge(succ, pend, j, i, False)
-    return succ, pend
+                src[k] = j
+                dst[k] = i << 1
+                k += 1
+    return rows(len(names), src, dst, k)
 
 
-def _edge(succ, pend, i, j, required):
-    s = succ[i]
-    if s is None:
-        succ[i] = s = []
-    s.append(j << 1 | required)
-    pend[j] += 1
+def rows(n, src, dst, m=None):
+    """The first m edges src[k] -> dst[k] >> 1 as ((start, adj), pend): a counting sort by
+    source, so adj[start[i]:start[i + 1]] are the edges out of i."""
+    if m is None:
+        m = len(src)
+    start = [0] * (n + 1)
+    for k in range(m):
+        start[src[k] + 1] += 1
+    for i in range(n):
+        start[i + 1] += start[i]
+    fill = start[:n]
+    adj = [0] * m
+    pend = [0] * n
+    for k in range(m):
+        i = src[k]
+        e = dst[k]
+        adj[fill[i]] = e
+        fill[i] += 1
+        pend[e >> 1] += 1
+    return (start, adj), pend
+
+
+def reverse(succ, n):
+    """The same edges backwards, without the required flag (stop order)."""
+    start, adj = succ
+    src = [0] * len(adj)
+    dst = [0] * len(adj)
+    for i in range(n):
+        for k in range(start[i], start[i + 1]):
+            src[k] = adj[k] >> 1
+            dst[k] = i << 1
+    return rows(n, src, dst)
 
 
 def toposort(succ, pend):
     """Kahn's algorithm: indexes in start order (ties in index order), all when acyclic."""
+    start, adj = succ
+    n = len(pend)
     left = list(pend)
-    order = [i for i in range(len(left)) if left[i] == 0]
+    order = [0] * n  # sized once (see build)
+    top = 0
+    for i in range(n):
+        if left[i] == 0:
+            order[top] = i
+            top += 1
     k = 0
-    while k < len(order):
-        s = succ[order[k]]
+    while k < top:
+        i = order[k]
         k += 1
-        if s is not None:
-            for e in s:
-                j = e >> 1
-                left[j] -= 1
-                if left[j] == 0:
-                    order.append(j)
+        for e in range(start[i], start[i + 1]):
+            j = adj[e] >> 1
+            left[j] -= 1
+            if left[j] == 0:
+                order[top] = j
+                top += 1
+    if top < n:
+        del order[top:]
     return order
 
 
 def find_cycle(names, succ, order):
     """The members of one cycle among the nodes toposort() could not order, in order."""
+    start, adj = succ
     placed = bytearray(len(names))
     for i in order:
         placed[i] = 1
     pred = {}  # node -> one unplaced predecessor (every unplaced node has one)
     for i in range(len(names)):
-        if not placed[i] and succ[i] is not None:
-            for e in succ[i]:
-                j = e >> 1
+        if not placed[i]:
+            for e in range(start[i], start[i + 1]):
+                j = adj[e] >> 1
                 if not placed[j] and j not in pred:
                     pred[j] = i
-    start = min(pred)
+    first = min(pred)
     pos = {}
     path = []
-    x = start
+    x = first
     while x not in pos:
         pos[x] = len(path)
         path.append(x)

@@ -34,11 +34,10 @@ class Job:
         if len(order) < len(names):
             if not stop:
                 raise deps.CycleError(deps.find_cycle(names, succ, order))
-            succ = [None] * len(names)  # stopping must not hang on a cycle: no order then
-            pend = [0] * len(names)
+            succ, pend = deps.rows(len(names), (), ())  # a stop must not hang on a cycle
             order = list(range(len(names)))
         if stop:
-            succ, pend = _reverse(succ, len(names))
+            succ, pend = deps.reverse(succ, len(names))
         self.succ = succ
         self.pend = pend
         self.order = order  # start order (indexes); a stop runs its reverse
@@ -70,20 +69,20 @@ class Job:
         self.left -= 1
         if not ok:
             self.failed.append(self.svcs[i].name)
-        s = self.succ[i]
-        if s is not None:
-            for e in s:
-                j = e >> 1
-                if self.mark[j] != _PENDING:
-                    continue
-                if not ok and e & 1 and not self.stop:
-                    self.mark[j] = _LAUNCHED
-                    self._todo.append(~j)  # fails with result `dependency`, blaming i
-                    self._blame[j] = i
-                    continue
-                self.pend[j] -= 1
-                if self.pend[j] == 0:
-                    self._todo.append(j)
+        start, adj = self.succ
+        for k in range(start[i], start[i + 1]):
+            e = adj[k]
+            j = e >> 1
+            if self.mark[j] != _PENDING:
+                continue
+            if not ok and e & 1 and not self.stop:
+                self.mark[j] = _LAUNCHED
+                self._todo.append(~j)  # fails with result `dependency`, blaming i
+                self._blame[j] = i
+                continue
+            self.pend[j] -= 1
+            if self.pend[j] == 0:
+                self._todo.append(j)
         self._drain()
 
     def _drain(self):
@@ -112,19 +111,3 @@ class Job:
         if self.left == 0 and not self.done.state:
             self.done.set()
             self.mgr.job_done(self)
-
-
-def _reverse(succ, n):
-    rsucc = [None] * n
-    pend = [0] * n
-    for i in range(n):
-        s = succ[i]
-        if s is not None:
-            for e in s:
-                j = e >> 1
-                r = rsucc[j]
-                if r is None:
-                    rsucc[j] = r = []
-                r.append(i << 1)
-                pend[i] += 1
-    return rsucc, pend
