@@ -78,7 +78,8 @@ def task(tid):
 
 
 def kill(task_id):
-    """Cancel task task_id (reason 'killed'); a second kill closes it at once. -> bool"""
+    """Cancel task task_id (reason 'killed'); a second kill closes it at once (its finally
+    blocks run under the watchdog). -> bool"""
     return scheduler().kill(task_id)
 
 

@@ -78,7 +78,7 @@ class Lifecycle:
         return True  # READY or RUNNING: thrown in at its next step / next trap
 
     def kill(self, tid):
-        """Cancel task tid (reason 'killed'); a second kill closes it at once."""
+        """Cancel task tid (reason 'killed'); a second kill closes it at once (_drop)."""
         t = self._tasks.get(tid)
         if t is None:
             return False
@@ -108,13 +108,25 @@ class Lifecycle:
         return self._end(t, FAILED, "exception", None, e)
 
     def _drop(self, t, reason, exc):
-        """End t now, closing its coroutine (its finally blocks run, unwatched)."""
+        """End t now and close its coroutine: its finally blocks run (GeneratorExit at its
+        await point), under the watchdog when the HAL has one, so a finally that loops is
+        stopped too instead of hanging the kernel or a shutdown."""
         coro = t.coro
         self._end(t, FAILED if reason == "watchdog" else CANCELLED, reason, None, exc)
-        try:
+        resume = self._resume
+
+        def closer():  # a step whose body is the close, so resume() can watch it
             coro.close()
+            yield
+
+        try:
+            if resume is None:
+                coro.close()
+            else:
+                resume(closer(), None, params.WATCHDOG_BUDGET_MS)
         except BaseException as e:  # noqa: BLE001 - it is being dropped; keep the first cause
             self.log.log("task %s: close raised %r (ignored)" % (t.name, e), ERROR)
+        self._resync()  # the close is nobody's step: do not charge it to the next task
 
     def _end(self, t, state, reason, value, exc):
         t.state = state

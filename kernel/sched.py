@@ -83,7 +83,9 @@ class Scheduler(Lifecycle):
         self._a0 = self._alloc() if self._alloc is not None else 0
 
     def wake(self, t):
-        """Make a parked task runnable (sync primitives call this after popping it)."""
+        """Make a parked task runnable (sync primitives call this with their queue's head)."""
+        if t.state != SLEEPING and t.state != WAITING:
+            raise KernelPanic("sched: wake of %s, which is %s" % (t.name, t.state_name()))
         if t.timed:
             self._sleepq.remove(t)
         if t.queue is not None:
@@ -190,6 +192,7 @@ class Scheduler(Lifecycle):
         t0 = self._t0
         # Re-read: time and allocation between busy periods are the kernel's, not a task's.
         a0 = alloc() if alloc is not None else 0
+        epoch = self._epoch
         while rounds != 0 and not self._stop and (until is None or until.state < ENDED):
             rounds -= 1
             ms = ticks_ms()
@@ -204,6 +207,9 @@ class Scheduler(Lifecycle):
             last = self._tail
             if last is None:
                 break
+            if self._epoch != epoch:  # kernel work since the last step (_resync): reload
+                t0 = self._t0
+                a0 = self._a0
             self._epoch = epoch = (self._epoch + 1) & _MASK
             while True:
                 t = self._head
@@ -224,9 +230,10 @@ class Scheduler(Lifecycle):
                 except BaseException as e:  # noqa: BLE001 - a task's failure is data, kept on it
                     r = self._fail(t, e)
                 now = ticks_us()
-                if self._epoch != epoch:  # the step ran a nested loop: resync, end this round
+                if self._epoch != epoch:  # a nested loop or _resync ran: reload, end the round
                     t0 = self._t0
                     a0 = self._a0
+                    epoch = self._epoch
                     last = t
                 d = (now - t0) & _MASK  # ticks_diff for a forward step, without a call
                 t0 = now
@@ -262,6 +269,14 @@ class Scheduler(Lifecycle):
         self._t0 = t0
         self._a0 = a0
         self.cur = None
+
+    def _resync(self):
+        # Kernel work inside a round that may take long (closing a dropped task, the failure
+        # hook): restart the accounting baseline so the next task is not charged for it. The
+        # epoch bump makes _run_ready reload its locals (and end the round) after this step.
+        self._t0 = self._ticks_us()
+        self._a0 = self._alloc() if self._alloc is not None else 0
+        self._epoch = (self._epoch + 1) & _MASK
 
     def _wake_due(self, ms):
         sq = self._sleepq

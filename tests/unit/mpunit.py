@@ -40,7 +40,7 @@ def run_one(mod, name):
         r = fn()
         if r is not None and hasattr(r, "send"):
             run_async(r)  # an async def test: run it on the kernel
-    except Exception as e:  # noqa: BLE001 - a failing test is data: report and go on
+    except BaseException as e:  # noqa: BLE001 - a failing test is data: report and go on
         print("FAIL", name)
         sys.print_exception(e)
         return False

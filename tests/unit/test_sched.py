@@ -483,7 +483,7 @@ def test_task_that_overruns_its_budget_is_dropped():
     s.set_foreground(f, True)
     s.run_until(f)
     assert h.state == FAILED and h.reason == "watchdog"
-    assert trace == ["closed"]
+    assert trace == ["closed"]  # dropped: closed, so its finally ran
     assert f.result() == "fg ok"
 
 
@@ -528,11 +528,26 @@ def test_real_watchdog_stops_a_spinning_task():
         await traps.sleep_ms(1)
         return "alive"
 
+    async def spin_in_finally():
+        try:
+            while True:
+                try:
+                    while True:
+                        pass
+                except Watchdog:
+                    await traps.yield_()  # swallowed: dropped on return, then closed
+        finally:
+            while True:  # the close runs this under the watchdog too
+                pass
+
     a = s.spawn(spin(), budget_ms=30)
     b = s.spawn(swallow(), budget_ms=30)
+    c = s.spawn(spin_in_finally(), budget_ms=30)
     m = s.spawn(main())
     s.run_until(m)
     assert m.result() == "alive"
+    assert c.state == FAILED and c.reason == "watchdog", (c, c.reason, c.exc)
+    assert "close raised" in s.log.lines()[-1]
     assert a.state == FAILED and a.reason == "watchdog", (a, a.reason, a.exc)
     assert b.state == FAILED and b.reason == "watchdog", (b, b.reason, b.exc)
 
@@ -692,3 +707,26 @@ def test_raw_yielded_trap_does_not_make_an_awaiting_task_yield_twice():
     s.spawn(gen())
     s.run_until(c)
     assert c.result() == 1
+
+
+def test_kernel_work_in_a_round_is_not_charged_to_the_next_task():
+    # Dropping an overrunning task (its close, a slow failure hook) is kernel work done after
+    # that task's step was accounted: the task after it must not be charged for it (nor be
+    # dropped by the watchdog for it).
+    s = fresh()
+    s.on_failure = lambda t: s.clock.burn(500000)  # 500 ms in the supervisor
+
+    async def hog():
+        s.clock.burn(300000)  # over its 200 ms budget: dropped after this step
+        await traps.yield_()
+
+    async def after():
+        await traps.yield_()
+        return "ok"
+
+    h = s.spawn(hog())
+    a = s.spawn(after())
+    s.run_until(a)
+    assert h.reason == "watchdog"
+    assert a.result() == "ok"
+    assert a.cpu_us < 1000
