@@ -2,7 +2,7 @@
 # ending tasks, failure reports, the watchdog's verdict and counter carries.
 #
 # Owns: Lifecycle, the base class of kernel.sched.Scheduler (it uses the attributes that
-# Scheduler.__init__ sets and its queue methods _ready/_unpark/_unlink). Invariants: an ended
+# Scheduler.__init__ sets and the queue methods of its own base, kernel/waits.py). Invariants: an ended
 # task is off every queue, keeps its result or exception, wakes its joiners, and a failure is
 # reported exactly once (to on_failure, else to the log). Not here: stepping and the run loop
 # (kernel/sched.py), per-step accounting (the hot path, kernel/sched.py).
@@ -12,6 +12,7 @@ from kernel import params, traps
 from kernel.errors import CancelledError, Watchdog
 from kernel.log import ERROR
 from kernel.task import CANCELLED, ENDED, FAILED, SLEEPING, WAITING, Task
+from kernel.waits import Waits
 
 _MASK = const((1 << 30) - 1)
 _CPU_CARRY = const(1 << 28)  # params.CPU_CARRY_US
@@ -27,7 +28,7 @@ def _name_of(coro, tid):
     return ("%s#%d" % (name, tid))[: params.TASK_NAME_MAX]
 
 
-class Lifecycle:
+class Lifecycle(Waits):
     """Tasks from spawn to their end; the Scheduler is a Lifecycle with a run loop."""
 
     # ---- tasks ----
