@@ -39,8 +39,9 @@ def closure(get, roots):
                     continue
                 if get(n) is None:
                     if required:
-                        raise UnitError("unit %s: 'requires' names %s, which does not exist"
-                                        % (u.name, n))
+                        raise UnitError(
+                            "unit %s: 'requires' names %s, which does not exist" % (u.name, n)
+                        )
                     continue
                 seen.add(n)
                 out.append(n)

@@ -7,10 +7,12 @@
 # fails, what *requires* it fails with result `dependency`; what is only ordered after it
 # still starts (systemd). Linear in services + edges; no recursion (a worklist), so a chain
 # of 10,000 simple services does not overflow the stack.
-# Not here: what launching or stopping one service does (kernel/manager.py).
+# Jobs, a base class of the Manager, starts and stops jobs and tells them when a service
+# settles. Not here: what launching or stopping one service does (kernel/manager.py).
 from micropython import const
 
 from kernel import deps
+from kernel import service as S
 from kernel.sync import Event
 
 _PENDING = const(0)
@@ -111,3 +113,87 @@ class Job:
         if self.left == 0 and not self.done.state:
             self.done.set()
             self.mgr.job_done(self)
+
+
+class Jobs:
+    """The Manager's side of jobs: a base class of kernel.manager.Manager (it uses the
+    Manager's services, unit_of(), launch(), stop() and fail())."""
+
+    def start_job(self, names, why):
+        """Start names and what they pull in, in dependency waves -> the running Job.
+        Raises CycleError / UnitError before anything starts."""
+        order = deps.closure(self.unit_of, names)
+        return self._job([self.services[n] for n in order], False, why)
+
+    def stop_job(self, svcs, why):
+        """Stop svcs, dependents first -> the running Job."""
+        return self._job(svcs, True, why)
+
+    def _job(self, svcs, stop, why):
+        job = Job(self, svcs, stop, why)
+        self.jobs.append(job)
+        return job.run()
+
+    def job_done(self, job):
+        if job in self.jobs:
+            self.jobs.remove(job)
+
+    def dependents(self, name):
+        """name and what requires it, transitively (what a stop of name takes down)."""
+        rev = {}
+        for s in self.services.values():
+            for r in s.unit.requires:
+                rev.setdefault(r, []).append(s.name)
+        out = [name]
+        seen = {name}
+        i = 0
+        while i < len(out):
+            for d in rev.get(out[i], ()):
+                if d not in seen:
+                    seen.add(d)
+                    out.append(d)
+            i += 1
+        return out
+
+    def _wait(self, svc, job, i):
+        if svc.waiters is None:
+            svc.waiters = []
+        svc.waiters.append((job, i))
+
+    def _settle(self, svc, ok):
+        # Tell the jobs waiting on svc: start jobs get ok; stop jobs wait until it stopped.
+        w = svc.waiters
+        if w is None:
+            return
+        svc.waiters = None
+        stopped = svc.state == S.INACTIVE or svc.state == S.FAILED
+        for job, i in w:
+            if not job.stop:
+                job.settled(i, ok)
+            elif stopped:
+                job.settled(i, True)
+            else:
+                self._wait(svc, job, i)
+
+    def start_one(self, svc, job, i):
+        st = svc.state
+        if st == S.ACTIVE or st == S.RELOADING:
+            job.settled(i, True)
+            return
+        self._wait(svc, job, i)
+        if st == S.INACTIVE or st == S.FAILED:
+            self.launch(svc, True, job.why)
+
+    def dep_failed(self, svc, req, job, i):
+        if svc.state == S.ACTIVE:
+            return
+        self.fail(svc, S.DEPENDENCY, "requires %s, which failed" % req.name)
+
+    def stop_one(self, svc, job, i):
+        st = svc.state
+        if st == S.INACTIVE or st == S.FAILED:
+            job.settled(i, True)
+            return
+        self._wait(svc, job, i)
+        if st != S.DEACTIVATING:
+            self.stop(svc, job.why)

@@ -2,25 +2,21 @@
 # backoff and start limit, timers (start, stop, watchdog, restart delay) and events.
 #
 # Owns: Manager, one per scheduler: services by name, templates, groups, the journal, event
-# subscribers, the timer task and the jobs in flight (kernel/job.py). Every transition of a
-# Service goes through set_state() here and is journaled and told to subscribers.
-# Timers: one kernel task ("svc-timer") sleeps until the earliest deadline of the services
-# on `armed`, and exits when none is armed. When it wakes later than SVC_STARVE_MS past its
-# deadline, the scheduler was starved (the console's foreground code: `py`, `repl`): every
-# deadline moves by that lateness, so watchdog and liveness deadlines pause meanwhile.
-# Times are uptime ms (monotonic). Not here: the public functions (kernel/svc.py), the
-# dependency waves (kernel/job.py), supervision strategies (kernel/supervisor.py).
-from kernel import backoff, deps, params, units
+# subscribers and the jobs in flight (kernel/job.py). Every transition of a Service goes
+# through set_state() here and is journaled and told to subscribers. Times are uptime ms
+# (monotonic). Not here: the public functions (kernel/svc.py), the dependency waves
+# (kernel/job.py), deadlines (kernel/timers.py), supervision (kernel/supervisor.py).
+from kernel import backoff, params, units
 from kernel import service as S
-from kernel.job import Job
+from kernel.job import Jobs
 from kernel.journal import Journal
 from kernel.log import ERROR
-from kernel.task import READY, SLEEPING
-from kernel.traps import sleep_ms
+from kernel.task import READY
+from kernel.timers import Timers
 from kernel.units import UnitError
 
 
-class Manager:
+class Manager(Jobs, Timers):
     """The services of one scheduler."""
 
     def __init__(self, sched, rng=None):
@@ -54,8 +50,9 @@ class Manager:
         svc = self.services.get(u.name)
         if svc is not None:
             if svc.task is not None or svc.state not in (S.INACTIVE, S.FAILED):
-                raise UnitError("unit %s: is %s; stop it before replacing it"
-                                % (u.name, svc.state_name()))
+                raise UnitError(
+                    "unit %s: is %s; stop it before replacing it" % (u.name, svc.state_name())
+                )
             svc.unit = u
         else:
             svc = self.services[u.name] = S.Service(self, u)
@@ -99,87 +96,6 @@ class Manager:
             except Exception as e:  # noqa: BLE001 - a broken subscriber must not stop the manager
                 self.sched.log.log("svc: subscriber %r raised %r" % (fn, e), ERROR)
 
-    # ---- jobs ----
-
-    def start_job(self, names, why):
-        """Start names and what they pull in, in dependency waves -> the running Job.
-        Raises CycleError / UnitError before anything starts."""
-        order = deps.closure(self.unit_of, names)
-        return self._job([self.services[n] for n in order], False, why)
-
-    def stop_job(self, svcs, why):
-        """Stop svcs, dependents first -> the running Job."""
-        return self._job(svcs, True, why)
-
-    def _job(self, svcs, stop, why):
-        job = Job(self, svcs, stop, why)
-        self.jobs.append(job)
-        return job.run()
-
-    def job_done(self, job):
-        if job in self.jobs:
-            self.jobs.remove(job)
-
-    def dependents(self, name):
-        """name and what requires it, transitively (what a stop of name takes down)."""
-        rev = {}
-        for s in self.services.values():
-            for r in s.unit.requires:
-                rev.setdefault(r, []).append(s.name)
-        out = [name]
-        seen = {name}
-        i = 0
-        while i < len(out):
-            for d in rev.get(out[i], ()):
-                if d not in seen:
-                    seen.add(d)
-                    out.append(d)
-            i += 1
-        return out
-
-    def _wait(self, svc, job, i):
-        if svc.waiters is None:
-            svc.waiters = []
-        svc.waiters.append((job, i))
-
-    def _settle(self, svc, ok):
-        # Tell the jobs waiting on svc: start jobs get ok; stop jobs wait until it stopped.
-        w = svc.waiters
-        if w is None:
-            return
-        svc.waiters = None
-        stopped = svc.state == S.INACTIVE or svc.state == S.FAILED
-        for job, i in w:
-            if not job.stop:
-                job.settled(i, ok)
-            elif stopped:
-                job.settled(i, True)
-            else:
-                self._wait(svc, job, i)
-
-    def start_one(self, svc, job, i):
-        st = svc.state
-        if st == S.ACTIVE or st == S.RELOADING:
-            job.settled(i, True)
-            return
-        self._wait(svc, job, i)
-        if st == S.INACTIVE or st == S.FAILED:
-            self.launch(svc, True, job.why)
-
-    def dep_failed(self, svc, req, job, i):
-        if svc.state == S.ACTIVE:
-            return
-        self.fail(svc, S.DEPENDENCY, "requires %s, which failed" % req.name)
-
-    def stop_one(self, svc, job, i):
-        st = svc.state
-        if st == S.INACTIVE or st == S.FAILED:
-            job.settled(i, True)
-            return
-        self._wait(svc, job, i)
-        if st != S.DEACTIVATING:
-            self.stop(svc, job.why)
-
     # ---- one service ----
 
     def launch(self, svc, manual, why):
@@ -198,6 +114,8 @@ class Manager:
             why = "started more than %d times in %d ms" % (u.burst, u.interval_ms)
             self.fail(svc, S.START_LIMIT, why)
             return
+        if manual:
+            self._conflicts(svc)
         svc.result = S.SUCCESS
         self.set_state(svc, S.ACTIVATING, S.START, why)
         self.event(svc.name, "starting", why)
@@ -215,6 +133,16 @@ class Manager:
             self.activated(svc)
         elif u.start_timeout_ms:
             self.arm(svc, S.T_START, u.start_timeout_ms)
+
+    def _conflicts(self, svc):
+        # Conflicts= both ways, as systemd: starting svc stops what it conflicts with and
+        # what conflicts with it (O(services), only on explicit starts).
+        name = svc.name
+        for other in self.services.values():
+            if other is not svc and (
+                other.name in svc.unit.conflicts or name in other.unit.conflicts
+            ):
+                self.stop(other, "conflicts with %s" % name)
 
     def activated(self, svc):
         u = svc.unit
@@ -289,8 +217,15 @@ class Manager:
 
     def schedule_restart(self, svc, cause):
         u = svc.unit
-        d = backoff.delay_ms(u.backoff, u.jitter, u.restart_ms, u.backoff_max_ms, svc.attempt,
-                             svc.delay_ms, self.rng)
+        d = backoff.delay_ms(
+            u.backoff,
+            u.jitter,
+            u.restart_ms,
+            u.backoff_max_ms,
+            svc.attempt,
+            svc.delay_ms,
+            self.rng,
+        )
         svc.delay_ms = d
         svc.attempt += 1
         svc.restarts += 1
@@ -347,65 +282,3 @@ class Manager:
             S.call_hook(svc, which)
         except Exception as e:  # noqa: BLE001 - a post/stop hook's failure is logged, not fatal
             self.event(svc.name, which + " failed", "%s: %s" % (type(e).__name__, e))
-
-    # ---- timers ----
-
-    def arm(self, svc, kind, ms):
-        d = self.now() + ms
-        if svc.deadline is None:
-            self.armed.append(svc)
-        svc.deadline = d
-        svc.timer = kind
-        t = self.timer
-        if t is None or t.done():
-            self.timer_due = None
-            self.timer = self.sched.spawn(self._timer_loop(), "svc-timer")
-        elif t.state == SLEEPING and (self.timer_due is None or d < self.timer_due):
-            self.sched.wake(t)
-
-    def disarm(self, svc):
-        if svc.deadline is not None:
-            svc.deadline = None
-            svc.timer = 0
-            self.armed.remove(svc)
-
-    async def _timer_loop(self):
-        while self.armed:
-            now = self.now()
-            due = self.timer_due
-            if due is not None and now - due > params.SVC_STARVE_MS:
-                for s in self.armed:  # starved by foreground code: pause the deadlines
-                    s.deadline += now - due
-            fired = [s for s in self.armed if s.deadline <= now]
-            for s in fired:
-                if s.deadline is not None and s.deadline <= now:
-                    self._fire(s)
-            nxt = None
-            for s in self.armed:
-                if nxt is None or s.deadline < nxt:
-                    nxt = s.deadline
-            if nxt is None:
-                break
-            self.timer_due = nxt
-            await sleep_ms(min(max(nxt - self.now(), 0), params.SVC_TIMER_MAX_MS))
-        self.timer = None
-        self.timer_due = None
-
-    def _fire(self, svc):
-        kind = svc.timer
-        self.disarm(svc)
-        u = svc.unit
-        if kind == S.T_RESTART:
-            self.launch(svc, False, "restart")
-        elif kind == S.T_KILL:
-            self.kill(svc)
-        elif kind == S.T_STOP:
-            svc.sub = S.KILL
-            self.kill(svc)
-        elif kind == S.T_START:
-            svc.kill_result = (S.TIMEOUT, "not ready within %d ms" % u.start_timeout_ms)
-            self.kill(svc)
-        elif kind == S.T_WATCHDOG:
-            svc.kill_result = (S.WATCHDOG, "no notify_watchdog() within %d ms" % u.watchdog_ms)
-            self.event(svc.name, "watchdog", svc.kill_result[1])
-            self.kill(svc)

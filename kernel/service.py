@@ -189,7 +189,7 @@ def body(svc):
     fn = resolve(u.exec)
     if isinstance(fn, type):
         svc.obj = obj = fn(*u.args)
-        run = getattr(obj, "run", None) or getattr(obj, "main")
+        run = getattr(obj, "run", None) or obj.main
         return run()
     return fn(*u.args)
 

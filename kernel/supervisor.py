@@ -78,8 +78,10 @@ class Group:
         self._trim(now)
         self.failures.append(now)
         if len(self.failures) > self.intensity:
-            self.escalate("%s failed %d times in %d ms (intensity %d)"
-                          % (child.name, len(self.failures), self.period_ms, self.intensity))
+            self.escalate(
+                "%s failed %d times in %d ms (intensity %d)"
+                % (child.name, len(self.failures), self.period_ms, self.intensity)
+            )
             return
         i = self.children.index(child)
         if self.strategy == ONE_FOR_ONE:
@@ -90,7 +92,11 @@ class Group:
             affected = self.children[i:]
         self.restarts += 1
         why = "%s failed (%s): %s restarts %s" % (
-            child.name, cause, STRATEGY_NAMES[self.strategy], " ".join(c.name for c in affected))
+            child.name,
+            cause,
+            STRATEGY_NAMES[self.strategy],
+            " ".join(c.name for c in affected),
+        )
         self.cause = why
         self.mgr.event(self.name, "restarting", why)
         self.mgr.sched.spawn(self._cycle(affected, child), "sup-" + self.name)
@@ -137,12 +143,16 @@ def configure(mgr, name, strategy=None, intensity=None, period_sec=None, parent=
     g = group_of(mgr, units.check_name(name))
     if strategy is not None:
         if strategy not in STRATEGY_NAMES:
-            raise UnitError("group %s: 'strategy' must be one of %s, got %r"
-                            % (name, ", ".join(STRATEGY_NAMES), strategy))
+            raise UnitError(
+                "group %s: 'strategy' must be one of %s, got %r"
+                % (name, ", ".join(STRATEGY_NAMES), strategy)
+            )
         g.strategy = STRATEGY_NAMES.index(strategy)
     if intensity is not None:
         if not isinstance(intensity, int) or intensity < 0:
-            raise UnitError("group %s: 'intensity' must be an int >= 0, got %r" % (name, intensity))
+            raise UnitError(
+                "group %s: 'intensity' must be an int >= 0, got %r" % (name, intensity)
+            )
         g.intensity = intensity
     if period_sec is not None:
         g.period_ms = units._ms(name, "period", period_sec)

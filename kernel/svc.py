@@ -72,8 +72,9 @@ def reload_service(name):
     m = manager()
     svc = m.get(name)
     if svc.state != S.ACTIVE:
-        raise UnitError("unit %s: can only reload an active service, it is %s"
-                        % (name, svc.state_name()))
+        raise UnitError(
+            "unit %s: can only reload an active service, it is %s" % (name, svc.state_name())
+        )
     fn = svc.unit.reload
     if fn is None and svc.obj is not None and hasattr(svc.obj, "reload"):
         fn = lambda s: s.obj.reload()  # noqa: E731
@@ -141,14 +142,32 @@ def list_services():
 
 
 def discover_services(pattern="*"):
-    """Services whose name matches a glob (`web@*`), or a regex after `regex:`."""
+    """Services whose name matches a glob (`web@*`), or a regex after `regex:`; `tag:T`
+    and `kind:K` match the units' tags and kind (globs too)."""
     import re
 
+    field = "name"
+    for f in ("tag:", "kind:"):
+        if pattern.startswith(f):
+            field = f[:-1]
+            pattern = pattern[len(f) :]
     if pattern.startswith("regex:"):
         rx = re.compile(pattern[6:])
     else:
         rx = re.compile(_glob_regex(pattern))
-    return [s for s in list_services() if rx.match(s.name)]
+    out = []
+    for s in list_services():
+        if field == "name":
+            values = (s.name,)
+        elif field == "tag":
+            values = s.unit.tags
+        else:
+            values = (s.unit.kind or "",)
+        for v in values:
+            if rx.match(v):
+                out.append(s)
+                break
+    return out
 
 
 def _glob_regex(g):
@@ -222,8 +241,10 @@ def _boot_job(m, names, say):
         if svc is None:
             return
         if event == "started" or (event == "finished" and svc.unit.type == S.units.ONESHOT):
-            say("[  OK  ] %s %s." % ("Started" if event == "started" else "Finished",
-                                     svc.unit.label()))
+            say(
+                "[  OK  ] %s %s."
+                % ("Started" if event == "started" else "Finished", svc.unit.label())
+            )
         elif event == "failed" or event == "restarting":
             say("[FAILED] Failed to start %s: %s" % (name, cause))
 

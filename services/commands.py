@@ -133,8 +133,12 @@ def cmd_echo(sh, arg):
     sh.println(arg)
 
 
-@register("log", "log [-n N] [NAME]", "the last N lines (default 20) of the kernel log and the "
-          "service journal, or NAME's journal only")
+@register(
+    "log",
+    "log [-n N] [NAME]",
+    "the last N lines (default 20) of the kernel log and the "
+    "service journal, or NAME's journal only",
+)
 def cmd_log(sh, arg):
     words = arg.split()
     n = 20

@@ -86,13 +86,25 @@ def _branch(sh, nodes, indent):
         last = k == len(nodes) - 1
         lead = indent + ("`- " if last else "|- ")
         if isinstance(n, Group):
-            sh.println("%sgroup %s  %s  %s, %d in %d ms, budget %d, restarts %d" % (
-                lead, n.name, n.state_name(), STRATEGY_NAMES[n.strategy], n.intensity,
-                n.period_ms, n.budget(), n.restarts))
+            sh.println(
+                "%sgroup %s  %s  %s, %d in %d ms, budget %d, restarts %d"
+                % (
+                    lead,
+                    n.name,
+                    n.state_name(),
+                    STRATEGY_NAMES[n.strategy],
+                    n.intensity,
+                    n.period_ms,
+                    n.budget(),
+                    n.restarts,
+                )
+            )
             _branch(sh, n.children, indent + ("   " if last else "|  "))
         else:
-            sh.println("%s%s  %s  restarts %d, budget %d, next delay %d ms" % (
-                lead, n.name, _state(n), n.restarts, n.budget(), api.manager().next_delay(n)))
+            sh.println(
+                "%s%s  %s  restarts %d, budget %d, next delay %d ms"
+                % (lead, n.name, _state(n), n.restarts, n.budget(), api.manager().next_delay(n))
+            )
 
 
 def _status(sh, args):
@@ -104,14 +116,19 @@ def _status(sh, args):
     up = format_uptime(st["uptime_ms"] // 1000) if st["uptime_ms"] else "-"
     sh.println("  task:     %s   uptime: %s" % (st["task"] or "-", up))
     svc = api.service(name)
-    sh.println("  type:     %s, restart %s, enabled %s" % (
-        st["type"], st["restart"], "yes" if st["enabled"] else "no"))
-    sh.println("  restarts: %d, start budget %d of %d per %d ms, next delay %d ms" % (
-        st["restarts"], st["budget"], svc.unit.burst, svc.unit.interval_ms, st["next_delay_ms"]))
+    sh.println(
+        "  type:     %s, restart %s, enabled %s"
+        % (st["type"], st["restart"], "yes" if st["enabled"] else "no")
+    )
+    sh.println(
+        "  restarts: %d, start budget %d of %d per %d ms, next delay %d ms"
+        % (st["restarts"], st["budget"], svc.unit.burst, svc.unit.interval_ms, st["next_delay_ms"])
+    )
     if st["group"]:
         g = svc.group
-        sh.println("  group:    %s (%s, budget %d)" % (g.name, STRATEGY_NAMES[g.strategy],
-                                                       g.budget()))
+        sh.println(
+            "  group:    %s (%s, budget %d)" % (g.name, STRATEGY_NAMES[g.strategy], g.budget())
+        )
     for key in ("requires", "wants", "after", "before"):
         if st[key]:
             sh.println("  %-9s %s" % (key + ":", " ".join(st[key])))
@@ -196,8 +213,10 @@ def _why(sh, args):
     seen = set()
     while s is not None and s.name not in seen:
         seen.add(s.name)
-        sh.println("%s is %s, result %s: %s" % (s.name, _state(s), s.result_name(),
-                                                 s.cause or _idle_reason(s)))
+        sh.println(
+            "%s is %s, result %s: %s"
+            % (s.name, _state(s), s.result_name(), s.cause or _idle_reason(s))
+        )
         nxt = None
         if s.state == S.FAILED and s.result == S.DEPENDENCY:
             for r in s.unit.requires:

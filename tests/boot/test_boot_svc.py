@@ -20,7 +20,8 @@ def test_boot_starts_units_in_dependency_order_and_lists_them(console):
     started = [ln for ln in lines if ln.startswith("[  OK  ] Started ")]
     assert "[  OK  ] Started heartbeat." in started, lines
     assert started.index("[  OK  ] Started Pair store.") < started.index(
-        "[  OK  ] Started Pair ticker."), lines  # the ticker requires the store
+        "[  OK  ] Started Pair ticker."
+    ), lines  # the ticker requires the store
     assert not [ln for ln in lines if ln.startswith("[FAILED]")], lines
     rows = console.cmd("svc list")
     assert rows[0].split() == ["NAME", "STATE", "SUB", "RESTARTS", "UPTIME"], rows
@@ -40,7 +41,9 @@ def test_svc_verbs_over_the_console(console):
     assert any(ln.split()[:2] == ["requires:", "pair-store"] for ln in status), status
     assert any("group:" in ln and "one_for_all" in ln for ln in status), status
     assert console.cmd("svc deps pair-ticker") == [
-        "pair-ticker  active (running)  (needs)", "`- pair-store (requires)  active (running)"]
+        "pair-ticker  active (running)  (needs)",
+        "`- pair-store (requires)  active (running)",
+    ]
     assert console.cmd("svc deps pair-store -r")[1].startswith("`- pair-ticker (requires)")
     tree = console.cmd("svc tree")
     assert tree[0] == "root" and any("group pair" in ln for ln in tree), tree
@@ -60,8 +63,19 @@ def test_svc_verbs_over_the_console(console):
     assert console.cmd("svc restart heartbeat")[0].startswith("heartbeat: ")
     wait_states(console, {"heartbeat": "active"})
     help_text = console.cmd("svc help")
-    for verb in ("list", "tree", "status", "start", "stop", "restart", "reload", "enable",
-                 "disable", "deps", "why"):
+    for verb in (
+        "list",
+        "tree",
+        "status",
+        "start",
+        "stop",
+        "restart",
+        "reload",
+        "enable",
+        "disable",
+        "deps",
+        "why",
+    ):
         assert any(ln.split()[1] == verb for ln in help_text), (verb, help_text)
     assert console.cmd("help svc")[0].startswith("usage: svc")
     console.send("poweroff\r")
@@ -73,13 +87,16 @@ def test_svc_verbs_over_the_console(console):
 def test_a_crashing_unit_hits_its_start_limit_and_says_why(console):
     console.boot()
     console.cmd("py async def crash(): raise ValueError('no config')")
-    console.cmd("py kernel.create_service({'name': 'crasher', 'exec': crash, "
-                "'restart_sec': 0.05, 'start_limit_burst': 3})")
+    console.cmd(
+        "py kernel.create_service({'name': 'crasher', 'exec': crash, "
+        "'restart_sec': 0.05, 'start_limit_burst': 3})"
+    )
     console.cmd("svc start crasher")
     wait_states(console, {"crasher": "failed"})
     why = console.cmd("svc why crasher")
-    assert why == ["crasher is failed (dead), result start-limit-hit: "
-                   "started more than 3 times in 10000 ms"], why
+    assert why == [
+        "crasher is failed (dead), result start-limit-hit: started more than 3 times in 10000 ms"
+    ], why
     assert console.cmd("py kernel.service_status('crasher')['restarts']") == ["3"]
     bad = console.cmd("py kernel.create_service({'name': 'web', 'restart': 'sometimes'})")
     assert any("unit web: 'restart' must be one of no, on-failure" in ln for ln in bad), bad
@@ -89,8 +106,10 @@ def test_a_crashing_unit_hits_its_start_limit_and_says_why(console):
 def test_foreground_code_pauses_service_watchdogs(console):
     console.boot()
     # 4 s of foreground Python that never yields: longer than the ticker's 3 s watchdog.
-    console.cmd('py exec("import time\\nt = time.ticks_ms()\\n'
-                'while time.ticks_diff(time.ticks_ms(), t) < 4000: pass")')
+    console.cmd(
+        'py exec("import time\\nt = time.ticks_ms()\\n'
+        'while time.ticks_diff(time.ticks_ms(), t) < 4000: pass")'
+    )
     time.sleep(0.3)
     rows = wait_states(console, {"pair-ticker": "active"})
     assert rows["pair-ticker"][3] == "0", rows  # no restart storm after the long `py`

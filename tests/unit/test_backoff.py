@@ -6,8 +6,14 @@ def test_kinds_grow_and_cap():
     assert [b.raw_ms(b.FIXED, 100, 1000, n) for n in range(4)] == [100, 100, 100, 100]
     assert [b.raw_ms(b.LINEAR, 100, 350, n) for n in range(5)] == [100, 200, 300, 350, 350]
     assert [b.raw_ms(b.EXPONENTIAL, 100, 1000, n) for n in range(6)] == [
-        100, 200, 400, 800, 1000, 1000]
-    assert b.raw_ms(b.EXPONENTIAL, 100, 1000, 10 ** 6) == 1000  # no huge shift
+        100,
+        200,
+        400,
+        800,
+        1000,
+        1000,
+    ]
+    assert b.raw_ms(b.EXPONENTIAL, 100, 1000, 10**6) == 1000  # no huge shift
 
 
 def test_jitter_stays_in_range_and_is_deterministic():

@@ -14,8 +14,12 @@ def graph(*specs):
 
 
 def test_requires_and_after_order_wants_does_not():
-    us = graph({"name": "web", "requires": ["db"], "wants": ["cache"]},
-               {"name": "db", "after": ["net"]}, {"name": "cache"}, {"name": "net"})
+    us = graph(
+        {"name": "web", "requires": ["db"], "wants": ["cache"]},
+        {"name": "db", "after": ["net"]},
+        {"name": "cache"},
+        {"name": "net"},
+    )
     assert deps.closure(us.get, ["web"]) == ["web", "db", "cache"]  # net is only ordering
     order = deps.resolve(us.get, ["web"])
     assert order.index("db") < order.index("web")
@@ -40,8 +44,12 @@ def test_missing_required_is_an_error_missing_wanted_is_skipped():
 
 
 def test_cycle_names_every_member_in_order():
-    us = graph({"name": "a", "after": ["b"]}, {"name": "b", "requires": ["c"]},
-               {"name": "c", "after": ["a"]}, {"name": "d", "after": ["a"]})
+    us = graph(
+        {"name": "a", "after": ["b"]},
+        {"name": "b", "requires": ["c"]},
+        {"name": "c", "after": ["a"]},
+        {"name": "d", "after": ["a"]},
+    )
     try:
         deps.resolve(us.get, None, ["d", "a", "b", "c"])
         raise AssertionError("no cycle found")
@@ -77,9 +85,8 @@ def chain_graph(n, fan=3):
 
 
 def test_resolution_is_linear():
-    import time
-
     import gc
+    import time
 
     def cost(n, runs):
         us = chain_graph(n)

@@ -35,8 +35,12 @@ def outcome_restarts(policy, what, arg):
 
 
 def test_each_restart_policy_against_each_result():
-    outcomes = (("ok", 10, S.SUCCESS), ("exit", 3, S.EXIT_CODE), ("raise", 10, S.EXCEPTION),
-                ("nowatch", 0, S.WATCHDOG))
+    outcomes = (
+        ("ok", 10, S.SUCCESS),
+        ("exit", 3, S.EXIT_CODE),
+        ("raise", 10, S.EXCEPTION),
+        ("nowatch", 0, S.WATCHDOG),
+    )
     table = {  # policy -> which outcomes restart (systemd's table)
         "no": (),
         "on-failure": (S.EXIT_CODE, S.EXCEPTION, S.WATCHDOG),
@@ -61,10 +65,21 @@ def test_each_restart_policy_against_each_result():
 
 def test_backoff_timing_exponential_linear_and_capped():
     w = World()
-    w.add(name="e", exec=w.body("e", [("raise", 0)]), restart_sec=0.1, backoff="exponential",
-          backoff_max_sec=1, start_limit_burst=100)
-    w.add(name="l", exec=w.body("l", [("raise", 0)]), restart_sec=0.1, backoff="linear",
-          start_limit_burst=100)
+    w.add(
+        name="e",
+        exec=w.body("e", [("raise", 0)]),
+        restart_sec=0.1,
+        backoff="exponential",
+        backoff_max_sec=1,
+        start_limit_burst=100,
+    )
+    w.add(
+        name="l",
+        exec=w.body("l", [("raise", 0)]),
+        restart_sec=0.1,
+        backoff="linear",
+        start_limit_burst=100,
+    )
     w.m.start_job(["e", "l"], "test")
     w.run_for(5000)
     # Each run crashes at once: the next start is the delay after the crash.
@@ -79,8 +94,14 @@ def test_jittered_backoff_is_deterministic_per_seed():
 
         w = World()
         w.m.rng = backoff.Rng(seed)
-        w.add(name="j", exec=w.body("j", [("raise", 0)]), restart_sec=0.1, jitter="full",
-              backoff="exponential", start_limit_burst=100)
+        w.add(
+            name="j",
+            exec=w.body("j", [("raise", 0)]),
+            restart_sec=0.1,
+            jitter="full",
+            backoff="exponential",
+            start_limit_burst=100,
+        )
         w.m.start_job(["j"], "test")
         w.run_for(3000)
         return w.times("j", "starting")
@@ -93,8 +114,13 @@ def test_jittered_backoff_is_deterministic_per_seed():
 
 def test_start_limit_then_an_explicit_start_resets_it():
     w = World()
-    h = w.add(name="c", exec=w.body("c", [("raise", 0)]), restart_sec=0, start_limit_burst=3,
-              start_limit_interval=10)
+    h = w.add(
+        name="c",
+        exec=w.body("c", [("raise", 0)]),
+        restart_sec=0,
+        start_limit_burst=3,
+        start_limit_interval=10,
+    )
     w.m.start_job(["c"], "test")
     w.run_for(100)
     assert h.state == S.FAILED and h.result == S.START_LIMIT and h.restarts == 3
@@ -134,8 +160,9 @@ def test_stop_before_the_first_step_ends_it_at_once():
 
 def test_watchdog_restarts_a_service_that_stops_pinging():
     w = World()
-    h = w.add(name="w", exec=w.body("w", [("ping", 100), ("run", 0)]), watchdog_sec=0.3,
-              restart_sec=0)
+    h = w.add(
+        name="w", exec=w.body("w", [("ping", 100), ("run", 0)]), watchdog_sec=0.3, restart_sec=0
+    )
     w.m.start_job(["w"], "test")
     w.run_for(1000)
     assert h.restarts == 0 and h.state == S.ACTIVE  # pings every 100 ms: alive
@@ -176,8 +203,9 @@ def test_notify_is_activating_until_ready_and_start_timeout_fails_it():
         await traps.sleep_ms(10000)
 
     a = w.add(name="a", type="notify", exec=ready_late)
-    b = w.add(name="b", type="notify", exec=w.body("b", [("run", 0)]), start_timeout=0.1,
-              restart="no")
+    b = w.add(
+        name="b", type="notify", exec=w.body("b", [("run", 0)]), start_timeout=0.1, restart="no"
+    )
     w.m.start_job(["a", "b"], "test")
     assert a.state == S.ACTIVATING and a.sub == S.START
     w.run_for(50)
@@ -252,8 +280,16 @@ def test_template_instances_with_percent_i():
         got.append(port)
 
     w.m.create({"name": "db@", "exec": serve, "args": ["db%i"], "type": "oneshot"})
-    w.m.create({"name": "web@", "exec": serve, "args": ["%i"], "requires": ["db@%i"],
-                "description": "Web %i", "type": "oneshot"})
+    w.m.create(
+        {
+            "name": "web@",
+            "exec": serve,
+            "args": ["%i"],
+            "requires": ["db@%i"],
+            "description": "Web %i",
+            "type": "oneshot",
+        }
+    )
     w.m.start_job(["web@8080"], "test")
     w.run_for(10)
     assert got == ["db8080", "8080"]
@@ -268,8 +304,10 @@ def test_template_instances_with_percent_i():
 def test_hooks_run_in_order_and_a_failing_pre_start_fails_the_start():
     w = World()
     seen = []
-    hook = {k: (lambda k: lambda svc: seen.append((k, svc.name)))(k)
-            for k in ("pre_start", "post_start", "pre_stop", "post_stop")}
+    hook = {
+        k: (lambda k: lambda svc: seen.append((k, svc.name)))(k)
+        for k in ("pre_start", "post_start", "pre_stop", "post_stop")
+    }
     h = w.add(name="h", exec=w.body("h", [("run", 0)]), **hook)
     w.m.start_job(["h"], "test")
     w.run_for(5)

@@ -13,8 +13,14 @@ def group_world(strategy, crash, intensity=1, period=5, names=("a", "b", "c")):
     configure(w.m, "g", strategy, intensity, period)
     for n in names:
         script = [("raise", 100), ("run", 0)] if n == crash else [("run", 0)]
-        w.add(name=n, exec=w.body(n, script), restart="transient" if n == crash else "no",
-              restart_sec=0, start_limit_burst=1, group="g")
+        w.add(
+            name=n,
+            exec=w.body(n, script),
+            restart="transient" if n == crash else "no",
+            restart_sec=0,
+            start_limit_burst=1,
+            group="g",
+        )
     w.m.start_job(list(names), "test")
     w.run_for(10)
     return w, {n: w.m.services[n].task for n in names}
@@ -80,8 +86,14 @@ def test_escalation_goes_to_the_parent_which_restarts_the_child_group():
     w = World()
     configure(w.m, "top", "one_for_one", 3, 10)
     configure(w.m, "inner", "one_for_one", 0, 5, parent="top")
-    w.add(name="x", exec=w.body("x", [("raise", 100), ("run", 0)]), restart="transient",
-          restart_sec=0, start_limit_burst=1, group="inner")
+    w.add(
+        name="x",
+        exec=w.body("x", [("raise", 100), ("run", 0)]),
+        restart="transient",
+        restart_sec=0,
+        start_limit_burst=1,
+        group="inner",
+    )
     w.add(name="y", exec=w.body("y", [("run", 0)]), group="inner")
     w.m.start_job(["x", "y"], "test")
     w.run_for(10)

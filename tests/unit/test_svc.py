@@ -77,6 +77,25 @@ def test_discover_glob_and_regex():
     assert names(kernel.discover_services("web?admin")) == ["web-admin"]
     assert names(kernel.discover_services("regex:^(db|web@2)$")) == ["db", "web@2"]
     assert names(kernel.discover_services()) == ["db", "web-admin", "web@1", "web@2"]
+    kernel.create_service(
+        {"name": "cam", "exec": forever, "tags": ["io", "video"], "kind": "sensor"}
+    )
+    assert names(kernel.discover_services("tag:vid*")) == ["cam"]
+    assert names(kernel.discover_services("kind:regex:^sens")) == ["cam"]
+
+
+def test_conflicts_stop_each_other():
+    fresh()
+    a = kernel.create_service({"name": "a", "exec": forever, "conflicts": ["b"]})
+    b = kernel.create_service({"name": "b", "exec": forever})
+    kernel.start_service("b")
+    run_for(5)
+    kernel.start_service("a")
+    run_for(5)
+    assert a.state_name() == "active" and b.state_name() == "inactive"
+    kernel.start_service("b")  # conflicts work both ways
+    run_for(5)
+    assert a.state_name() == "inactive" and b.state_name() == "active"
 
 
 def test_notify_ready_and_watchdog_from_the_service_task():
@@ -123,8 +142,12 @@ def test_reload_and_subscribers():
     run_for(5)
     kernel.reload_service("app")
     assert App.reloads == 1 and kernel.service_status("app")["state"] == "active"
-    assert seen == [("app", "starting"), ("app", "started"), ("app", "reloading"),
-                    ("app", "reloaded")]
+    assert seen == [
+        ("app", "starting"),
+        ("app", "started"),
+        ("app", "reloading"),
+        ("app", "reloaded"),
+    ]
     kernel.create_service({"name": "plain", "exec": forever})
     try:
         kernel.reload_service("plain")
@@ -137,8 +160,16 @@ def test_svc_verbs_on_the_shell():
     fresh()
     kernel.create_group("g", "one_for_all", 1, 5)
     kernel.create_service({"name": "db", "exec": forever, "group": "g"})
-    kernel.create_service({"name": "web", "exec": crash, "requires": ["db"], "restart": "no",
-                           "group": "g", "description": "Web"})
+    kernel.create_service(
+        {
+            "name": "web",
+            "exec": crash,
+            "requires": ["db"],
+            "restart": "no",
+            "group": "g",
+            "description": "Web",
+        }
+    )
     kernel.create_service({"name": "idle", "exec": forever})
     sh, con = shell()
     assert cmd(sh, con, "svc start db") == ["db: active (running)"]
@@ -154,9 +185,13 @@ def test_svc_verbs_on_the_shell():
     assert status[0] == "db - db" and "active (running)" in status[1], status
     assert any("db: started" in ln for ln in status), status
     assert cmd(sh, con, "svc deps web") == [
-        "web  inactive (dead)  (needs)", "`- db (requires)  active (running)"]
+        "web  inactive (dead)  (needs)",
+        "`- db (requires)  active (running)",
+    ]
     assert cmd(sh, con, "svc deps db -r") == [
-        "db  active (running)  (needed by)", "`- web (requires)  inactive (dead)"]
+        "db  active (running)  (needed by)",
+        "`- web (requires)  inactive (dead)",
+    ]
     why = cmd(sh, con, "svc why idle")
     assert why == ["idle is inactive (dead), result success: not enabled, never started"]
     cmd(sh, con, "svc start web")
@@ -165,14 +200,26 @@ def test_svc_verbs_on_the_shell():
     log = cmd(sh, con, "log 50")
     assert any("] g: restarting (web failed" in ln for ln in log), log
     assert log.index("[    2.000] web: starting (start web)") < log.index(
-        "[    2.000] web: started")  # journal order kept in the merge with the kernel log
+        "[    2.000] web: started"
+    )  # journal order kept in the merge with the kernel log
     assert cmd(sh, con, "svc enable idle") == ["idle: enabled (starts at boot)"]
     assert cmd(sh, con, "svc stop nope") == ["svc stop: unit nope: no such unit (see 'svc list')"]
     assert cmd(sh, con, "svc start") == ["svc start: expected a service name: svc start NAME"]
     assert cmd(sh, con, "svc frob") == ["svc: unknown verb 'frob' (try 'svc help')"]
     helps = cmd(sh, con, "svc help")
-    for verb in ("list", "tree", "status", "start", "stop", "restart", "reload", "enable",
-                 "disable", "deps", "why"):
+    for verb in (
+        "list",
+        "tree",
+        "status",
+        "start",
+        "stop",
+        "restart",
+        "reload",
+        "enable",
+        "disable",
+        "deps",
+        "why",
+    ):
         assert any(ln.split()[1] == verb for ln in helps), (verb, helps)
     assert cmd(sh, con, "help svc")[0].startswith("usage: svc VERB")
     log = cmd(sh, con, "log -n 3 web")

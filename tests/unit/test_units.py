@@ -13,8 +13,16 @@ def err(src):
 
 
 def test_dict_unit_with_defaults_and_ms_fields():
-    u = units.parse({"name": "web", "exec": "services.heartbeat:main", "restart_sec": 0.5,
-                     "stop_timeout": "250ms", "watchdog_sec": "2s", "requires": "db, cache"})
+    u = units.parse(
+        {
+            "name": "web",
+            "exec": "services.heartbeat:main",
+            "restart_sec": 0.5,
+            "stop_timeout": "250ms",
+            "watchdog_sec": "2s",
+            "requires": "db, cache",
+        }
+    )
     assert u.name == "web" and u.exec == "services.heartbeat:main"
     assert u.restart == units.ON_FAILURE  # the default, as systemd recommends
     assert u.restart_ms == 500 and u.stop_timeout_ms == 250 and u.watchdog_ms == 2000
@@ -30,15 +38,18 @@ def test_bad_units_are_one_line_naming_the_field():
         "temporary, transient, permanent, got 'sometimes'"
     )
     assert err({"name": "web", "type": "forking"}).startswith(
-        "unit web: 'type' must be one of simple, notify, oneshot, got 'forking'")
+        "unit web: 'type' must be one of simple, notify, oneshot, got 'forking'"
+    )
     assert err({"name": "web", "restart_sec": "soon"}).startswith("unit web: 'restart_sec' must")
     assert err({"name": "web", "requires": 5}) == (
-        "unit web: 'requires' must be a list of names, got 5")
+        "unit web: 'requires' must be a list of names, got 5"
+    )
     assert err({"name": "web", "exec": "nocolon"}).startswith("unit web: 'exec' must be")
     assert err({"name": "web", "colour": "red"}) == "unit web: unknown field 'colour'"
     assert err({"name": "web", "enabled": "maybe"}).startswith("unit web: 'enabled' must")
     assert err({"name": "web", "start_limit_burst": -1}).startswith(
-        "unit web: 'start_limit_burst' must be an int")
+        "unit web: 'start_limit_burst' must be an int"
+    )
     assert err({"name": "a b"}).startswith("unit 'a b': 'name' must be")
     assert err({"exec": "a:b"}).startswith("unit: 'name' must be a non-empty string")
     for e in (err({"name": "w", "restart": "x"}), err("Name=w\nBogus")):
@@ -46,8 +57,11 @@ def test_bad_units_are_one_line_naming_the_field():
 
 
 def test_otp_aliases():
-    for alias, policy in (("permanent", units.ALWAYS), ("transient", units.ON_FAILURE),
-                          ("temporary", units.NO)):
+    for alias, policy in (
+        ("permanent", units.ALWAYS),
+        ("transient", units.ON_FAILURE),
+        ("temporary", units.NO),
+    ):
         assert units.parse({"name": "x", "restart": alias}).restart == policy
 
 
@@ -82,12 +96,19 @@ WantedBy=multi-user
 def test_json_unit_and_bad_json():
     u = units.parse('{"name": "j", "exec": "m:f", "enabled": true, "tags": ["a", "b"]}')
     assert u.enabled is True and u.tags == ("a", "b")
-    assert err('{nope}').startswith("unit ?: bad JSON")  # (MicroPython's json is lenient)
+    assert err("{nope}").startswith("unit ?: bad JSON")  # (MicroPython's json is lenient)
 
 
 def test_template_and_instances():
-    t = units.parse({"name": "web@", "description": "Web %i", "exec": "m:f", "args": ["%i"],
-                     "requires": ["db@%i"]})
+    t = units.parse(
+        {
+            "name": "web@",
+            "description": "Web %i",
+            "exec": "m:f",
+            "args": ["%i"],
+            "requires": ["db@%i"],
+        }
+    )
     assert t.is_template()
     assert units.template_of("web@2") == "web@" and units.template_of("web") is None
     u = units.instance(t, "2")
