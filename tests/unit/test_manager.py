@@ -333,3 +333,24 @@ def test_replacing_a_running_unit_is_refused_and_nothing_else_changes():
     except UnitError as e:
         assert str(e) == "unit r: is active; stop it before replacing it"
     assert h.state == S.ACTIVE and h.unit.exec != "m:f"
+
+
+def test_the_kernel_step_watchdog_counts_as_result_watchdog():
+    from kernel import traps
+
+    w = World()
+    runs = []
+
+    async def spin():
+        runs.append(1)
+        await traps.sleep_ms(10)
+        if len(runs) == 1:
+            w.clock.burn(300_000)  # one step of 300 ms: past the kernel's 200 ms budget
+        await traps.sleep_ms(10000)
+
+    h = w.add(name="spin", exec=spin, restart_sec=0.5)
+    w.m.start_job(["spin"], "test")
+    w.run_for(20)
+    assert h.sub == S.AUTO_RESTART and h.result == S.WATCHDOG, (h, w.events)
+    w.run_for(1000)
+    assert h.state == S.ACTIVE and h.restarts == 1 and len(runs) == 2

@@ -105,3 +105,20 @@ def test_escalation_goes_to_the_parent_which_restarts_the_child_group():
     assert inner.state == S.ACTIVE  # restarted by its parent
     assert w.m.services["y"].task is not y_first and w.m.services["y"].state == S.ACTIVE
     assert w.m.services["x"].state == S.ACTIVE
+
+
+def test_every_strategy_escalates_past_its_intensity():
+    for strategy in ("one_for_one", "one_for_all", "rest_for_one"):
+        w = World()
+        configure(w.m, "g", strategy, 1, 5)
+        w.add(name="a", exec=w.body("a", [("run", 0)]), group="g")
+        w.add(name="bad", exec=w.body("bad", [("raise", 100)]), restart="no", group="g")
+        w.add(name="z", exec=w.body("z", [("run", 0)]), group="g")
+        w.add(name="other", exec=w.body("other", [("run", 0)]))
+        w.m.start_job(["a", "bad", "z", "other"], "test")
+        w.run_for(350)
+        g = w.m.groups["g"]
+        assert g.state == S.FAILED and g.restarts == 1, (strategy, w.events)
+        for n in ("a", "z"):
+            assert w.m.services[n].state == S.INACTIVE, (strategy, n)
+        assert w.m.services["other"].state == S.ACTIVE, strategy
