@@ -162,7 +162,8 @@ def __getattr__(name):
         return asyncio
     if name in _SVC_API:
         __import__("kernel.svc")  # binds kernel.svc in this module's globals
-        return getattr(globals()["svc"], name)
+        fn = globals()[name] = getattr(globals()["svc"], name)  # later lookups skip this
+        return fn
     # A submodule not imported yet: with a module __getattr__, MicroPython's
     # `from kernel import x` asks here instead of importing kernel.x itself.
     try:
