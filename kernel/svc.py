@@ -223,16 +223,34 @@ def notify_watchdog():
 
 def boot_start(say=None):
     """Start the enabled units in dependency order -> Job; say(line) prints systemd-style
-    lines for them as they settle until the job is done. A cycle prints one [FAILED]."""
+    lines for them as they settle until the job is done. Units caught in a cycle (or
+    missing a requirement) fail with one [FAILED] line each; the others still start."""
+    from kernel import deps
+    from kernel.deps import CycleError
+
     m = manager()
     names = [n for n in sorted(m.services) if m.services[n].is_enabled()]
-    try:
-        job = m.start_job(names, "boot") if say is None else _boot_job(m, names, say)
-    except UnitError as e:
-        if say is not None:
-            say("[FAILED] Failed to start enabled units: %s" % e)
-        return None
-    return job
+    while names:
+        try:
+            return m.start_job(names, "boot") if say is None else _boot_job(m, names, say)
+        except UnitError as e:
+            bad = e.members if isinstance(e, CycleError) else ()
+            keep = []
+            for n in names:  # drop every root that pulls a bad unit in (error path only)
+                try:
+                    pulled = deps.closure(m.unit_of, [n])
+                except UnitError:
+                    pulled = None
+                if pulled is None or n in bad or any(b in pulled for b in bad):
+                    m.fail(m.services[n], S.DEPENDENCY, str(e))
+                    if say is not None:
+                        say("[FAILED] Failed to start %s: %s" % (n, e))
+                else:
+                    keep.append(n)
+            if len(keep) == len(names):
+                raise  # not a cycle or missing unit we can step around: a kernel bug
+            names = keep
+    return None
 
 
 def _boot_job(m, names, say):

@@ -74,14 +74,17 @@ def test_frozen_units_start_in_dependency_order_and_stop_in_reverse():
     from services import units
 
     code, out, hal = boot_with(b"poweroff\r", units=units.UNITS, groups=units.GROUPS)
-    assert out == (
-        BANNER + b"[  OK  ] Started heartbeat.\r\n"
-        b"[  OK  ] Started Pair store.\r\n"
-        b"[  OK  ] Started Pair ticker.\r\n"
-        b"multios> poweroff\r\n"
-        b"[  OK  ] Stopped Pair ticker.\r\n"  # the ticker requires the store: it stops first
-        b"[  OK  ] Stopped heartbeat.\r\n"  # independent: stopped concurrently
-        b"[  OK  ] Stopped Pair store.\r\n"
+    assert (
+        out
+        == (
+            BANNER + b"[  OK  ] Started heartbeat.\r\n"
+            b"[  OK  ] Started Pair store.\r\n"
+            b"[  OK  ] Started Pair ticker.\r\n"
+            b"multios> poweroff\r\n"
+            b"[  OK  ] Stopped Pair ticker.\r\n"  # the ticker requires the store: it stops first
+            b"[  OK  ] Stopped heartbeat.\r\n"  # independent: stopped concurrently
+            b"[  OK  ] Stopped Pair store.\r\n"
+        )
     ), out
     assert code == EXIT_POWEROFF
 
@@ -107,7 +110,9 @@ def test_failing_service_prints_failed_and_boot_goes_on():
         b"[FAILED] unit broken: 'restart' must be one of no, on-failure, on-abnormal, "
         b"on-watchdog, always, temporary, transient, permanent, got 'sometimes'"
     ), lines
-    assert lines[2].startswith(b"[FAILED] Failed to start bad: exception: exec: ImportError"), lines
+    assert lines[2].startswith(b"[FAILED] Failed to start bad: exception: exec: ImportError"), (
+        lines
+    )
     assert lines[3] == b"[FAILED] Failed to start worse: exception: ValueError: no config", lines
     assert lines[4] == b"[FAILED] Failed to start user: dependency: requires worse, which failed"
     assert lines[5] == b"multios> poweroff", lines
@@ -171,3 +176,23 @@ def test_stop_kills_a_service_that_ignores_cancel():
     assert out.endswith(b"[FAILED] Killed stubborn: did not stop within 3000 ms.\r\n"), out
     assert stopped == [True]  # closed in the end: its finally ran
     assert hal.calls == [("poweroff", 0)]
+
+
+def test_units_in_a_cycle_fail_alone_at_boot():
+    code, out, hal = boot_with(
+        b"poweroff\r",
+        units=HEARTBEAT
+        + (
+            {"name": "a", "exec": "services.heartbeat:main", "after": ["b"], "enabled": True},
+            {"name": "b", "exec": "services.heartbeat:main", "requires": ["a"], "enabled": True},
+            {"name": "c", "exec": "services.heartbeat:main", "requires": ["z"], "enabled": True},
+        ),
+    )
+    lines = out.split(b"\r\n")
+    assert lines[1:5] == [
+        b"[FAILED] Failed to start c: unit c: 'requires' names z, which does not exist",
+        b"[FAILED] Failed to start a: cycle: a -> b -> a",
+        b"[FAILED] Failed to start b: cycle: a -> b -> a",
+        b"[  OK  ] Started heartbeat.",
+    ], lines
+    assert code == EXIT_POWEROFF
