@@ -261,14 +261,18 @@ class Manager(Jobs, Timers):
 
     def kill(self, svc):
         """Close svc's run (its finally blocks run); exited() follows. A task on the run
-        queue is not unlinked (unsafe in the middle of a round): it gets a CancelledError
-        at its next step, and the kill is tried again 1 ms later."""
+        queue is not unlinked (unsafe in the middle of a round, see kernel/sched.py): it
+        gets a CancelledError at its next step, then, while it stays on the run queue
+        (a busy loop that swallows CancelledError), a Killed every 1 ms."""
         t = svc.task
         if t is None or t is self.sched.cur:
             return
         if t.state == READY:
-            if t.steps != 0 and not t.cancelling:
-                self.sched.cancel(t, "killed")
+            if t.steps != 0:
+                if not t.cancelling:
+                    self.sched.cancel(t, "killed")
+                elif t.pending is None:
+                    t.pending = S.Killed()  # thrown in at its next step, as cancel does
             self.arm(svc, S.T_KILL, 1)
             return
         self.sched.kill(t.id)

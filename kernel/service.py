@@ -67,6 +67,11 @@ _RESTART_ON = (
 )
 
 
+class Killed(BaseException):
+    """Thrown into a run the manager kills while it stays on the run queue (it swallowed
+    CancelledError): not a CancelledError, so `except CancelledError` does not stop it."""
+
+
 def should_restart(policy, result):
     return bool(_RESTART_ON[policy] >> result & 1)
 
@@ -212,6 +217,9 @@ async def runner(svc):
     except CancelledError:
         mgr.exited(svc, EXCEPTION, "cancelled")  # a stop the manager asked for, or a kill
         raise
+    except Killed:
+        mgr.exited(svc, EXCEPTION, "killed")
+        return
     except GeneratorExit:  # closed by the kernel: a kill, or a swallowed step watchdog
         t = svc.task
         if t is not None and t.reason == "watchdog":

@@ -9,8 +9,8 @@ from kernel.sched import Scheduler
 
 
 class World:
-    def __init__(self, seed=0):
-        self.clock = VirtualClock(seed, 0)
+    def __init__(self, seed=0, step_us=0):
+        self.clock = VirtualClock(seed, step_us)  # step_us > 0: busy loops advance time
         self.sched = Scheduler(self.clock)
         self.m = Manager(self.sched)
         self.events = []  # (ms, name, event, cause)

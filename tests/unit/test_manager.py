@@ -354,3 +354,31 @@ def test_the_kernel_step_watchdog_counts_as_result_watchdog():
     assert h.sub == S.AUTO_RESTART and h.result == S.WATCHDOG, (h, w.events)
     w.run_for(1000)
     assert h.state == S.ACTIVE and h.restarts == 1 and len(runs) == 2
+
+
+def test_a_busy_service_that_swallows_cancel_is_still_killed():
+    from kernel import traps
+    from kernel.errors import CancelledError
+
+    w = World(step_us=50)  # each step costs 50 µs: a busy loop lets time pass
+    ended = []
+
+    async def busy():
+        try:
+            while True:
+                try:
+                    await traps.yield_()  # always on the run queue
+                except CancelledError:
+                    pass
+        finally:
+            ended.append(1)
+
+    h = w.add(name="busy", exec=busy, stop_timeout=0.05)
+    w.add(name="idle", exec=w.body("idle", [("run", 0)]))
+    w.m.start_job(["busy", "idle"], "test")
+    w.run_for(10)
+    w.m.stop_job([h], "test")
+    w.run_for(100)
+    assert h.state == S.FAILED and h.result == S.TIMEOUT and ended == [1], h
+    killed = w.times("busy", "killed")[0] - w.times("busy", "stopping")[0]
+    assert 50 <= killed <= 55, killed  # stop_timeout, then a kill retry or two (1 ms each)
