@@ -83,7 +83,9 @@ class Lifecycle(Waits):
         t = self._tasks.get(tid)
         if t is None:
             return False
-        if t.cancelling and t is not self.cur:
+        # Not the stepping task, nor the foreground one (it may be stepping below a nested
+        # loop): closing a running coroutine is impossible; they get another cancel instead.
+        if t.cancelling and t is not self.cur and not t.fg:
             self._unlink(t)
             self._drop(t, "killed", CancelledError())
             return True

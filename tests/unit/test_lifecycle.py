@@ -296,3 +296,29 @@ def test_kernel_work_in_a_round_is_not_charged_to_the_next_task():
     assert h.reason == "watchdog"
     assert a.result() == "ok"
     assert a.cpu_us < 1000
+
+
+def test_second_kill_of_the_foreground_task_under_a_nested_loop_only_cancels():
+    s = fresh()
+
+    async def killer(tid):
+        s.kill(tid)
+        s.kill(tid)  # the shell is stepping (below this nested loop): no close
+        await traps.yield_()
+
+    async def shell():
+        me = s.cur
+        s.run_nested(s.spawn(killer(me.id)))
+        await traps.yield_()  # the pending CancelledError lands here
+        return "not reached"
+
+    async def later():
+        for _ in range(3):
+            await traps.yield_()
+
+    sh = s.spawn(shell())
+    s.set_foreground(sh, True)
+    s.run_until(sh)
+    s.run_until(s.spawn(later()))  # the kernel goes on cleanly
+    assert sh.state == CANCELLED and sh.reason == "killed"
+    assert s.log.lines() == []  # no failed close, no task stepped after its end
