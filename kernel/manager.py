@@ -1,5 +1,5 @@
 # kernel/manager: the service manager: registry, start/stop of one service, restarts with
-# backoff and start limit, timers (start, stop, watchdog, restart delay) and events.
+# backoff and start limit, and lifecycle events.
 #
 # Owns: Manager, one per scheduler: services by name, templates, groups, the journal, event
 # subscribers and the jobs in flight (kernel/job.py). Every transition of a Service goes
@@ -121,6 +121,8 @@ class Manager(Jobs, Timers):
         self.event(svc.name, "starting", why)
         step = "exec"
         try:
+            if u.exec is None:
+                raise UnitError("unit %s: 'exec' is not set" % svc.name)
             S.resolve(u.exec)  # import a 'module:function' now: a typo fails the start
             step = "pre_start"
             S.call_hook(svc, "pre_start")
