@@ -5,8 +5,9 @@
 # Owns: Waits, the base class of Lifecycle and Scheduler (it uses the attributes that
 # Scheduler.__init__ sets). Invariants: a task is READY iff on the run queue (or stepping),
 # SLEEPING iff only in the sleep heap, WAITING iff on a wait queue (and in the heap when its
-# wait has a timeout); wake() is the only way off a wait queue. Not here: stepping and
-# accounting (kernel/sched.py), ending tasks (kernel/lifecycle.py).
+# wait has a timeout); a parked task leaves by wake(), its timeout or a cancel, each taking
+# it off both. Not here: stepping and accounting (kernel/sched.py), ending tasks
+# (kernel/lifecycle.py).
 from kernel import params
 from kernel.errors import KernelPanic, TimeoutError
 from kernel.task import READY, SLEEPING, WAITING
