@@ -43,7 +43,7 @@ SVC_START_LIMIT_BURST = const(5)  # starts allowed per interval (systemd's Start
 SVC_START_LIMIT_INTERVAL_MS = const(10000)  # ms, the start limit's window
 SVC_START_TIMEOUT_MS = const(10000)  # ms a notify/oneshot service may take to be ready
 SVC_STOP_TIMEOUT_MS = const(3000)  # ms a stopping service gets before it is killed
-SVC_STARVE_MS = const(500)  # ms a timer may be late before deadlines move by the lateness
+SVC_STARVE_MS = const(100)  # ms a timer may be late before deadlines move by the lateness
 #                             (the console's foreground code starved the scheduler)
 SVC_TIMER_MAX_MS = const(60000)  # ms the manager's timer task sleeps at most
 
