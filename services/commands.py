@@ -14,6 +14,8 @@ COMMANDS = {}  # name -> Command
 class Command:
     """One shell command: what it runs, how it is called and what it is for."""
 
+    complete = None  # complete(arg) -> candidate whole arguments for Tab, or None
+
     def __init__(self, name, fn, usage, summary):
         self.name = name
         self.fn = fn  # fn(sh, arg)

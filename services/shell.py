@@ -147,12 +147,16 @@ class Shell:
             self.println("%s: failed: %s: %s" % (name, type(e).__name__, e))
 
     def complete(self, line):
-        """Tab: whole-line candidates for a command name, or for `help`'s argument."""
+        """Tab: whole-line candidates for a command name, `help`'s argument, or the
+        argument of a command that has a completer (e.g. `svc`'s verbs and names)."""
         if " " not in line:
             return [n for n in commands.names() if n.startswith(line)]
         head, _, word = line.partition(" ")
         if head == "help" and " " not in word:
             return ["help " + n for n in commands.names() if n.startswith(word)]
+        cmd = commands.COMMANDS.get(head)
+        if cmd is not None and cmd.complete is not None:
+            return [head + " " + a for a in cmd.complete(word)]
         return []
 
     def request_exit(self, code):

@@ -10,7 +10,7 @@ from kernel import service as S
 from kernel import svc as api
 from kernel.supervisor import STRATEGY_NAMES, Group
 from kernel.units import UnitError
-from services.commands import format_uptime, register
+from services.commands import COMMANDS, format_uptime, register
 
 VERBS = (
     ("list", "svc list", "one row per service: name, state, sub-state, restarts, uptime"),
@@ -41,6 +41,19 @@ def cmd_svc(sh, arg):
         fn(sh, words[1:])
     except UnitError as e:
         sh.println("svc %s: %s" % (verb, e))
+
+
+def complete(arg):
+    """Tab after `svc `: a verb, then a service name."""
+    verb, sp, word = arg.partition(" ")
+    if not sp:
+        return [v[0] for v in VERBS if v[0].startswith(verb)]
+    if " " in word or verb in ("list", "tree", "help"):
+        return []
+    return [verb + " " + s.name for s in kernel.list_services() if s.name.startswith(word)]
+
+
+COMMANDS["svc"].complete = complete
 
 
 def _name(sh, args, verb):

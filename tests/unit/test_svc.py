@@ -254,3 +254,13 @@ def test_heap_per_idle_service():
     per = (before - gc.mem_free()) // n
     print("heap per idle service (unix, 64-bit): %d bytes" % per)
     assert per < 1024, per  # the ARM board's pointers are half as wide
+
+
+def test_tab_completes_svc_verbs_and_names():
+    fresh()
+    kernel.create_service({"name": "heartbeat", "exec": forever})
+    kernel.create_service({"name": "pair-store", "exec": forever})
+    sh, con = shell()
+    assert sorted(sh.complete("svc st")) == ["svc start", "svc status", "svc stop"]
+    assert sh.complete("svc start pa") == ["svc start pair-store"]
+    assert sh.complete("svc list x") == []
