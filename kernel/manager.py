@@ -106,6 +106,11 @@ class Manager(Jobs, Timers):
         if manual:  # asked for (a job: boot, svc start, a group's restart): a fresh budget
             svc.attempt = 0
             svc.limit_n = 0
+            g = svc.group
+            while g is not None and g.state == S.FAILED:  # its failed groups come back
+                g.state = S.ACTIVE
+                g.failures = []
+                g = g.group
         if manual or now - svc.limit_t0 >= u.interval_ms:
             svc.limit_t0 = now
             svc.limit_n = 0

@@ -99,7 +99,7 @@ class Group:
         )
         self.cause = why
         self.mgr.event(self.name, "restarting", why)
-        self.mgr.sched.spawn(self._cycle(affected, child), "sup-" + self.name)
+        self.mgr.sched.spawn(self._cycle(affected, child), "sup-" + self.name[:20])
 
     async def _cycle(self, affected, failed):
         mgr = self.mgr
@@ -120,7 +120,7 @@ class Group:
         self.state = S.FAILED
         self.cause = why
         self.mgr.event(self.name, "failed", why)
-        self.mgr.sched.spawn(self._escalate(why), "sup-" + self.name)
+        self.mgr.sched.spawn(self._escalate(why), "sup-" + self.name[:20])
 
     async def _escalate(self, why):
         running = [s for s in self.services() if s.state != S.INACTIVE and s.state != S.FAILED]

@@ -64,7 +64,7 @@ def restart_service(name):
     """Stop then start name (and its dependents' stop, its requirements' start) -> Task."""
     m = manager()
     m.get(name)
-    return m.sched.spawn(_restart(name), "restart-" + name)
+    return m.sched.spawn(_restart(name), "restart-" + name[:16])
 
 
 def reload_service(name):
@@ -89,7 +89,7 @@ def reload_service(name):
         m.event(name, "reload failed", svc.cause)
         return svc
     if hasattr(r, "send"):
-        m.sched.spawn(_finish_reload(m, svc, r), "reload-" + name)
+        m.sched.spawn(_finish_reload(m, svc, r), "reload-" + name[:17])
     else:
         _reloaded(m, svc)
     return svc

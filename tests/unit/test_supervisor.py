@@ -122,3 +122,15 @@ def test_every_strategy_escalates_past_its_intensity():
         for n in ("a", "z"):
             assert w.m.services[n].state == S.INACTIVE, (strategy, n)
         assert w.m.services["other"].state == S.ACTIVE, strategy
+
+
+def test_an_explicit_start_brings_a_failed_group_back():
+    w = World()
+    configure(w.m, "g", "one_for_one", 0, 5)
+    w.add(name="bad", exec=w.body("bad", [("raise", 100), ("run", 0)]), restart="no", group="g")
+    w.m.start_job(["bad"], "test")
+    w.run_for(150)
+    assert w.m.groups["g"].state == S.FAILED
+    w.m.start_job(["bad"], "test")
+    w.run_for(10)
+    assert w.m.groups["g"].state == S.ACTIVE and w.m.services["bad"].state == S.ACTIVE
