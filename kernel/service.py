@@ -98,6 +98,7 @@ class Service:
     timer = 0  # T_* kind of that timer
     waiters = None  # [(job, index)] waiting for this service to settle
     kill_result = None  # (result, cause) when the manager kills a run for a reason
+    exc = None  # the exception its last failed run raised
 
     def __init__(self, mgr, unit):
         self.mgr = mgr
@@ -233,4 +234,5 @@ async def runner(svc):
     except Exception as e:  # noqa: BLE001 - a service's failure is data, handed to the manager
         result = EXCEPTION
         cause = "%s: %s" % (type(e).__name__, e)
+        svc.exc = e  # kept for a person to inspect (py kernel.svc.service(name).exc)
     mgr.exited(svc, result, cause)

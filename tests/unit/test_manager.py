@@ -18,6 +18,7 @@ def test_simple_service_is_active_at_once_and_its_handle_survives_restarts():
     w.run_for(60)
     assert h.state == S.ACTIVATING and h.sub == S.AUTO_RESTART and h.result == S.EXCEPTION
     assert h.cause == "exception: ValueError: crash 0; restart 1 in 1000 ms"
+    assert isinstance(h.exc, ValueError)  # the exception itself is kept, not just its text
     w.run_for(1000)
     assert w.m.services["web"] is h and h.state == S.ACTIVE and h.restarts == 1
     assert h.task is not first and h.task.id != first.id
