@@ -8,7 +8,7 @@
 # per await, as MicroPython's asyncio does for sleep_ms.
 # Calling a trap arms it and sets its arguments: `await sleep_ms(5)` is a call of the sleep
 # trap itself, so the hot traps (yield_, sleep_ms) cost no Python frame when the trap is the
-# C twin `_ktrap.Trap` (kernel/native/modktrap.c; same API, about 4x faster per await than
+# C twin `_ktrap.Trap` (boards/common/modktrap.c; same API, about 4x faster per await than
 # this module's Python Trap, which is used when the build lacks it).
 # Not here: what a trap does (kernel/sched.py), waiting primitives (kernel/sync.py).
 from micropython import const

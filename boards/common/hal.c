@@ -24,7 +24,7 @@ static volatile uint8_t rx_ring[RX_RING_SIZE];
 static volatile uint32_t rx_head, rx_tail;
 
 static volatile bool wdt_armed;
-static volatile uint32_t wdt_deadline_ms, wdt_budget_ms, wdt_hits;
+static volatile uint32_t wdt_left, wdt_budget_ticks, wdt_hits;  // in timer ticks
 
 static uint32_t alloc_base_blocks;  // blocks allocated before the last collection
 
@@ -55,9 +55,9 @@ void hal_console_rx_isr(int c) {
 
 void hal_timer_isr(void) {
     uint32_t n = ++hal_irq_count[HAL_IRQ_TIMER];
-    if (wdt_armed && (int32_t)(hal_ticks_ms() - wdt_deadline_ms) >= 0) {
+    if (wdt_armed && --wdt_left == 0) {
         wdt_hits++;
-        wdt_deadline_ms = hal_ticks_ms() + wdt_budget_ms;  // a task that swallows it is hit again
+        wdt_left = wdt_budget_ticks;  // a task that swallows it is hit again
         mp_sched_exception(MP_STATE_VM(multios_wdt_exc));
     }
     mp_obj_t h = MP_STATE_VM(multios_irq_handler)[HAL_IRQ_TIMER];
@@ -143,20 +143,22 @@ void hal_wdt_arm(uint32_t budget_ms) {
     }
     mp_obj_exception_clear_traceback(MP_STATE_VM(multios_wdt_exc));
     board_wdt_enable();
-    wdt_budget_ms = budget_ms;
+    // No clock read: count timer ticks (rounded up, +1 for the tick in progress).
+    uint32_t hz = board_info.timer_hz;
+    wdt_budget_ticks = (budget_ms * hz + 999) / 1000 + 1;
+    wdt_left = wdt_budget_ticks;
     wdt_hits = 0;
-    wdt_deadline_ms = hal_ticks_ms() + budget_ms;
     wdt_armed = true;
 }
 
 uint32_t hal_wdt_disarm(void) {
-    uint32_t state = board_irq_disable();
-    wdt_armed = false;
-    // A hit that landed after the task's last bytecode must not leak into the scheduler.
-    if (MP_STATE_MAIN_THREAD(mp_pending_exception) == MP_STATE_VM(multios_wdt_exc)) {
-        MP_STATE_MAIN_THREAD(mp_pending_exception) = MP_OBJ_NULL;
-    }
-    board_irq_restore(state);
+    wdt_armed = false;  // from here the timer ISR leaves the pending exception alone
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    // A hit that landed after the task's last bytecode must not leak into the scheduler;
+    // compare-and-swap, so a Ctrl-C that lands meanwhile is not lost.
+    mp_obj_t exc = MP_STATE_VM(multios_wdt_exc);
+    __atomic_compare_exchange_n(&MP_STATE_MAIN_THREAD(mp_pending_exception), &exc, MP_OBJ_NULL,
+        false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     return wdt_hits;
 }
 

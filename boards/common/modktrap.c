@@ -7,7 +7,7 @@
 // and returns it (trap() only arms it); attributes code, arg, arg2, armed. Measured on the
 // unix port: ~4x the awaits per second of PyTrap (its __iter__/__next__ are Python frames
 // and its completion raises StopIteration), 0 bytes allocated per await.
-// Build: add this file to the port's C sources (unix: a user C module, see micropython.mk).
+// Built into every board (boards/common/port.mk) and the unix port (boards/unix/micropython.mk).
 #include "py/runtime.h"
 
 typedef struct _ktrap_obj_t {

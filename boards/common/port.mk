@@ -32,6 +32,7 @@ SRC_C += \
 	boards/common/mphalport.c \
 	boards/common/hal.c \
 	boards/common/modhal.c \
+	boards/common/modktrap.c \
 	shared/libc/string0.c \
 	shared/readline/readline.c \
 	shared/runtime/interrupt_char.c \
