@@ -11,7 +11,6 @@ from kernel import service as S
 from kernel.job import Jobs
 from kernel.journal import Journal
 from kernel.log import ERROR
-from kernel.task import READY
 from kernel.timers import Timers
 from kernel.units import UnitError
 
@@ -262,25 +261,17 @@ class Manager(Jobs, Timers):
             svc.sub = S.KILL
             self.kill(svc)
             return
-        if t.steps != 0:  # (one that never ran sees DEACTIVATING at its first step, ends)
-            self.sched.cancel(t, "stopped")
+        if t.steps == 0 and t is not self.sched.cur:  # never ran: nothing to wait for
+            self.kill(svc)
+            return
+        self.sched.cancel(t, "stopped")
         self.arm(svc, S.T_STOP, svc.unit.stop_timeout_ms)
 
     def kill(self, svc):
-        """Close svc's run (its finally blocks run); exited() follows. A task on the run
-        queue is not unlinked (unsafe in the middle of a round, see kernel/sched.py): it
-        gets a CancelledError at its next step, then, while it stays on the run queue
-        (a busy loop that swallows CancelledError), a Killed every 1 ms."""
+        """Close svc's run now (its finally blocks run: the kernel closes the coroutine);
+        exited() follows at once."""
         t = svc.task
         if t is None or t is self.sched.cur:
-            return
-        if t.state == READY:
-            if t.steps != 0:
-                if not t.cancelling:
-                    self.sched.cancel(t, "killed")
-                elif t.pending is None:
-                    t.pending = S.Killed()  # thrown in at its next step, as cancel does
-            self.arm(svc, S.T_KILL, 1)
             return
         self.sched.kill(t.id)
         if not t.done():

@@ -54,7 +54,6 @@ T_START = const(1)  # start_timeout (notify, oneshot)
 T_STOP = const(2)  # stop_timeout
 T_WATCHDOG = const(3)  # watchdog_sec since the last notify_watchdog()
 T_RESTART = const(4)  # restart delay (backoff) ran out
-T_KILL = const(5)  # try a kill again (the task was on the run queue)
 
 # Policy -> results that restart (bit per result), systemd's table; `always` adds success.
 _ABNORMAL = 1 << EXCEPTION | 1 << TIMEOUT | 1 << WATCHDOG
@@ -65,11 +64,6 @@ _RESTART_ON = (
     1 << WATCHDOG,
     _ABNORMAL | 1 << EXIT_CODE | 1 << SUCCESS,
 )
-
-
-class Killed(BaseException):
-    """Thrown into a run the manager kills while it stays on the run queue (it swallowed
-    CancelledError): not a CancelledError, so `except CancelledError` does not stop it."""
 
 
 def should_restart(policy, result):
@@ -218,9 +212,6 @@ async def runner(svc):
     except CancelledError:
         mgr.exited(svc, EXCEPTION, "cancelled")  # a stop the manager asked for, or a kill
         raise
-    except Killed:
-        mgr.exited(svc, EXCEPTION, "killed")
-        return
     except GeneratorExit:  # closed by the kernel: a kill, or a swallowed step watchdog
         t = svc.task
         if t is not None and t.reason == "watchdog":

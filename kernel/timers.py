@@ -1,5 +1,5 @@
 # kernel/timers: the service manager's deadlines: start and stop timeouts, liveness
-# watchdogs, restart delays and kill retries, on one kernel task.
+# watchdogs and restart delays, on one kernel task.
 #
 # Owns: Timers, a base class of kernel.manager.Manager (it uses the Manager's sched, now(),
 # launch() and kill()). Each Service has at most one deadline (`deadline`, uptime ms, and
@@ -65,8 +65,6 @@ class Timers:
         u = svc.unit
         if kind == S.T_RESTART:
             self.launch(svc, False, "restart")
-        elif kind == S.T_KILL:
-            self.kill(svc)
         elif kind == S.T_STOP:
             svc.sub = S.KILL
             self.kill(svc)
