@@ -15,6 +15,7 @@
 #                                  scheduler's idle hook
 #   irq_disable() -> state  irq_restore(state)   critical sections
 #   irq_counts() -> dict           {'timer': n, 'uart': n, ...} interrupts per source
+#   ctrl_c_count() -> int          Ctrl-C bytes received so far (raised or not)
 #   irq_handler(source, fn|None)   soft handler for 'timer' or 'uart', run via
 #                                  micropython.schedule, never in hard IRQ context
 #   random_u32() random_u64() random_bytes(n) random_seed(n)   xoshiro128** seeded at boot

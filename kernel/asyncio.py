@@ -134,7 +134,11 @@ def run(main):
     if s.cur is None:
         raise RuntimeError("asyncio.run: called outside any task while the kernel runs")
     t = s.spawn(_as_coro(main), None)
-    s.run_nested(t)  # RuntimeError from a service task (not the foreground)
+    try:
+        s.run_nested(t)  # RuntimeError from a service task (not the foreground)
+    except KeyboardInterrupt:
+        t.cancel()  # as CPython's asyncio.run does: the coroutine does not run on
+        raise
     if t.state < ENDED:
         t.cancel()
         raise RuntimeError("asyncio.run: the kernel stopped before the coroutine ended")

@@ -39,6 +39,7 @@ class HalClock:
         self.ticks_diff = hal.ticks_diff
         self.idle = hal.idle  # idle(timeout_ms): WFI until an interrupt that matters or timeout
         self.console_any = hal.console_any
+        self.ctrl_c_count = getattr(hal, "ctrl_c_count", None)  # Ctrl-C bytes received
         self.alloc_bytes = getattr(hal, "alloc_bytes", None)
         self.resume = getattr(hal, "resume", None)
         self.wdt_hits = getattr(hal, "wdt_hits", None)
@@ -97,6 +98,7 @@ class VirtualClock:
         self.step_span = step_us[1] - step_us[0] + 1
         self.rng = (seed * 2654435761 + 0x9E3779B9) & 0xFFFFFFFF or 1  # xorshift32 state
         self.console = bytearray()  # bytes "typed" on the simulated console
+        self.ctrl_c = 0  # Ctrl-C bytes among them
         self.alloc_bytes = alloc_bytes
         self.ticks_add = ticks_add
         self.ticks_diff = ticks_diff
@@ -135,6 +137,11 @@ class VirtualClock:
     def type(self, data):
         """Simulate bytes arriving on the console."""
         self.console.extend(data)
+        self.ctrl_c += data.count(b"\x03")
+
+    def ctrl_c_count(self):
+        """Ctrl-C bytes typed so far (as the HAL counts them)."""
+        return self.ctrl_c
 
     def console_any(self):
         """Bytes waiting on the simulated console."""

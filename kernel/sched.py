@@ -12,6 +12,7 @@
 # Not here: services, supervision, the asyncio API (kernel/asyncio.py), sync primitives.
 import sys
 
+import micropython
 from micropython import const
 
 from kernel import params, traps
@@ -60,6 +61,8 @@ class Scheduler(Lifecycle):
         self.idle_s = 0
         self._reserve = bytearray(params.MEMORY_RESERVE_B)  # freed on MemoryError
         self._traps = (self._t_yield, self._t_sleep, self._t_park, self._t_console)
+        self._nested_ctrl_c = None  # clock.ctrl_c_count while run_nested() runs
+        self._ctrl_c0 = 0  # its value when the nested loop began
         if clock is not None:
             self.set_clock(clock)
 
@@ -105,8 +108,15 @@ class Scheduler(Lifecycle):
         # Re-read: time and allocation between busy periods are the kernel's, not a task's.
         a0 = alloc() if alloc is not None else 0
         epoch = self._epoch
+        ctrl_c = self._nested_ctrl_c  # set only inside run_nested()
         while rounds != 0 and not self._stop and (until is None or until.state < ENDED):
             rounds -= 1
+            if ctrl_c is not None and ctrl_c() != self._ctrl_c0:
+                # Ctrl-C during asyncio.run at the console: raised here, between rounds,
+                # where every task is on a queue, and so in the foreground's frame.
+                self._t0 = t0
+                self._a0 = a0
+                raise KeyboardInterrupt
             ms = ticks_ms()
             self._up_ms += diff(ms, self._up_last)
             self._up_last = ms
@@ -258,10 +268,21 @@ class Scheduler(Lifecycle):
                 "asyncio.run() from a service task: await the coroutine instead "
                 "(only the console's foreground code may run a nested loop)"
             )
+        # Ctrl-C must reach the foreground only, never a service this loop happens to be
+        # stepping (or the loop's own bookkeeping): while nested it arrives as a byte, the
+        # C HAL counts it, and the loop raises KeyboardInterrupt between rounds.
+        ctrl_c = getattr(self.clock, "ctrl_c_count", None)
+        if ctrl_c is not None:
+            micropython.kbd_intr(-1)
+            self._ctrl_c0 = ctrl_c()
+        self._nested_ctrl_c = ctrl_c
         try:
             self.run(until=t)
         finally:
+            self._nested_ctrl_c = None
             self.cur = caller
+            if ctrl_c is not None:
+                micropython.kbd_intr(3)  # the foreground's code runs on with Ctrl-C armed
         return t
 
     def stop(self):

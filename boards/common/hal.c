@@ -18,6 +18,7 @@
 #define RX_RING_SIZE (1024)     // power of two; bytes beyond it are dropped
 
 volatile uint32_t hal_irq_count[HAL_IRQ_N];
+volatile uint32_t hal_ctrl_c_count;
 int hal_boot_mode;              // in .bss, which a soft reset does not clear
 
 static volatile uint8_t rx_ring[RX_RING_SIZE];
@@ -38,6 +39,9 @@ static uint32_t rng_state[4];
 void hal_console_rx_isr(int c) {
     hal_irq_count[HAL_IRQ_UART]++;
     rng_state[0] ^= (uint32_t)board_ticks_us();     // arrival jitter
+    if (c == 3) {
+        hal_ctrl_c_count++;     // seen even when Ctrl-C is a plain byte (kbd_intr(-1))
+    }
     if (c == INTERRUPT_CHAR) {
         mp_sched_keyboard_interrupt();
         return;

@@ -11,6 +11,7 @@
 enum { HAL_IRQ_TIMER, HAL_IRQ_UART, HAL_IRQ_N };
 
 extern volatile uint32_t hal_irq_count[HAL_IRQ_N];
+extern volatile uint32_t hal_ctrl_c_count;     // Ctrl-C bytes received on the console
 
 // Called from interrupt context by the board.
 void hal_console_rx_isr(int c);

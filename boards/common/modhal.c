@@ -107,6 +107,13 @@ static mp_obj_t hal_irq_counts(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(hal_irq_counts_obj, hal_irq_counts);
 
+// Ctrl-C bytes seen on the console, whether or not they raised KeyboardInterrupt: the
+// kernel's nested loop (asyncio.run at the console) polls it at safe points.
+static mp_obj_t hal_ctrl_c_count_(void) {
+    return MP_OBJ_NEW_SMALL_INT(hal_ctrl_c_count & (HAL_TICKS_PERIOD - 1));
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_ctrl_c_count_obj, hal_ctrl_c_count_);
+
 static mp_obj_t hal_irq_handler(mp_obj_t source, mp_obj_t handler) {
     qstr q = mp_obj_str_get_qstr(source);
     for (int i = 0; i < HAL_IRQ_N; i++) {
@@ -299,6 +306,7 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_irq_restore), MP_ROM_PTR(&hal_irq_restore_obj) },
     { MP_ROM_QSTR(MP_QSTR_irq_counts), MP_ROM_PTR(&hal_irq_counts_obj) },
     { MP_ROM_QSTR(MP_QSTR_irq_handler), MP_ROM_PTR(&hal_irq_handler_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ctrl_c_count), MP_ROM_PTR(&hal_ctrl_c_count_obj) },
     { MP_ROM_QSTR(MP_QSTR_random_u32), MP_ROM_PTR(&hal_random_u32_obj) },
     { MP_ROM_QSTR(MP_QSTR_random_u64), MP_ROM_PTR(&hal_random_u64_obj) },
     { MP_ROM_QSTR(MP_QSTR_random_bytes), MP_ROM_PTR(&hal_random_bytes_obj) },

@@ -167,6 +167,51 @@ def test_run_from_foreground_nests_and_others_keep_running():
     assert 1000 <= up < 1100
 
 
+def test_ctrl_c_during_nested_run_reaches_the_foreground_only():
+    # `py asyncio.run(asyncio.sleep(60))`, then Ctrl-C at 300 ms: the foreground gets
+    # KeyboardInterrupt, its coroutine is cancelled, the service stepping meanwhile is not hit.
+    clock = VirtualClock(0, 0)
+    s = kernel.reset(clock)
+    beats = [0]
+    cancelled = []
+
+    async def service():
+        while True:
+            beats[0] += 1
+            if beats[0] == 3:
+                clock.type(b"\x03")  # arrives while this service steps
+            await asyncio.sleep_ms(100)
+
+    async def long():
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    async def shell():
+        try:
+            asyncio.run(long())
+        except KeyboardInterrupt:
+            return "interrupted", s.uptime_ms()
+        return "finished", s.uptime_ms()
+
+    svc = s.spawn(service())
+    sh = s.spawn(shell(), budget_ms=0)
+    s.set_foreground(sh, True)
+    s.run_until(sh)
+    what, up = sh.result()
+    assert what == "interrupted" and up < 1000, (what, up)
+    assert clock.console_read(8) == b"\x03"  # left for the shell, as a line-clearing byte
+    b = beats[0]
+    async def later():
+        await asyncio.sleep_ms(250)
+
+    s.run_until(s.spawn(later()))
+    assert svc.state_name() != "failed" and beats[0] >= b + 2, (svc.state_name(), beats)
+    assert cancelled == [True]
+
+
 def test_get_event_loop_minimal():
     fresh()
     loop = asyncio.get_event_loop()

@@ -1,0 +1,48 @@
+# Boot tests of the kernel on the real firmware: nested asyncio.run at the console, Ctrl-C
+# routing, and the watchdog for a task that never yields.
+import re
+import time
+
+BEATS = "py __import__('services.heartbeat').heartbeat.beats"
+
+
+def test_heartbeat_advances_during_console_asyncio_run(console):
+    console.boot()
+    before = int(console.cmd(BEATS)[-1])
+    t = time.monotonic()
+    assert console.cmd("py asyncio.run(asyncio.sleep(2))") == []
+    took = time.monotonic() - t
+    after = int(console.cmd(BEATS)[-1])
+    assert took >= 2.0, took
+    assert after - before >= 2, (before, after)
+    assert console.poweroff() == 0
+
+
+def test_ctrl_c_stops_console_asyncio_run_not_the_services(console):
+    console.boot()
+    console.send("py asyncio.run(asyncio.sleep(60))\r")
+    time.sleep(1.5)
+    console.send("\x03")
+    console.expect("KeyboardInterrupt")
+    console.expect("multios> ")
+    before = int(console.cmd(BEATS)[-1])
+    time.sleep(1.2)
+    assert int(console.cmd(BEATS)[-1]) > before
+    ps = console.cmd("ps")
+    assert not any(re.search(r"\bheartbeat\b.*\bfailed\b", row) for row in ps), ps
+    assert console.poweroff() == 0
+
+
+def test_watchdog_stops_a_task_that_never_yields(console):
+    console.boot()
+    console.cmd("py exec('async def spin():\\n    while True:\\n        pass')")
+    console.cmd("py t = kernel.spawn(spin(), 'spinner')")
+    start = time.monotonic()
+    assert console.cmd("echo alive") == ["alive"]
+    answered = time.monotonic() - start
+    assert answered < 0.2 + 0.1 + 0.3, answered  # budget + 100 ms (+ console round trip)
+    time.sleep(0.3)
+    rows = [r for r in console.cmd("ps") if "spinner" in r]
+    assert rows and "failed" in rows[0] and "watchdog" in rows[0], rows
+    assert console.cmd("py t.reason") == ["'watchdog'"]
+    assert console.poweroff() == 0
