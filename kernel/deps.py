@@ -20,32 +20,33 @@ class CycleError(UnitError):
 
 def closure(get, roots):
     """Names of roots plus everything they require or want, transitively, roots first.
-    A missing required unit is an error; a missing wanted one is skipped (systemd)."""
+    A missing required unit is an error; a missing wanted one is skipped (systemd).
+    `seen` holds Unit objects: their hash (the address) spreads better than names'."""
     seen = set()
     out = []
     for r in roots:
-        if get(r) is None:
+        u = get(r)
+        if u is None:
             raise UnitError("unit %s: no such unit" % r)
-        if r not in seen:
-            seen.add(r)
-            out.append(r)
+        if u not in seen:
+            seen.add(u)
+            out.append(u)
     i = 0
     while i < len(out):
-        u = get(out[i])
+        u = out[i]
         i += 1
         for names, required in ((u.requires, True), (u.wants, False)):
             for n in names:
-                if n in seen:
-                    continue
-                if get(n) is None:
+                d = get(n)
+                if d is None:
                     if required:
                         raise UnitError(
                             "unit %s: 'requires' names %s, which does not exist" % (u.name, n)
                         )
-                    continue
-                seen.add(n)
-                out.append(n)
-    return out
+                elif d not in seen:
+                    seen.add(d)
+                    out.append(d)
+    return [u.name for u in out]
 
 
 class Index:
