@@ -70,7 +70,10 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
         say,
     )
     job = svc.boot_start(say)
-    shell = Shell(console, kernel, hal, ns=ns, asyncio=_asyncio())
+    aio = _asyncio()
+    if aio is not None:
+        aio.install()  # services that `import asyncio` get the kernel's
+    shell = Shell(console, kernel, hal, ns=ns, asyncio=aio)
     shell.task = kernel.spawn(_console(shell, raw, job), name="shell", budget_ms=0)
     kernel.run(clock)
 

@@ -9,3 +9,4 @@ package(
     ("__init__.py", "core.py", "event.py", "funcs.py", "lock.py", "stream.py", "task.py"),
     base_path="$(BUILD)/extra",
 )
+module("asyncio.py", base_path="$(PORT_DIR)/boards/common/frozen")

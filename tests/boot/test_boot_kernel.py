@@ -8,6 +8,8 @@ BEATS = "py __import__('services.heartbeat').heartbeat.beats"
 
 def test_heartbeat_advances_during_console_asyncio_run(console):
     console.boot()
+    # `import asyncio` is the kernel's asyncio-compatible module on the firmware.
+    assert console.cmd("py import asyncio; print(asyncio is kernel.asyncio)") == ["True"]
     before = int(console.cmd(BEATS)[-1])
     t = time.monotonic()
     assert console.cmd("py asyncio.run(asyncio.sleep(2))") == []
