@@ -55,3 +55,9 @@ SUP_PERIOD_MS = const(5000)  # ms, the sliding window of the intensity
 JOURNAL_EVENTS = const(128)  # lifecycle events kept in the journal ring
 JOURNAL_RATE_BURST = const(10)  # events one service may log per rate interval
 JOURNAL_RATE_INTERVAL_MS = const(1000)  # ms, the journal's per-service rate window
+
+# Console shell (services/shell.py)
+SHELL_LINE_MAX = const(512)  # bytes, longest command line; longer input is dropped
+SHELL_HISTORY = const(20)  # lines kept for the up arrow
+RAW_PASTE_WINDOW = const(128)  # bytes, raw-paste flow-control window (mpremote run)
+RAW_SOURCE_MAX = const(65536)  # bytes, longest program the raw REPL accepts

@@ -12,6 +12,7 @@
 import micropython
 from micropython import const
 
+from kernel import params as kernel_params
 from services import commands
 from services.lineedit import KEY_EOF, KEY_LINE, KEY_RAW, LineEditor
 from services.pyrun import Output, PyRunner, console_namespace
@@ -50,7 +51,7 @@ class Shell:
         self.kernel = kernel
         self.hal = hal
         self.wait = wait or kernel.wait_console  # async wait until console bytes are waiting
-        p = params or _DefaultParams
+        p = params or kernel_params
         self.out = Output(console.write)
         self.ns = console_namespace(
             self.out, kernel, hal, asyncio, ns, getattr(console, "stdout", False)
@@ -219,11 +220,3 @@ def alert(text):
     if _active is None:
         return False
     return _active.alert(text)
-
-
-class _DefaultParams:
-    # Used when no params module is given (unit tests); kernel/params.py has the real ones.
-    SHELL_LINE_MAX = 512  # longest command line, in bytes
-    SHELL_HISTORY = 20  # lines kept for the up arrow
-    RAW_PASTE_WINDOW = 128  # raw-paste flow-control window, in bytes
-    RAW_SOURCE_MAX = 65536  # longest program the raw REPL accepts, in bytes
