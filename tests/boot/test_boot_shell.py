@@ -133,3 +133,21 @@ def test_heap_left_locked_by_console_code_is_unlocked(console):
     assert out[0] == "locked" and any("MemoryError" in ln for ln in out), out
     assert console.cmd("py [n * 2 for n in range(3)]") == ["[0, 2, 4]"]
     assert console.poweroff() == 0
+
+
+def test_ticks_follow_the_host_clock_within_one_percent(console):
+    console.boot()
+
+    def sample():
+        t0 = time.monotonic()
+        guest = int(console.cmd("py hal.ticks_us()")[-1])
+        return (t0 + time.monotonic()) / 2, guest
+
+    h0, g0 = sample()
+    time.sleep(4)
+    h1, g1 = sample()
+    period = 1 << 30
+    guest_s = ((g1 - g0) % period) / 1e6
+    host_s = h1 - h0
+    assert abs(guest_s / host_s - 1) < 0.01, (guest_s, host_s)
+    assert console.poweroff() == 0
