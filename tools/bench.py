@@ -3,10 +3,10 @@
 #
 # Boards run under QEMU's software emulation, so absolute times move with the host's load:
 # compare figures as ratios within one run. Boot time is QEMU start to the first prompt
-# (median of several boots); free heap is after boot and a collection.
+# (median of several boots); free heap is after boot and a collection. On-target figures come
+# from tools/bench_sched.py (scheduler, issue 4) and tools/bench_svc.py (service manager).
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from console import REPO, Console, qemu_command  # noqa: E402
 
 BOOTS = 5
-SCHED_BENCH = os.path.join(REPO, "tools", "bench_sched.py")
+TARGET_BENCHES = [os.path.join(REPO, "tools", name) for name in ("bench_sched.py", "bench_svc.py")]
 MPREMOTE = os.path.join(REPO, ".venv", "bin", "mpremote")
 
 
@@ -53,40 +53,63 @@ def bench_board(board):
     result["boot_s"] = round(statistics.median(boots), 3)
     result["boot_s_all"] = [round(b, 3) for b in boots]
     result["firmware_b"] = firmware_size(board)
-    result.update(sched_bench(board))
+    result.update(target_bench(board))
     return result
 
 
-def sched_bench(board):
-    """tools/bench_sched.py on the running firmware, through mpremote over a pty."""
+def target_bench(board):
+    """The on-target benchmarks on the running firmware, through mpremote over a pty."""
     import pexpect
 
     cmd = qemu_command(board)
     cmd = cmd[: cmd.index("-chardev")] + ["-serial", "pty"]
     p = pexpect.spawn(cmd[0], cmd[1:], cwd=REPO, encoding="utf-8", timeout=30)
+    result = {}
     try:
         p.expect(r"char device redirected to (/dev/pts/\d+)")
         time.sleep(1.5)  # QEMU reads the pty only about 1 s after starting
-        out = subprocess.run([MPREMOTE, "connect", p.match.group(1), "resume", "run", SCHED_BENCH],
-                             capture_output=True, text=True, timeout=600)
+        for script in TARGET_BENCHES:
+            out = subprocess.run([MPREMOTE, "connect", p.match.group(1), "resume", "run", script],
+                                 capture_output=True, text=True, timeout=900)
+            result.update(parse(out, script))
     finally:
         p.terminate(force=True)
-    return parse_json(out)
+    return result
 
 
-def parse_json(out):
-    try:
-        return json.loads(out.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return {"sched_error": (out.stdout + out.stderr).strip()[-200:]}
+def parse(out, script):
+    """A script's figures: one JSON line, or "name value unit" lines."""
+    figures = {}
+    for line in out.stdout.strip().splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                figures.update(json.loads(line))
+            except ValueError:
+                pass
+            continue
+        parts = line.split()
+        if len(parts) == 3:
+            try:
+                figures["%s_%s" % (parts[0], parts[2])] = float(parts[1]) if "." in parts[1] \
+                    else int(parts[1])
+            except ValueError:
+                pass
+    if not figures:
+        name = os.path.basename(script)
+        figures[name + "_error"] = (out.stdout + out.stderr).strip()[-200:]
+    return figures
 
 
 def bench_unix():
     binary = os.path.join(REPO, "build", "unix", "micropython")
     env = dict(os.environ, MICROPYPATH=".frozen:.")
-    out = subprocess.run([binary, SCHED_BENCH], cwd=REPO, env=env, capture_output=True,
-                         text=True, timeout=600)
-    return dict(parse_json(out), board="unix")
+    result = {"board": "unix"}
+    for script in TARGET_BENCHES:
+        out = subprocess.run([binary, "-X", "heapsize=64M", script], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=900)
+        result.update(parse(out, script))
+    return result
 
 
 def main():
@@ -95,10 +118,11 @@ def main():
     keys = []
     for r in results:
         keys += [k for k in r if k not in keys and k != "board" and not k.endswith("_all")]
+    keys.sort()
     width = max(len(k) for k in keys)
-    print("%-*s" % (width, "figure") + "".join("%16s" % r["board"] for r in results))
+    print("%-*s" % (width, "figure") + "".join("%14s" % r["board"] for r in results))
     for k in keys:
-        print("%-*s" % (width, k) + "".join("%16s" % r.get(k, "-") for r in results))
+        print("%-*s" % (width, k) + "".join("%14s" % str(r.get(k, "-"))[:13] for r in results))
     for r in results:
         out_dir = os.path.join(REPO, "build", r["board"])
         os.makedirs(out_dir, exist_ok=True)
