@@ -53,27 +53,35 @@ def bench_board(board):
     result["boot_s"] = round(statistics.median(boots), 3)
     result["boot_s_all"] = [round(b, 3) for b in boots]
     result["firmware_b"] = firmware_size(board)
-    result.update(target_bench(board))
+    result.update(target_bench(board, TARGET_BENCHES))
+    result.update(target_bench(board, TARGET_BENCHES[:1], icount=True))
     return result
 
 
-def target_bench(board):
-    """The on-target benchmarks on the running firmware, through mpremote over a pty."""
+def target_bench(board, scripts, icount=False):
+    """On-target benchmarks on the running firmware, through mpremote over a pty.
+    icount: QEMU's guest time becomes a function of the instructions executed, so figures
+    and ratios repeat exactly whatever the host's load (absolute times are then those of a
+    modelled CPU, not of this machine): figures get an `_icount` suffix."""
     import pexpect
 
     cmd = qemu_command(board)
     cmd = cmd[: cmd.index("-chardev")] + ["-serial", "pty"]
+    if icount:
+        cmd += ["-icount", "shift=4,sleep=off"]
     p = pexpect.spawn(cmd[0], cmd[1:], cwd=REPO, encoding="utf-8", timeout=30)
     result = {}
     try:
         p.expect(r"char device redirected to (/dev/pts/\d+)")
         time.sleep(1.5)  # QEMU reads the pty only about 1 s after starting
-        for script in TARGET_BENCHES:
+        for script in scripts:
             out = subprocess.run([MPREMOTE, "connect", p.match.group(1), "resume", "run", script],
                                  capture_output=True, text=True, timeout=900)
             result.update(parse(out, script))
     finally:
         p.terminate(force=True)
+    if icount:
+        result = {k + "_icount": v for k, v in result.items()}
     return result
 
 
