@@ -17,7 +17,9 @@
 #   irq_counts() -> dict           {'timer': n, 'uart': n, ...} interrupts per source
 #   ctrl_c_count() -> int          Ctrl-C bytes received so far (raised or not)
 #   irq_handler(source, fn|None)   soft handler for 'timer' or 'uart', run via
-#                                  micropython.schedule, never in hard IRQ context
+#                                  micropython.schedule, never in hard IRQ context; a
+#                                  handler that raises is disabled, its exception kept
+#   irq_error(source)              that exception (then cleared), or None
 #   random_u32() random_u64() random_bytes(n) random_seed(n)   xoshiro128** seeded at boot
 #   time() -> int                  wall clock, seconds since 1970-01-01 UTC
 #   poweroff(code) reset()         end the machine (QEMU exit status = code) / reboot

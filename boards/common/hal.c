@@ -53,7 +53,7 @@ void hal_console_rx_isr(int c) {
     }
     mp_obj_t h = MP_STATE_VM(multios_irq_handler)[HAL_IRQ_UART];
     if (h != MP_OBJ_NULL && h != mp_const_none) {
-        mp_sched_schedule(h, MP_OBJ_NEW_SMALL_INT(c));
+        mp_sched_schedule(MP_OBJ_FROM_PTR(&hal_irq_dispatch_uart_obj), MP_OBJ_NEW_SMALL_INT(c));
     }
 }
 
@@ -66,7 +66,8 @@ void hal_timer_isr(void) {
     }
     mp_obj_t h = MP_STATE_VM(multios_irq_handler)[HAL_IRQ_TIMER];
     if (h != MP_OBJ_NULL && h != mp_const_none) {
-        mp_sched_schedule(h, MP_OBJ_NEW_SMALL_INT(n & (HAL_TICKS_PERIOD - 1)));
+        mp_sched_schedule(MP_OBJ_FROM_PTR(&hal_irq_dispatch_timer_obj),
+            MP_OBJ_NEW_SMALL_INT(n & (HAL_TICKS_PERIOD - 1)));
     }
 }
 
@@ -211,7 +212,9 @@ void hal_init(void) {
         hal_rng_seed(board_entropy());
         seeded = true;
     }
-    MP_STATE_VM(multios_irq_handler)[0] = MP_OBJ_NULL;
-    MP_STATE_VM(multios_irq_handler)[1] = MP_OBJ_NULL;
+    for (int i = 0; i < HAL_IRQ_N; i++) {
+        MP_STATE_VM(multios_irq_handler)[i] = MP_OBJ_NULL;
+        MP_STATE_VM(multios_irq_error)[i] = MP_OBJ_NULL;
+    }
     MP_STATE_VM(multios_wdt_exc) = mp_obj_new_exception(&mp_type_Watchdog);
 }

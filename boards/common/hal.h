@@ -26,7 +26,8 @@ uint32_t hal_ticks_ms(void);
 uint32_t hal_ticks_us(void);
 bool hal_idle(uint32_t timeout_ms);     // true when woken by something other than time
 
-// Soft interrupt handlers (run by micropython.schedule).
+// Soft interrupt handlers (run by micropython.schedule, through these dispatchers).
+extern const mp_obj_fun_builtin_fixed_t hal_irq_dispatch_timer_obj, hal_irq_dispatch_uart_obj;
 void hal_set_irq_handler(int source, mp_obj_t handler);
 
 // Watchdog for one step of a task.

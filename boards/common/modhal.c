@@ -15,6 +15,7 @@
 MP_DEFINE_EXCEPTION(Watchdog, BaseException)
 
 MP_REGISTER_ROOT_POINTER(mp_obj_t multios_irq_handler[2]);
+MP_REGISTER_ROOT_POINTER(mp_obj_t multios_irq_error[2]);
 MP_REGISTER_ROOT_POINTER(mp_obj_t multios_wdt_exc);
 
 static mp_obj_t hal_init_(void) {
@@ -98,6 +99,55 @@ static MP_DEFINE_CONST_FUN_OBJ_1(hal_irq_restore_obj, hal_irq_restore);
 
 static const qstr irq_names[HAL_IRQ_N] = { MP_QSTR_timer, MP_QSTR_uart };
 
+// What the interrupt schedules (micropython.schedule): runs the Python handler, and if it
+// raises, disables it and keeps the exception for irq_error() instead of printing a
+// traceback per interrupt (1,000 a second for the timer) over the console.
+static void irq_dispatch(int source, mp_obj_t arg) {
+    mp_obj_t h = MP_STATE_VM(multios_irq_handler)[source];
+    if (h == MP_OBJ_NULL || h == mp_const_none) {
+        return;
+    }
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_call_function_1(h, arg);
+        nlr_pop();
+    } else {
+        MP_STATE_VM(multios_irq_handler)[source] = MP_OBJ_NULL;
+        MP_STATE_VM(multios_irq_error)[source] = MP_OBJ_FROM_PTR(nlr.ret_val);
+    }
+}
+
+static mp_obj_t irq_dispatch_timer(mp_obj_t arg) {
+    irq_dispatch(HAL_IRQ_TIMER, arg);
+    return mp_const_none;
+}
+MP_DEFINE_CONST_FUN_OBJ_1(hal_irq_dispatch_timer_obj, irq_dispatch_timer);
+
+static mp_obj_t irq_dispatch_uart(mp_obj_t arg) {
+    irq_dispatch(HAL_IRQ_UART, arg);
+    return mp_const_none;
+}
+MP_DEFINE_CONST_FUN_OBJ_1(hal_irq_dispatch_uart_obj, irq_dispatch_uart);
+
+static int irq_source(mp_obj_t source) {
+    qstr q = mp_obj_str_get_qstr(source);
+    for (int i = 0; i < HAL_IRQ_N; i++) {
+        if (irq_names[i] == q) {
+            return i;
+        }
+    }
+    mp_raise_ValueError(MP_ERROR_TEXT("irq source must be 'timer' or 'uart'"));
+}
+
+// irq_error(source): the exception that disabled source's handler (then cleared), or None.
+static mp_obj_t hal_irq_error(mp_obj_t source) {
+    int i = irq_source(source);
+    mp_obj_t e = MP_STATE_VM(multios_irq_error)[i];
+    MP_STATE_VM(multios_irq_error)[i] = MP_OBJ_NULL;
+    return e == MP_OBJ_NULL ? mp_const_none : e;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_irq_error_obj, hal_irq_error);
+
 static mp_obj_t hal_irq_counts(void) {
     mp_obj_t d = mp_obj_new_dict(HAL_IRQ_N);
     for (int i = 0; i < HAL_IRQ_N; i++) {
@@ -115,17 +165,12 @@ static mp_obj_t hal_ctrl_c_count_(void) {
 static MP_DEFINE_CONST_FUN_OBJ_0(hal_ctrl_c_count_obj, hal_ctrl_c_count_);
 
 static mp_obj_t hal_irq_handler(mp_obj_t source, mp_obj_t handler) {
-    qstr q = mp_obj_str_get_qstr(source);
-    for (int i = 0; i < HAL_IRQ_N; i++) {
-        if (irq_names[i] == q) {
-            if (handler != mp_const_none && !mp_obj_is_callable(handler)) {
-                mp_raise_TypeError(MP_ERROR_TEXT("irq handler must be callable or None"));
-            }
-            hal_set_irq_handler(i, handler);
-            return mp_const_none;
-        }
+    int i = irq_source(source);
+    if (handler != mp_const_none && !mp_obj_is_callable(handler)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("irq handler must be callable or None"));
     }
-    mp_raise_ValueError(MP_ERROR_TEXT("irq source must be 'timer' or 'uart'"));
+    hal_set_irq_handler(i, handler);
+    return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(hal_irq_handler_obj, hal_irq_handler);
 
@@ -307,6 +352,7 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_irq_counts), MP_ROM_PTR(&hal_irq_counts_obj) },
     { MP_ROM_QSTR(MP_QSTR_irq_handler), MP_ROM_PTR(&hal_irq_handler_obj) },
     { MP_ROM_QSTR(MP_QSTR_ctrl_c_count), MP_ROM_PTR(&hal_ctrl_c_count_obj) },
+    { MP_ROM_QSTR(MP_QSTR_irq_error), MP_ROM_PTR(&hal_irq_error_obj) },
     { MP_ROM_QSTR(MP_QSTR_random_u32), MP_ROM_PTR(&hal_random_u32_obj) },
     { MP_ROM_QSTR(MP_QSTR_random_u64), MP_ROM_PTR(&hal_random_u64_obj) },
     { MP_ROM_QSTR(MP_QSTR_random_bytes), MP_ROM_PTR(&hal_random_bytes_obj) },

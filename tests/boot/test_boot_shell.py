@@ -151,3 +151,25 @@ def test_ticks_follow_the_host_clock_within_one_percent(console):
     host_s = h1 - h0
     assert abs(guest_s / host_s - 1) < 0.01, (guest_s, host_s)
     assert console.poweroff() == 0
+
+
+def test_soft_interrupt_handlers_and_counters(console):
+    console.boot()
+    before = eval(console.cmd("py hal.irq_counts()")[-1])
+    console.cmd("py n = [0, 0]")
+    console.cmd("py exec('def on_tick(c):\\n    n[0] += 1\\ndef on_byte(c):\\n    n[1] = c')")
+    console.cmd("py hal.irq_handler('timer', on_tick)")
+    console.cmd("py hal.irq_handler('uart', on_byte)")
+    time.sleep(0.3)
+    assert console.cmd("py n[1]") == [str(ord("\r"))]     # the last byte typed: Enter
+    ticks = int(console.cmd("py n[0]")[-1])
+    assert ticks > 50, ticks                              # soft timer handler ran, often
+    console.cmd("py hal.irq_handler('timer', None)")
+    after = eval(console.cmd("py hal.irq_counts()")[-1])
+    assert after["timer"] > before["timer"] and after["uart"] > before["uart"], (before, after)
+    # A handler that raises is disabled and its exception kept, not printed per interrupt.
+    console.cmd("py hal.irq_handler('timer', lambda c: 1 / 0)")
+    time.sleep(0.2)
+    assert console.cmd("py hal.irq_error('timer')") == ["ZeroDivisionError('divide by zero',)"]
+    assert console.cmd("py print(hal.irq_error('timer'))") == ["None"]
+    assert console.poweroff() == 0
