@@ -167,6 +167,21 @@ uint32_t hal_wdt_disarm(void) {
     return wdt_hits;
 }
 
+static uint32_t last_wdt_hits;
+
+mp_vm_return_kind_t hal_resume(mp_obj_t gen, mp_obj_t send_value, mp_obj_t throw_value, mp_int_t budget_ms, mp_obj_t *ret) {
+    if (budget_ms > 0) {
+        hal_wdt_arm(budget_ms);
+    }
+    mp_vm_return_kind_t kind = mp_resume(gen, send_value, throw_value, ret);
+    last_wdt_hits = budget_ms > 0 ? hal_wdt_disarm() : 0;
+    return kind;
+}
+
+uint32_t hal_wdt_last_hits(void) {
+    return last_wdt_hits;
+}
+
 // ---- RNG: xoshiro128** ----
 
 static inline uint32_t rotl(uint32_t x, int k) {

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "py/obj.h"
+#include "py/runtime.h"
 
 #define HAL_TICKS_PERIOD (1u << 30)     // ticks_ms/ticks_us wrap here: always small ints
 
@@ -33,6 +34,11 @@ void hal_set_irq_handler(int source, mp_obj_t handler);
 // Watchdog for one step of a task.
 void hal_wdt_arm(uint32_t budget_ms);
 uint32_t hal_wdt_disarm(void);          // number of times it fired while armed
+// gen.send(send_value) or, when it is MP_OBJ_NULL, gen.throw(throw_value), under a watchdog of
+// budget_ms (0: none): armed and disarmed around the resume, so the injected Watchdog can
+// only land in the task's own code.
+mp_vm_return_kind_t hal_resume(mp_obj_t gen, mp_obj_t send_value, mp_obj_t throw_value, mp_int_t budget_ms, mp_obj_t *ret);
+uint32_t hal_wdt_last_hits(void);       // times the watchdog fired in the last hal_resume
 
 // RNG: xoshiro128**, seeded at boot from board_entropy().
 void hal_rng_seed(uint64_t seed);

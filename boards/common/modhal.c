@@ -287,19 +287,12 @@ static mp_obj_t hal_alloc_bytes_(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(hal_alloc_bytes_obj, hal_alloc_bytes_);
 
-static uint32_t last_wdt_hits;
-
 // resume(gen, value, budget_ms): gen.send(value) under a watchdog of budget_ms (0: none).
-// Arming and disarming happen here, around the resume, so the injected Watchdog can only
-// land in the task's own code.
-static mp_obj_t hal_resume(mp_obj_t gen, mp_obj_t value, mp_obj_t budget_in) {
-    mp_int_t budget = mp_obj_get_int(budget_in);
+// Arming and disarming happen in hal_resume, around the resume, so the injected Watchdog can
+// only land in the task's own code.
+static mp_obj_t hal_resume_(mp_obj_t gen, mp_obj_t value, mp_obj_t budget_in) {
     mp_obj_t ret;
-    if (budget > 0) {
-        hal_wdt_arm(budget);
-    }
-    mp_vm_return_kind_t kind = mp_resume(gen, value, MP_OBJ_NULL, &ret);
-    last_wdt_hits = budget > 0 ? hal_wdt_disarm() : 0;
+    mp_vm_return_kind_t kind = hal_resume(gen, value, MP_OBJ_NULL, mp_obj_get_int(budget_in), &ret);
     if (kind == MP_VM_RETURN_YIELD) {
         return ret;
     } else if (kind == MP_VM_RETURN_NORMAL) {
@@ -308,10 +301,10 @@ static mp_obj_t hal_resume(mp_obj_t gen, mp_obj_t value, mp_obj_t budget_in) {
         nlr_raise(ret);
     }
 }
-static MP_DEFINE_CONST_FUN_OBJ_3(hal_resume_obj, hal_resume);
+static MP_DEFINE_CONST_FUN_OBJ_3(hal_resume_obj, hal_resume_);
 
 static mp_obj_t hal_wdt_hits(void) {
-    return MP_OBJ_NEW_SMALL_INT(last_wdt_hits);
+    return MP_OBJ_NEW_SMALL_INT(hal_wdt_last_hits());
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(hal_wdt_hits_obj, hal_wdt_hits);
 
