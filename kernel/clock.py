@@ -30,6 +30,8 @@ def ticks_diff(a, b):
 class HalClock:
     """The board's real clock and hooks, from the `hal` package (imported here, lazily)."""
 
+    native = True  # ticks and the allocation counter are the C HAL's own (the C step reads them)
+
     def __init__(self):
         import hal
 

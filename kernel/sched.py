@@ -3,6 +3,8 @@
 # Owns: stepping tasks (one send/throw per step, under the C watchdog when the HAL has
 # `resume`), per-task accounting (steps, cpu_us, alloc_b, last_run: one clock read per switch,
 # the end of one step being the start of the next), idle and its accounting, nested runs.
+# On the HAL's own clock a step and its accounting are one C call (_ksched.step,
+# boards/common/modksched.c); elsewhere (virtual clock, stock builds) the same in Python.
 # The clock is injected (kernel/clock.py). The class stack: Scheduler < Lifecycle (making,
 # cancelling, ending tasks: kernel/lifecycle.py) < Waits (queues, trap handlers, waking:
 # kernel/waits.py).
@@ -27,6 +29,12 @@ _MASK = const((1 << 30) - 1)  # ticks and counters wrap here (params.TICKS_PERIO
 _CPU_CARRY = const(1 << 28)  # params.CPU_CARRY_US
 _ALLOC_CARRY = const(1 << 28)  # params.ALLOC_CARRY_B
 _running = None  # the Scheduler inside run(), if any
+
+try:
+    from _ksched import charge as _c_charge
+    from _ksched import step as _c_step
+except ImportError:
+    _c_step = _c_charge = None
 
 
 def running():
@@ -55,6 +63,8 @@ class Scheduler(Lifecycle):
         self._epoch = 0  # bumped per round: a step that ran a nested loop sees it changed
         self._t0 = 0  # ticks_us at the end of the last step (start of the next)
         self._a0 = 0  # alloc_bytes() at the same moment
+        self._step = None  # _ksched.step when the clock is the HAL's own (set_clock)
+        self._ytrap = traps._yield  # what the C step puts back in the run queue inline
         self._up_ms = 0  # uptime, accumulated from ticks_ms differences
         self._up_last = 0
         self.idle_us = 0  # µs spent idle, carried into idle_s
@@ -82,6 +92,10 @@ class Scheduler(Lifecycle):
         self._wdt_hits = getattr(clock, "wdt_hits", None)
         self._console_any = getattr(clock, "console_any", None)
         self._simulated = getattr(clock, "simulated", False)
+        # The C step reads the HAL's clock and counter itself: only with the HAL's own clock.
+        native = getattr(clock, "native", False)
+        native = native and self._alloc is not None and self._resume is not None
+        self._step = _c_step if native else None
         self._up_last = clock.ticks_ms()
         self._t0 = clock.ticks_us()
         self._a0 = self._alloc() if self._alloc is not None else 0
@@ -94,11 +108,15 @@ class Scheduler(Lifecycle):
         # Returns when nothing is ready (run() then idles), on stop(), when `until` ended, or
         # after `rounds` rounds (tests). The hot path: no allocation per switch, and one
         # call (one frame, which the VM may take from the heap) per busy period, not per round.
+        # With the C step (`step`) the accounting baseline lives in self._t0/_a0, which the C
+        # step reads and moves; the Python path keeps it in the locals t0/a0.
         ticks_us = self._ticks_us
         ticks_ms = self._ticks_ms
         diff = self._diff
         alloc = self._alloc
         resume = self._resume
+        step = self._step
+        charge = _c_charge
         dispatch = self._traps
         ytrap = traps._yield
         ended = ENDED_STEP
@@ -107,6 +125,7 @@ class Scheduler(Lifecycle):
         t0 = self._t0
         # Re-read: time and allocation between busy periods are the kernel's, not a task's.
         a0 = alloc() if alloc is not None else 0
+        self._a0 = a0
         epoch = self._epoch
         ctrl_c = self._nested_ctrl_c  # set only inside run_nested()
         while rounds != 0 and not self._stop and (until is None or until.state < ENDED):
@@ -114,8 +133,9 @@ class Scheduler(Lifecycle):
             if ctrl_c is not None and ctrl_c() != self._ctrl_c0:
                 # Ctrl-C during asyncio.run at the console: raised here, between rounds,
                 # where every task is on a queue, and so in the foreground's frame.
-                self._t0 = t0
-                self._a0 = a0
+                if step is None:
+                    self._t0 = t0
+                    self._a0 = a0
                 raise KeyboardInterrupt
             ms = ticks_ms()
             self._up_ms += diff(ms, self._up_last)
@@ -133,7 +153,36 @@ class Scheduler(Lifecycle):
                 t0 = self._t0
                 a0 = self._a0
             self._epoch = epoch = (self._epoch + 1) & _MASK
-            while True:
+            if step is not None:
+                while True:
+                    # C: step the head as cur (its pending exception thrown in, under the
+                    # watchdog), charge it as below (_carry and _overrun included), put it back
+                    # in the run queue when it yielded the yield trap, and on with the next
+                    # up to `last`; r is the first other yield (None: none). A step that ends
+                    # the task raises here and is charged after the task's end, as below.
+                    try:
+                        r = step(self, ms, last)
+                    except StopIteration as e:
+                        t = self.cur
+                        r = self._end(t, DONE, "exit", e.value, None)
+                        charge(self, t, ms)
+                    except BaseException as e:  # noqa: BLE001 - a task's failure is data
+                        t = self.cur
+                        r = self._fail(t, e)
+                        charge(self, t, ms)
+                    t = self.cur
+                    if self._epoch != epoch:  # a nested loop or _resync ran: end the round
+                        epoch = self._epoch
+                        last = t
+                    if r is not None and r is not ended:
+                        if type(r) is traps.Trap and r.code >= 0:
+                            dispatch[r.code](t, r)
+                        else:
+                            self._bad_yield(t, r)
+                    if t is last:
+                        break
+                continue
+            while True:  # the same in Python (virtual clock, stock builds)
                 t = self._head
                 nx = t.next
                 self._head = nx
@@ -188,8 +237,9 @@ class Scheduler(Lifecycle):
                         self._bad_yield(t, r)
                 if t is last:
                     break
-        self._t0 = t0
-        self._a0 = a0
+        if step is None:
+            self._t0 = t0
+            self._a0 = a0
         self.cur = None
 
     def _resync(self):

@@ -33,6 +33,7 @@ SRC_C += \
 	boards/common/hal.c \
 	boards/common/modhal.c \
 	boards/common/modktrap.c \
+	boards/common/modksched.c \
 	shared/libc/string0.c \
 	shared/readline/readline.c \
 	shared/runtime/interrupt_char.c \

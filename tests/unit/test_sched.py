@@ -6,7 +6,7 @@ from kernel import traps
 from kernel.clock import VirtualClock
 from kernel.errors import KernelPanic
 from kernel.sched import Scheduler
-from kernel.task import DONE, FAILED, READY, TaskQueue
+from kernel.task import CANCELLED, DONE, FAILED, READY, TaskQueue
 
 
 def fresh(seed=0, step_us=0):
@@ -162,6 +162,80 @@ def test_alloc_with_hal_counter_real():
     s.run_until(t)
     assert t.alloc_b >= n
     assert hal.alloc_bytes() >= 0
+
+
+def hal_sched(c_step=True):
+    """A Scheduler on the HAL's clock, with the C step (_ksched) or the Python path; None on
+    builds without them."""
+    try:
+        import _ksched  # noqa: F401
+
+        from kernel.clock import HalClock
+    except ImportError:
+        return None
+    s = Scheduler(HalClock())
+    assert s._step is not None  # the HAL's own clock steps in C
+    if not c_step:
+        s._step = None
+    return s
+
+
+def test_c_step_accounts_like_the_python_path_real():
+    n = 4096
+    for c_step in (True, False):
+        s = hal_sched(c_step)
+        if s is None:
+            return
+
+        async def f():
+            for _ in range(3):
+                await traps.yield_()
+            b = bytearray(n)
+            return len(b)
+
+        async def other():
+            for _ in range(5):
+                await traps.yield_()
+
+        t = s.spawn(f(), budget_ms=0)
+        o = s.spawn(other())
+        t.cpu_us = (1 << 28) - 1  # the first step carries both counters
+        t.alloc_b = (1 << 28) - 1
+        s.run_until(t)
+        assert t.result() == n
+        assert t.steps == 4, c_step  # three yields and the step that ended it
+        assert o.steps == 4  # stepped in the same rounds, and not finished
+        assert t.cpu_s == (1 << 28) // 1000000 and t.cpu_us < 1000000
+        assert t.alloc_kb >= (1 << 18) - 1 and t.alloc_b < (1 << 28)
+        assert t.alloc_kib() >= (1 << 18) - 1 + n // 1024  # the last step, charged at its end
+        assert t.last_run == o.last_run == s._up_last  # the ms of the last round
+        assert o.state == READY and s.cur is None
+
+
+def test_c_step_throws_pending_cancel_and_bad_yields_real():
+    s = hal_sched()
+    if s is None:
+        return
+    trace = []
+
+    async def f():
+        try:
+            while True:
+                await traps.yield_()
+        finally:
+            trace.append("finally")
+
+    def bad():
+        yield 42  # not a kernel trap: a TypeError is thrown in at its next step
+
+    t = s.spawn(f())
+    b = s.spawn(bad())
+    s._run_ready(None, 2)
+    assert t.steps == 2 and not trace
+    t.cancel()
+    s._run_ready(None, 1)
+    assert t.state == CANCELLED and trace == ["finally"] and t.steps == 3
+    assert b.state == FAILED and isinstance(b.exc, TypeError) and b.steps == 2
 
 
 def test_switch_loop_allocates_nothing():
