@@ -101,7 +101,9 @@ def log(msg, level=INFO):
 
 def log_lines(n=None):
     """The last n kernel log lines (all kept when None), oldest first, formatted."""
-    return scheduler().log.lines(n)
+    s = scheduler()
+    s.pull_output()
+    return s.log.lines(n)
 
 
 def uptime_ms():

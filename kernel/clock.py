@@ -42,6 +42,7 @@ class HalClock:
         self.idle = hal.idle  # idle(timeout_ms): WFI until an interrupt that matters or timeout
         self.console_any = hal.console_any
         self.ctrl_c_count = getattr(hal, "ctrl_c_count", None)  # Ctrl-C bytes received
+        self.captured = getattr(hal, "captured", None)  # what quiet tasks printed
         self.alloc_bytes = getattr(hal, "alloc_bytes", None)
         self.resume = getattr(hal, "resume", None)
         self.wdt_hits = getattr(hal, "wdt_hits", None)

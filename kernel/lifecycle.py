@@ -44,6 +44,8 @@ class Lifecycle(Waits):
         t = Task(
             self, coro, tid, name, params.WATCHDOG_BUDGET_MS if budget_ms is None else budget_ms
         )
+        if self.cur is not None and self.cur.quiet:
+            t.quiet = True  # a service's helper tasks do not own the console either
         self._tasks[tid] = t
         self._ready(t)
         return t

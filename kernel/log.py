@@ -45,6 +45,21 @@ class Log:
         self.count = 0  # entries ever logged (index of the next slot = count % size)
         self.now_ms = now_ms  # function giving uptime in ms, or None (then 0)
         self.subscriber = None  # callable(entry) told of every new entry, or None
+        self.partial = ""  # captured output not yet ended by a newline
+
+    def pull(self, data):
+        """Log what quiet (service) tasks printed: bytes from hal.captured(), one entry per
+        complete line, as 'stdout: <line>'."""
+        try:
+            text = self.partial + data.decode()
+        except UnicodeError:  # not UTF-8: keep the ASCII, mark the rest
+            text = self.partial + "".join(chr(c) if c < 128 else "?" for c in data)
+        lines = text.split("\n")
+        self.partial = lines.pop()[: params.LOG_LINE_MAX]
+        for line in lines:
+            line = line.rstrip("\r")
+            if line:
+                self.log("stdout: " + line)
 
     def log(self, text, level=INFO):
         """Append one line; text is cut to params.LOG_LINE_MAX characters."""

@@ -134,6 +134,7 @@ class Manager(Jobs, Timers):
             self.fail(svc, S.EXCEPTION, "%s: %s: %s" % (step, type(e).__name__, e))
             return
         t = svc.task = self.sched.spawn(S.runner(svc), svc.name[: params.TASK_NAME_MAX])
+        t.quiet = True  # the shell owns the console: what a service prints goes to the log
         self.by_task[t.id] = svc
         if u.type == units.SIMPLE:
             self.activated(svc)

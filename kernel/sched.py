@@ -72,6 +72,7 @@ class Scheduler(Lifecycle):
         self._reserve = bytearray(params.MEMORY_RESERVE_B)  # freed on MemoryError
         self._traps = (self._t_yield, self._t_sleep, self._t_park, self._t_console)
         self._nested_ctrl_c = None  # clock.ctrl_c_count while run_nested() runs
+        self._captured = None  # clock.captured: what quiet tasks printed
         self._ctrl_c0 = 0  # its value when the nested loop began
         if clock is not None:
             self.set_clock(clock)
@@ -91,6 +92,7 @@ class Scheduler(Lifecycle):
         self._resume = getattr(clock, "resume", None)
         self._wdt_hits = getattr(clock, "wdt_hits", None)
         self._console_any = getattr(clock, "console_any", None)
+        self._captured = getattr(clock, "captured", None)
         self._simulated = getattr(clock, "simulated", False)
         # The C step reads the HAL's clock and counter itself: only with the HAL's own clock.
         native = getattr(clock, "native", False)
@@ -195,7 +197,7 @@ class Scheduler(Lifecycle):
                     elif resume is None:
                         r = t.coro.send(None)
                     else:
-                        r = resume(t.coro, None, t.wd_ms)
+                        r = resume(t.coro, None, t.wd_ms, t.quiet)
                 except StopIteration as e:
                     r = self._end(t, DONE, "exit", e.value, None)
                 except BaseException as e:  # noqa: BLE001 - a task's failure is data, kept on it
@@ -259,6 +261,7 @@ class Scheduler(Lifecycle):
             timeout = 0
         elif self._simulated and not (self._console_q.head and self._console_any()):
             raise KernelPanic("sched: deadlock: nothing runnable and no deadline (virtual clock)")
+        self.pull_output()
         clock = self.clock
         before = self._ticks_us()
         clock.idle(timeout)
@@ -334,6 +337,13 @@ class Scheduler(Lifecycle):
             if ctrl_c is not None:
                 micropython.kbd_intr(3)  # the foreground's code runs on with Ctrl-C armed
         return t
+
+    def pull_output(self):
+        """Move what services printed (captured by the HAL, not shown) into the log."""
+        if self._captured is not None:
+            b = self._captured()
+            if b:
+                self.log.pull(b)
 
     def stop(self):
         """Make run() return after the current step."""

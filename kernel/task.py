@@ -123,6 +123,7 @@ class Task:
         self.alloc_b = 0  # heap bytes allocated while stepping, not yet carried into alloc_kb
         self.last_run = 0  # ticks_ms of the round in which it last stepped
         self.wd_ms = 0  # watchdog budget passed to resume (0: none), see set_budget()
+        self.quiet = False  # True: what its steps print goes to the kernel log (services)
         self.wd_us = 0  # step length in µs from which the scheduler checks for an overrun
         self.set_budget(budget_ms)
 

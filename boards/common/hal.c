@@ -169,12 +169,55 @@ uint32_t hal_wdt_disarm(void) {
 
 static uint32_t last_wdt_hits;
 
-mp_vm_return_kind_t hal_resume(mp_obj_t gen, mp_obj_t send_value, mp_obj_t throw_value, mp_int_t budget_ms, mp_obj_t *ret) {
+// ---- console ownership: what a quiet (service) step prints goes to a ring, not the UART ----
+
+#define CAPTURE_SIZE (1024)     // bytes kept until the kernel moves them to its log
+
+static bool capture_on;
+static uint8_t capture_buf[CAPTURE_SIZE];
+static uint32_t capture_start, capture_len, capture_dropped;
+
+bool hal_capturing(void) {
+    return capture_on;
+}
+
+void hal_capture_write(const char *s, size_t n) {
+    while (n--) {
+        if (capture_len == CAPTURE_SIZE) {
+            capture_dropped++;
+            continue;
+        }
+        capture_buf[(capture_start + capture_len++) % CAPTURE_SIZE] = (uint8_t)*s++;
+    }
+}
+
+size_t hal_capture_take(uint8_t *dst, size_t max) {
+    size_t n = capture_len < max ? capture_len : max;
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = capture_buf[(capture_start + i) % CAPTURE_SIZE];
+    }
+    capture_start = (capture_start + n) % CAPTURE_SIZE;
+    capture_len -= n;
+    return n;
+}
+
+size_t hal_capture_pending(void) {
+    return capture_len;
+}
+
+uint32_t hal_capture_dropped(void) {
+    return capture_dropped;
+}
+
+mp_vm_return_kind_t hal_resume(mp_obj_t gen, mp_obj_t send_value, mp_obj_t throw_value, mp_int_t budget_ms, bool quiet, mp_obj_t *ret) {
+    bool outer = capture_on;    // a foreground step's nested loop steps quiet ones
+    capture_on = quiet;
     if (budget_ms > 0) {
         hal_wdt_arm(budget_ms);
     }
     mp_vm_return_kind_t kind = mp_resume(gen, send_value, throw_value, ret);
     last_wdt_hits = budget_ms > 0 ? hal_wdt_disarm() : 0;
+    capture_on = outer;
     return kind;
 }
 

@@ -37,8 +37,14 @@ uint32_t hal_wdt_disarm(void);          // number of times it fired while armed
 // gen.send(send_value) or, when it is MP_OBJ_NULL, gen.throw(throw_value), under a watchdog of
 // budget_ms (0: none): armed and disarmed around the resume, so the injected Watchdog can
 // only land in the task's own code.
-mp_vm_return_kind_t hal_resume(mp_obj_t gen, mp_obj_t send_value, mp_obj_t throw_value, mp_int_t budget_ms, mp_obj_t *ret);
-uint32_t hal_wdt_last_hits(void);       // times the watchdog fired in the last hal_resume
+// quiet: the step's stdout goes to the capture ring (services never print to the console).
+mp_vm_return_kind_t hal_resume(mp_obj_t gen, mp_obj_t send_value, mp_obj_t throw_value, mp_int_t budget_ms, bool quiet, mp_obj_t *ret);
+uint32_t hal_wdt_last_hits(void);
+bool hal_capturing(void);
+void hal_capture_write(const char *s, size_t n);
+size_t hal_capture_take(uint8_t *dst, size_t max);
+size_t hal_capture_pending(void);
+uint32_t hal_capture_dropped(void);       // times the watchdog fired in the last hal_resume
 
 // RNG: xoshiro128**, seeded at boot from board_entropy().
 void hal_rng_seed(uint64_t seed);

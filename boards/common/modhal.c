@@ -290,9 +290,11 @@ static MP_DEFINE_CONST_FUN_OBJ_0(hal_alloc_bytes_obj, hal_alloc_bytes_);
 // resume(gen, value, budget_ms): gen.send(value) under a watchdog of budget_ms (0: none).
 // Arming and disarming happen in hal_resume, around the resume, so the injected Watchdog can
 // only land in the task's own code.
-static mp_obj_t hal_resume_(mp_obj_t gen, mp_obj_t value, mp_obj_t budget_in) {
+// resume(gen, value, budget_ms, quiet=False); quiet: what the step prints is captured.
+static mp_obj_t hal_resume_(size_t n_args, const mp_obj_t *args) {
     mp_obj_t ret;
-    mp_vm_return_kind_t kind = hal_resume(gen, value, MP_OBJ_NULL, mp_obj_get_int(budget_in), &ret);
+    bool quiet = n_args > 3 && mp_obj_is_true(args[3]);
+    mp_vm_return_kind_t kind = hal_resume(args[0], args[1], MP_OBJ_NULL, mp_obj_get_int(args[2]), quiet, &ret);
     if (kind == MP_VM_RETURN_YIELD) {
         return ret;
     } else if (kind == MP_VM_RETURN_NORMAL) {
@@ -301,7 +303,20 @@ static mp_obj_t hal_resume_(mp_obj_t gen, mp_obj_t value, mp_obj_t budget_in) {
         nlr_raise(ret);
     }
 }
-static MP_DEFINE_CONST_FUN_OBJ_3(hal_resume_obj, hal_resume_);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(hal_resume_obj, 3, 4, hal_resume_);
+
+// captured(): what quiet steps printed since the last call (b'' when nothing).
+static mp_obj_t hal_captured(void) {
+    size_t n = hal_capture_pending();
+    if (n == 0) {
+        return mp_const_empty_bytes;
+    }
+    vstr_t v;
+    vstr_init_len(&v, n);
+    hal_capture_take((uint8_t *)v.buf, n);
+    return mp_obj_new_bytes_from_vstr(&v);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_captured_obj, hal_captured);
 
 static mp_obj_t hal_wdt_hits(void) {
     return MP_OBJ_NEW_SMALL_INT(hal_wdt_last_hits());
@@ -360,6 +375,7 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&hal_repl_obj) },
     { MP_ROM_QSTR(MP_QSTR_alloc_bytes), MP_ROM_PTR(&hal_alloc_bytes_obj) },
     { MP_ROM_QSTR(MP_QSTR_resume), MP_ROM_PTR(&hal_resume_obj) },
+    { MP_ROM_QSTR(MP_QSTR_captured), MP_ROM_PTR(&hal_captured_obj) },
     { MP_ROM_QSTR(MP_QSTR_wdt_hits), MP_ROM_PTR(&hal_wdt_hits_obj) },
     { MP_ROM_QSTR(MP_QSTR_Watchdog), MP_ROM_PTR(&mp_type_Watchdog) },
     { MP_ROM_QSTR(MP_QSTR_info), MP_ROM_PTR(&hal_info_obj) },

@@ -104,8 +104,9 @@ static mp_obj_t step(mp_obj_t sched, mp_obj_t ms, mp_obj_t *t_out) {
     }
     mp_obj_t coro = slot(t, MP_QSTR_coro)->value;
     mp_int_t budget = mp_obj_get_int(slot(t, MP_QSTR_wd_ms)->value);
+    bool quiet = slot(t, MP_QSTR_quiet)->value == mp_const_true;
     mp_obj_t r;
-    mp_vm_return_kind_t kind = hal_resume(coro, send, exc, budget, &r);
+    mp_vm_return_kind_t kind = hal_resume(coro, send, exc, budget, quiet, &r);
     // From here the slots are looked up again: the step may have grown the tables.
     if (kind == MP_VM_RETURN_NORMAL) {
         nlr_raise(mp_obj_new_exception_arg1(&mp_type_StopIteration, r));

@@ -24,7 +24,11 @@ int mp_hal_stdin_rx_chr(void) {
 }
 
 mp_uint_t mp_hal_stdout_tx_strn(const char *str, size_t len) {
-    board_console_tx(str, len);
+    if (hal_capturing()) {      // a service printed: the shell owns the console
+        hal_capture_write(str, len);
+    } else {
+        board_console_tx(str, len);
+    }
     return len;
 }
 

@@ -132,7 +132,7 @@ def test_watchdog_exception_fails_task_with_reason_watchdog():
     # Simulates the C watchdog: a resume that raises Watchdog inside a task that spins.
     spinners = []
 
-    def resume(coro, value, budget_ms):
+    def resume(coro, value, budget_ms, quiet=False):
         if budget_ms and coro in spinners:
             return coro.throw(Watchdog())
         return coro.send(value)
@@ -322,3 +322,21 @@ def test_second_kill_of_the_foreground_task_under_a_nested_loop_only_cancels():
     s.run_until(s.spawn(later()))  # the kernel goes on cleanly
     assert sh.state == CANCELLED and sh.reason == "killed"
     assert s.log.lines() == []  # no failed close, no task stepped after its end
+
+
+def test_tasks_spawned_by_a_quiet_task_are_quiet_too():
+    clock = VirtualClock(step_us=0)
+    s = Scheduler(clock)
+    kids = []
+
+    async def child():
+        pass
+
+    async def parent():
+        kids.append(s.spawn(child(), "child"))
+
+    p = s.spawn(parent(), "svc")
+    p.quiet = True
+    loud = s.spawn(child(), "loud")
+    s.run_until(p)
+    assert kids[0].quiet is True and loud.quiet is False

@@ -50,3 +50,16 @@ def test_subscriber_sees_each_entry():
     assert lg.subscribe(seen.append) is None
     lg.log("hello", klog.ERROR)
     assert seen == [(0, klog.ERROR, "hello")]
+
+
+def test_pull_logs_captured_output_line_by_line_and_keeps_the_partial_line():
+    from kernel.log import Log
+
+    log = Log()
+    log.pull(b"hello\r\nwor")
+    log.pull(b"ld\n\npart")
+    texts = [e[2] for e in log.ring if e is not None]
+    assert texts == ["stdout: hello", "stdout: world"], texts
+    assert log.partial == "part"
+    log.pull(b"\xff\xfe\n")  # not UTF-8: kept as its repr, never an exception
+    assert log.count == 3
