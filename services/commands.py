@@ -74,7 +74,7 @@ def cmd_free(sh, arg):
     sh.println("%-6s %10d %10d %10d" % ("heap:", used + free, used, free))
 
 
-@register("ps", "ps", "one row per task: id, name, state, steps, CPU time, heap allocated")
+@register("ps", "ps", "one row per task (steps, CPU time, heap allocated), then the CPU load")
 def cmd_ps(sh, arg):
     sh.println(PS_FORMAT % ("ID", "NAME", "STATE", "STEPS", "CPU_US", "ALLOC_B", "REASON"))
     for t in sh.kernel.tasks():
@@ -84,6 +84,13 @@ def cmd_ps(sh, arg):
         alloc_b = t.alloc_kb * 1024 + t.alloc_b
         row = (t.id, t.name, t.state_name(), t.steps, cpu_us, alloc_b, t.reason or "")
         sh.println(PS_FORMAT % row)
+    up = sh.kernel.uptime_ms()
+    idle = getattr(sh.kernel, "idle_ms", None)
+    if idle is not None and up > 0:
+        busy = max(0, up - idle())
+        sh.println("cpu: %d.%d%% busy, idle %d.%03d s of %d.%03d s up" % (
+            busy * 100 // up, busy * 1000 // up % 10,
+            (up - busy) // 1000, (up - busy) % 1000, up // 1000, up % 1000))
 
 
 PS_FORMAT = "%4s %-14s %-9s %9s %11s %10s %s"

@@ -37,6 +37,7 @@ def test_status_commands(console):
     ps = console.cmd("ps")
     assert ps[0].split()[:6] == ["ID", "NAME", "STATE", "STEPS", "CPU_US", "ALLOC_B"], ps
     assert any(" shell " in " %s " % row for row in ps[1:]), ps
+    assert re.fullmatch(r"cpu: \d+\.\d% busy, idle \d+\.\d{3} s of \d+\.\d{3} s up", ps[-1]), ps
     date = console.cmd("date")[0]
     assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ?", date), date
     year = int(date[:4])
