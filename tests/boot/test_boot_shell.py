@@ -174,3 +174,14 @@ def test_soft_interrupt_handlers_and_counters(console):
     assert console.cmd("py hal.irq_error('timer')") == ["ZeroDivisionError('divide by zero',)"]
     assert console.cmd("py print(hal.irq_error('timer'))") == ["None"]
     assert console.poweroff() == 0
+
+
+def test_reboot_stops_services_and_boots_again(console):
+    console.boot()
+    console.send("reboot\r")
+    console.expect("Stopped heartbeat.")
+    # The machine resets: the banner and the service lines come again, then the prompt.
+    console.expect_line("[  OK  ] Started heartbeat.")
+    console.expect("multios> ")
+    assert console.cmd("echo again") == ["again"]
+    assert console.poweroff() == 0
