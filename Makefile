@@ -3,6 +3,7 @@
 #   make test                     unit tests (unix port) + boot tests (every board, QEMU)
 #   make bench                    benchmarks: table on stdout, JSON under build/<board>/
 #   make debug                    QEMU waits for gdb-multiarch on :1234
+#   make lint                     ruff format --check and ruff check (ruff.toml)
 #   make clean
 # Every target first runs tools/setup.sh (idempotent: seconds when all is installed).
 
@@ -19,7 +20,7 @@ NPROC  := $(shell nproc 2>/dev/null || echo 2)
 SUBMAKE = $(MAKE) --no-print-directory -j$(NPROC)
 
 
-.PHONY: qemu-cmd all setup fetch unix firmware firmware-all run debug test unit boot bench clean FORCE
+.PHONY: lint qemu-cmd all setup fetch unix firmware firmware-all run debug test unit boot bench clean FORCE
 all: firmware
 
 setup:
@@ -74,6 +75,12 @@ boot: firmware-all
 
 bench: unix firmware-all
 	@MULTIOS_BOARDS="$(if $(filter command line,$(origin BOARD)),$(BOARD),$(BOARDS))" $(PY) tools/bench.py
+
+# STYLE.md: ruff format (line length 99) and ruff check, settings in ruff.toml.
+lint: setup
+	@test -x $(VENV)/bin/ruff || $(VENV)/bin/pip install -q --disable-pip-version-check ruff
+	@$(VENV)/bin/ruff format --check kernel hal services tools tests
+	@$(VENV)/bin/ruff check kernel hal services tools tests
 
 clean:
 	rm -rf build/unix build/arm build/x86_64

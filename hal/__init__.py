@@ -31,8 +31,8 @@
 #   repl()                         MicroPython's friendly REPL in the foreground until Ctrl-D
 #                                  (returns None), or Ctrl-A (returns "raw": go on in raw REPL)
 #   info() -> dict                 board, cpu, clock, ram, heap, entropy (see below)
-from _hal import *  # noqa: F401,F403
 import _hal
+from _hal import *  # noqa: F401,F403
 
 TICKS_PERIOD = 1 << 30
 

@@ -2,8 +2,8 @@
 # ending tasks, failure reports, the watchdog's verdict and counter carries.
 #
 # Owns: Lifecycle, the base class of kernel.sched.Scheduler (it uses the attributes that
-# Scheduler.__init__ sets and the queue methods of its own base, kernel/waits.py). Invariants: an ended
-# task is off every queue, keeps its result or exception, wakes its joiners, and a failure is
+# Scheduler.__init__ sets and the queue methods of its own base, kernel/waits.py). Invariants: an
+# ended task is off every queue, keeps its result or exception, wakes its joiners, and a failure is
 # reported exactly once (to on_failure, else to the log). Not here: stepping and the run loop
 # (kernel/sched.py), per-step accounting (the hot path, kernel/sched.py).
 from micropython import const

@@ -5,8 +5,8 @@
 # OTP). A service's own restart policy and start limit act first; a service that still ends
 # in `failed` counts as one failure of its group. Within the window the group applies its
 # strategy (stop the affected running children, newest first, then start them again in
-# order, whatever their own restart policy, which governs only their own restarts); past it the group
-# escalates: it stops all its children, goes `failed`, and counts as one failure of its
+# order, whatever their own restart policy, which governs only their own restarts); past it the
+# group escalates: it stops all its children, goes `failed`, and counts as one failure of its
 # parent. A top-level group that escalates stays failed and the rest of the system runs on
 # (services outside any group answer only to their own restart policy).
 # Not here: one service's restarts (kernel/manager.py), dependency order (kernel/job.py).

@@ -4,8 +4,9 @@
 # intrusive FIFO TaskQueue that links tasks through `Task.next` (the run queue, wait queues).
 # Invariants: a task is on the run queue iff READY, on at most one wait queue (`queue` says
 # which), in the scheduler's sleep heap iff `timed`; `state` has one meaning (below); an ended
-# task keeps its result or exception. Hot fields are set in __init__ (no dict growth while switching);
-# cold ones default on the class. Not here: stepping, accounting updates (kernel/sched.py).
+# task keeps its result or exception. Hot fields are set in __init__ (no dict growth while
+# switching); cold ones default on the class. Not here: stepping, accounting updates
+# (kernel/sched.py).
 from micropython import const
 
 from kernel import params

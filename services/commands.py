@@ -88,9 +88,17 @@ def cmd_ps(sh, arg):
     idle = getattr(sh.kernel, "idle_ms", None)
     if idle is not None and up > 0:
         busy = max(0, up - idle())
-        sh.println("cpu: %d.%d%% busy, idle %d.%03d s of %d.%03d s up" % (
-            busy * 100 // up, busy * 1000 // up % 10,
-            (up - busy) // 1000, (up - busy) % 1000, up // 1000, up % 1000))
+        sh.println(
+            "cpu: %d.%d%% busy, idle %d.%03d s of %d.%03d s up"
+            % (
+                busy * 100 // up,
+                busy * 1000 // up % 10,
+                (up - busy) // 1000,
+                (up - busy) % 1000,
+                up // 1000,
+                up % 1000,
+            )
+        )
 
 
 PS_FORMAT = "%4s %-14s %-9s %9s %11s %10s %s"

@@ -75,8 +75,12 @@ def target_bench(board, scripts, icount=False):
         p.expect(r"char device redirected to (/dev/pts/\d+)")
         time.sleep(1.5)  # QEMU reads the pty only about 1 s after starting
         for script in scripts:
-            out = subprocess.run([MPREMOTE, "connect", p.match.group(1), "resume", "run", script],
-                                 capture_output=True, text=True, timeout=900)
+            out = subprocess.run(
+                [MPREMOTE, "connect", p.match.group(1), "resume", "run", script],
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
             result.update(parse(out, script))
     finally:
         p.terminate(force=True)
@@ -99,8 +103,9 @@ def parse(out, script):
         parts = line.split()
         if len(parts) == 3:
             try:
-                figures["%s_%s" % (parts[0], parts[2])] = float(parts[1]) if "." in parts[1] \
-                    else int(parts[1])
+                figures["%s_%s" % (parts[0], parts[2])] = (
+                    float(parts[1]) if "." in parts[1] else int(parts[1])
+                )
             except ValueError:
                 pass
     if not figures:
@@ -114,8 +119,14 @@ def bench_unix():
     env = dict(os.environ, MICROPYPATH=".frozen:.")
     result = {"board": "unix"}
     for script in TARGET_BENCHES:
-        out = subprocess.run([binary, "-X", "heapsize=64M", script], cwd=REPO, env=env,
-                             capture_output=True, text=True, timeout=900)
+        out = subprocess.run(
+            [binary, "-X", "heapsize=64M", script],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         result.update(parse(out, script))
     return result
 

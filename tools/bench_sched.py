@@ -14,7 +14,7 @@ import gc
 import json
 
 import hal
-from kernel import yield_, sleep_ms
+from kernel import sleep_ms, yield_
 from kernel.clock import real_clock
 from kernel.sched import Scheduler
 
@@ -124,16 +124,18 @@ def bench_json():
     alloc = (bench_sched(2 * ROUNDS)[1] - alloc) / (TASKS * ROUNDS)
     aio = bench_asyncio()
     raw = bench_raw()
-    return json.dumps({
-        "sched_switch_per_s": sched,
-        "asyncio_switch_per_s": aio,
-        "raw_switch_per_s": raw,
-        "sched_vs_asyncio": round(sched / aio, 2),
-        "sched_vs_raw": round(sched / raw, 2),
-        "alloc_b_per_switch": max(0.0, alloc),
-        "spawn_join_us": int(bench_spawn_join()),
-        "idle_task_b": int(bench_idle_task()),
-    })
+    return json.dumps(
+        {
+            "sched_switch_per_s": sched,
+            "asyncio_switch_per_s": aio,
+            "raw_switch_per_s": raw,
+            "sched_vs_asyncio": round(sched / aio, 2),
+            "sched_vs_raw": round(sched / raw, 2),
+            "alloc_b_per_switch": max(0.0, alloc),
+            "spawn_join_us": int(bench_spawn_join()),
+            "idle_task_b": int(bench_idle_task()),
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,10 @@ def qemu_command(board):
     """The board's QEMU command line, from its board.mk, through the Makefile."""
     out = subprocess.run(
         ["make", "-s", "--no-print-directory", "qemu-cmd", "BOARD=" + board],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return shlex.split(out.strip()) + CONSOLE_ARGS
 
@@ -40,11 +43,12 @@ class Console:
         self.log = open(self.log_path, "w", encoding="utf-8", errors="replace")
         cmd = qemu_command(board) + list(extra_args)
         self.started = time.monotonic()
-        self.p = pexpect.spawn(cmd[0], cmd[1:], cwd=REPO, encoding="utf-8",
-                               codec_errors="replace", timeout=None)
+        self.p = pexpect.spawn(
+            cmd[0], cmd[1:], cwd=REPO, encoding="utf-8", codec_errors="replace", timeout=None
+        )
         self.p.delaybeforesend = None
         self.p.logfile_read = self.log
-        self.seen = ""          # everything read so far, for error reports
+        self.seen = ""  # everything read so far, for error reports
 
     # ---- waiting ----
 
@@ -58,8 +62,10 @@ class Console:
         return "\n".join(lines[-n:])
 
     def fail(self, what):
-        raise ConsoleError("%s on %s; last console lines (full log %s):\n%s"
-                           % (what, self.board, self.log_path, self.tail()))
+        raise ConsoleError(
+            "%s on %s; last console lines (full log %s):\n%s"
+            % (what, self.board, self.log_path, self.tail())
+        )
 
     def expect(self, pattern, exact=True):
         """Wait for `pattern` (exact text by default); returns the text before it."""
@@ -91,7 +97,7 @@ class Console:
     def cmd(self, line):
         """Run a shell command; returns its output lines (without echo and prompt)."""
         self.p.send(line + "\r")
-        self.expect(line)          # the echo
+        self.expect(line)  # the echo
         out = self.expect(PROMPT)
         return clean(out)
 

@@ -32,10 +32,19 @@ def pty_board(board):
 
 
 def mpremote(path, *args, timeout=60):
-    r = subprocess.run([MPREMOTE, "connect", path] + list(args), cwd=REPO,
-                       capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run(
+        [MPREMOTE, "connect", path] + list(args),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert r.returncode == 0, "mpremote %s failed (%d):\n%s\n%s" % (
-        " ".join(args), r.returncode, r.stdout, r.stderr)
+        " ".join(args),
+        r.returncode,
+        r.stdout,
+        r.stderr,
+    )
     return r.stdout.replace("\r", "")
 
 
@@ -47,13 +56,19 @@ def test_mpremote_exec_eval_run_resume_and_soft_reset(pty_board, tmp_path):
     assert mpremote(path, "eval", "40 + 2").strip() == "42"
     # run: raw-paste mode, a script larger than one flow-control window.
     script = tmp_path / "script.py"
-    script.write_text("total = 0\n" + "".join("total += %d\n" % i for i in range(400))
-                      + "print('total', total)\n")
+    script.write_text(
+        "total = 0\n"
+        + "".join("total += %d\n" % i for i in range(400))
+        + "print('total', total)\n"
+    )
     assert "total %d" % sum(range(400)) in mpremote(path, "run", str(script))
     # resume: no soft reset, so a name set before survives.
     mpremote(path, "resume", "exec", "kept = 'still here'")
     assert "still here" in mpremote(path, "resume", "exec", "print(kept)")
     # default (soft reset): the namespace is fresh again, and the kernel is back up.
-    out = mpremote(path, "exec", "print('kept' in globals(), "
-                   "[t.name for t in kernel.tasks() if t.name == 'heartbeat'])")
+    out = mpremote(
+        path,
+        "exec",
+        "print('kept' in globals(), [t.name for t in kernel.tasks() if t.name == 'heartbeat'])",
+    )
     assert out.strip() == "False ['heartbeat']", out

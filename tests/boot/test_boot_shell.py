@@ -18,8 +18,20 @@ def test_boot_banner_services_prompt_and_poweroff(console, board):
 def test_help_lists_every_command_and_each_has_help(console):
     console.boot()
     out = "\n".join(console.cmd("help"))
-    commands = ("help", "uptime", "free", "ps", "kill", "date", "echo", "log", "py",
-                "repl", "reboot", "poweroff")
+    commands = (
+        "help",
+        "uptime",
+        "free",
+        "ps",
+        "kill",
+        "date",
+        "echo",
+        "log",
+        "py",
+        "repl",
+        "reboot",
+        "poweroff",
+    )
     for name in commands:
         assert re.search(r"\b%s\b" % name, out), (name, out)
     for name in commands:
@@ -42,8 +54,9 @@ def test_status_commands(console):
     assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ?", date), date
     year = int(date[:4])
     assert year == time.gmtime().tm_year
-    assert console.cmd("echo hello   world") == ["hello world"] or \
-        console.cmd("echo hello") == ["hello"]
+    assert console.cmd("echo hello   world") == ["hello world"] or console.cmd("echo hello") == [
+        "hello"
+    ]
     assert console.cmd("py 6 * 7") == ["42"]
     console.cmd("py x = 5")
     assert console.cmd("py x + 1") == ["6"]
@@ -67,7 +80,7 @@ def test_garbage_on_the_console_never_kills_the_shell(console):
     for chunk in junk:
         console.send(chunk)
     time.sleep(0.5)
-    console.send("\x03")        # clear whatever is left on the line
+    console.send("\x03")  # clear whatever is left on the line
     assert console.cmd("echo alive") == ["alive"]
     assert console.poweroff() == 0
 
@@ -107,6 +120,7 @@ def test_repl_and_back(console):
 
 def test_random_differs_between_boots(board, request):
     from console import Console
+
     values = []
     for i in range(2):
         c = Console(board, "%s-%d" % (request.node.name, i))
@@ -162,9 +176,9 @@ def test_soft_interrupt_handlers_and_counters(console):
     console.cmd("py hal.irq_handler('timer', on_tick)")
     console.cmd("py hal.irq_handler('uart', on_byte)")
     time.sleep(0.3)
-    assert console.cmd("py n[1]") == [str(ord("\r"))]     # the last byte typed: Enter
+    assert console.cmd("py n[1]") == [str(ord("\r"))]  # the last byte typed: Enter
     ticks = int(console.cmd("py n[0]")[-1])
-    assert ticks > 50, ticks                              # soft timer handler ran, often
+    assert ticks > 50, ticks  # soft timer handler ran, often
     console.cmd("py hal.irq_handler('timer', None)")
     after = eval(console.cmd("py hal.irq_counts()")[-1])
     assert after["timer"] > before["timer"] and after["uart"] > before["uart"], (before, after)

@@ -118,15 +118,18 @@ def test_foreground_code_pauses_service_watchdogs(console):
 
 def test_what_a_service_prints_goes_to_the_log_not_the_console(console):
     console.boot()
-    console.cmd("py exec('async def chatty():\\n    print(\"chatty says hi\")\\n"
-                "    await kernel.sleep_ms(100000)')")
+    console.cmd(
+        'py exec(\'async def chatty():\\n    print("chatty says hi")\\n'
+        "    await kernel.sleep_ms(100000)')"
+    )
     console.cmd("py kernel.create_service({'name': 'chatty', 'exec': chatty})")
     out = console.cmd("svc start chatty")
     time.sleep(0.3)
     out += console.cmd("echo next")
     assert not any("chatty says hi" in ln for ln in out), out
-    assert any(ln.endswith("stdout: chatty says hi") for ln in console.cmd("log")), \
-        console.cmd("log")
+    assert any(ln.endswith("stdout: chatty says hi") for ln in console.cmd("log")), console.cmd(
+        "log"
+    )
     # Code typed at the console still prints, and so do tasks it starts.
     assert console.cmd("py print('typed')") == ["typed"]
     assert console.cmd("py asyncio.run(asyncio.sleep_ms(1)) or print('after')") == ["after"]

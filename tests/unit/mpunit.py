@@ -1,7 +1,7 @@
 # mpunit: the unit-test runner that runs on MicroPython itself (no `unittest` there).
 #
 # Usage, from the repo root:
-#   MICROPYPATH=.frozen:.:tests/unit micropython tests/unit/mpunit.py tests/unit/test_x.py [name...]
+#   MICROPYPATH=.frozen:.:tests/unit micropython tests/unit/mpunit.py tests/unit/test_x.py [name..]
 # Runs the named `test_*` functions of that file (all of them when no name is given), prints
 # "ok"/"FAIL" per test and MicroPython's traceback for each failure, and exits 1 if any failed.
 # A test is a plain `def test_*():` using `assert`, or an `async def test_*():`, which runs as a

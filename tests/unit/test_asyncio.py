@@ -204,6 +204,7 @@ def test_ctrl_c_during_nested_run_reaches_the_foreground_only():
     assert what == "interrupted" and up < 1000, (what, up)
     assert clock.console_read(8) == b"\x03"  # left for the shell, as a line-clearing byte
     b = beats[0]
+
     async def later():
         await asyncio.sleep_ms(250)
 

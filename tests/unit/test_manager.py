@@ -306,7 +306,7 @@ def test_hooks_run_in_order_and_a_failing_pre_start_fails_the_start():
     w = World()
     seen = []
     hook = {
-        k: (lambda k: lambda svc: seen.append((k, svc.name)))(k)
+        k: (lambda k: lambda svc: seen.append((k, svc.name)))(k)  # noqa: B023 - k is bound by the outer lambda
         for k in ("pre_start", "post_start", "pre_stop", "post_stop")
     }
     h = w.add(name="h", exec=w.body("h", [("run", 0)]), **hook)
