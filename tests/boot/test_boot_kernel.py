@@ -48,3 +48,25 @@ def test_watchdog_stops_a_task_that_never_yields(console):
     assert rows and "failed" in rows[0] and "watchdog" in rows[0], rows
     assert console.cmd("py t.reason") == ["'watchdog'"]
     assert console.poweroff() == 0
+
+
+def test_a_task_that_exhausts_the_heap_fails_alone(console):
+    console.boot()
+    console.cmd(
+        "py exec('async def hog():\\n    xs = []\\n    while True:\\n"
+        "        xs.append(bytearray(65536))\\n        await kernel.yield_()')"
+    )
+    console.cmd("py t = kernel.spawn(hog(), 'hog')")
+    deadline = time.monotonic() + 20
+    while console.cmd("py t.state_name()") != ["'failed'"]:
+        assert time.monotonic() < deadline, "the hog never failed"
+        time.sleep(0.2)
+    assert console.cmd("py t.reason") == ["'memory'"]
+    assert console.cmd("py type(t.exc).__name__") == ["'MemoryError'"]
+    # Its memory is back, the services run on, the shell answers.
+    free = "\n".join(console.cmd("free"))
+    assert int(re.search(r"heap:\s+(\d+)\s+(\d+)\s+(\d+)", free).group(3)) > 4 * 1024 * 1024
+    before = int(console.cmd(BEATS)[-1])
+    time.sleep(1.2)
+    assert int(console.cmd(BEATS)[-1]) > before
+    assert console.poweroff() == 0
