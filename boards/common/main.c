@@ -41,6 +41,21 @@ static bool boot_kernel(void) {
     return false;
 }
 
+// MicroPython's REPL as a rescue console after a kernel panic. Whatever escapes it (say a
+// MemoryError while reading a line) ends in a soft reset, never in an uncaught NLR.
+static void rescue_repl(void) {
+    mp_printf(&mp_plat_print, "rescue REPL: Ctrl-D reboots the kernel\r\n");
+    hal_boot_mode = 0;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        pyexec_friendly_repl();
+        nlr_pop();
+    } else {
+        mp_printf(&mp_plat_print, "\r\nrescue REPL failed: ");
+        mp_obj_print_exception(&mp_plat_print, MP_OBJ_FROM_PTR(nlr.ret_val));
+    }
+}
+
 int main(void) {
     board_init();
     mp_stack_set_top(_estack);
@@ -50,9 +65,7 @@ int main(void) {
         mp_init();
         mp_hal_set_interrupt_char(-1);
         if (!boot_kernel()) {
-            mp_printf(&mp_plat_print, "rescue REPL: Ctrl-D reboots the kernel\r\n");
-            hal_boot_mode = 0;
-            pyexec_friendly_repl();
+            rescue_repl();
         }
         gc_sweep_all();
         mp_deinit();
