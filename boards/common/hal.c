@@ -91,10 +91,11 @@ int hal_console_getc(void) {
 
 // Milliseconds from the board's microseconds with 32-bit divisions only (64-bit division is
 // a slow library call on 32-bit cores): accumulate whole milliseconds since the last call.
+// Thread context only (no interrupt handler reads it: the watchdog counts timer ticks), so
+// no critical section: on the unix port that was two sigprocmask calls per read.
 uint32_t hal_ticks_ms(void) {
     static uint64_t last_us;
     static uint32_t ms, rem_us;
-    uint32_t state = board_irq_disable();
     uint64_t now = board_ticks_us();
     uint64_t d64 = now - last_us + rem_us;
     last_us = now;
@@ -106,7 +107,6 @@ uint32_t hal_ticks_ms(void) {
         rem_us = (uint32_t)d64 - add * 1000;
         ms += add;
     }
-    board_irq_restore(state);
     return ms & (HAL_TICKS_PERIOD - 1);
 }
 
