@@ -2,6 +2,7 @@
 #   make run [BOARD=arm|x86_64]   build (once) and boot in QEMU on this terminal
 #   make test                     unit tests (unix port) + boot tests (every board, QEMU)
 #   make bench                    benchmarks: table on stdout, JSON under build/<board>/
+#   make stock                    stock MicroPython (ports/qemu MPS2_AN385), the reference
 #   make debug                    QEMU waits for gdb-multiarch on :1234
 #   make lint                     ruff format --check and ruff check (ruff.toml)
 #   make clean
@@ -20,7 +21,7 @@ NPROC  := $(shell nproc 2>/dev/null || echo 2)
 SUBMAKE = $(MAKE) --no-print-directory -j$(NPROC)
 
 
-.PHONY: lint qemu-cmd all setup fetch unix firmware firmware-all run debug test unit boot bench clean FORCE
+.PHONY: lint qemu-cmd all setup fetch stock unix firmware firmware-all run debug test unit boot bench clean FORCE
 all: firmware
 
 setup:
@@ -45,9 +46,30 @@ firmware: fetch
 firmware-all: fetch
 	@for b in $(BOARDS); do $(MAKE) --no-print-directory firmware BOARD=$$b || exit 1; done
 
-# QEMU's machine arguments come from the board's data (boards/<board>/board.mk).
+# Stock MicroPython as the reference: ports/qemu for MPS2_AN385, built from a copy of the
+# fetched source (ours stays pristine) with the one build-time patch tools/stock.patch
+# (time, select and _asyncio on, ticks from the FPGA counter). A new patch, a new copy.
+STOCK := build/stock
+$(STOCK)/src/.patched: tools/stock.patch | $(MPY)/py/mpconfig.h
+	@rm -rf $(STOCK)/src && mkdir -p $(STOCK)
+	@cp -a $(MPY)/. $(STOCK)/src && patch -s -d $(STOCK)/src -p1 <tools/stock.patch && touch $@
+stock: fetch $(STOCK)/src/.patched
+	@echo "build: stock MicroPython ports/qemu MPS2_AN385 -> $(STOCK)/firmware.elf"
+	@$(SUBMAKE) -C $(STOCK)/src/ports/qemu BOARD=MPS2_AN385 BUILD=build >$(STOCK)/build.log 2>&1 \
+	    || { tail -20 $(STOCK)/build.log; exit 1; }
+	@cmp -s $(STOCK)/src/ports/qemu/build/firmware.elf $(STOCK)/firmware.elf \
+	    || cp $(STOCK)/src/ports/qemu/build/firmware.elf $(STOCK)/firmware.elf
+
+# QEMU's machine arguments come from the board's data (boards/<board>/board.mk); BOARD=stock
+# is the reference firmware on the ARM board's machine (`make -s qemu-cmd BOARD=stock`).
+ifeq ($(BOARD),stock)
+QEMU_SYSTEM = qemu-system-arm
+QEMU_ARGS   = -machine mps2-an385 -cpu cortex-m3 -nographic -monitor none \
+              -semihosting-config enable=on,target=native -kernel $(STOCK)/firmware.elf
+else
 QEMU_SYSTEM = $(shell sed -n 's/^QEMU_SYSTEM *:= *//p' boards/$(BOARD)/board.mk)
 QEMU_ARGS   = $(shell sed -n '/^QEMU_ARGS/,/[^\\]$$/p' boards/$(BOARD)/board.mk | sed 's/^QEMU_ARGS *:= *//; s/\\$$//')
+endif
 # The console: stdio multiplexed so that Ctrl-] x leaves QEMU, while Ctrl-A (raw REPL)
 # and Ctrl-C (KeyboardInterrupt) reach the guest.
 QEMU_CONSOLE = -chardev stdio,id=con,mux=on,signal=off -serial chardev:con -echr 0x1d
@@ -83,4 +105,4 @@ lint: setup
 	@$(VENV)/bin/ruff check kernel hal services tools tests
 
 clean:
-	rm -rf build/unix build/arm build/x86_64
+	rm -rf build/unix build/arm build/x86_64 build/stock
