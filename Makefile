@@ -39,9 +39,17 @@ unix: fetch
 	@$(SUBMAKE) -f boards/unix/unix.mk MPY=$(MPY)
 
 # Bare-metal firmware for one board, through the shared port layer in boards/common.
+# MicroPython's build talks on every run, even with nothing to do: its output goes to
+# build/<board>/build.log, shown (last 60 lines) only when the build fails. One line says
+# when a rebuild is due (no firmware yet, or a source newer than it).
+FW_ELF = build/$(BOARD)/firmware.elf
+FW_LOG = build/$(BOARD)/build.log
 firmware: fetch
-	@echo "build: $(BOARD) firmware -> build/$(BOARD)/firmware.elf"
-	@$(SUBMAKE) -f boards/common/port.mk BOARD=$(BOARD) TOP=$(MPY) BUILD=build/$(BOARD)/obj
+	@mkdir -p build/$(BOARD)
+	@test -f $(FW_ELF) && test -z "$$(find boards hal kernel services -newer $(FW_ELF) -print -quit)" \
+	    || echo "build: $(BOARD) firmware -> $(FW_ELF) (log: $(FW_LOG))"
+	@$(SUBMAKE) -f boards/common/port.mk BOARD=$(BOARD) TOP=$(MPY) BUILD=build/$(BOARD)/obj \
+	    >$(FW_LOG) 2>&1 || { tail -60 $(FW_LOG); echo "build: $(BOARD) firmware FAILED (log: $(FW_LOG))"; exit 1; }
 
 firmware-all: fetch
 	@for b in $(BOARDS); do $(MAKE) --no-print-directory firmware BOARD=$$b || exit 1; done
