@@ -8,7 +8,7 @@
 # the raw REPL is active nothing but the raw REPL writes to the console.
 # Not here: the commands (services/commands.py), line editing (services/lineedit.py), the raw
 # REPL protocol (services/rawrepl.py), running Python (services/pyrun.py), what a reboot or
-# a soft reset does to the machine (kernel/boot.py).
+# a soft reset does to the machine (services/init.py).
 import micropython
 from micropython import const
 
@@ -18,7 +18,7 @@ from services.lineedit import KEY_EOF, KEY_LINE, KEY_RAW, LineEditor
 from services.pyrun import Output, PyRunner, console_namespace
 from services.rawrepl import RAW_EXIT, RAW_RESET, RawRepl
 
-# Why the shell ended: what kernel/boot.py does next.
+# Why the shell ended: what services/init.py does next.
 EXIT_NONE = const(0)  # still running
 EXIT_SOFT = const(1)  # soft reset, come back at the prompt (Ctrl-D at the prompt)
 EXIT_RAW = const(2)  # soft reset, come back in the raw REPL (Ctrl-D in the raw REPL)

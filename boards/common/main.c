@@ -2,7 +2,7 @@
 //
 // 1. the board brings up its clock, console and timer (board_init);
 // 2. MicroPython gets its heap and stack limits;
-// 3. the frozen kernel boots: kernel.boot.main() starts services and the shell;
+// 3. the frozen init boots the kernel: services.init.main() starts services and the shell;
 // 4. when it returns (soft reset), the VM is torn down and we go round again.
 // If the kernel itself dies, its traceback is printed and MicroPython's REPL is offered
 // as a rescue console; Ctrl-D there soft-resets into the kernel again.
@@ -19,7 +19,7 @@
 extern uint8_t _heap_start[], _heap_end[];      // from the board's linker script
 extern uint8_t _sstack[], _estack[];
 
-static const char boot_src[] = "import kernel.boot\nkernel.boot.main()\n";
+static const char boot_src[] = "import services.init\nservices.init.main()\n";
 
 // Run the frozen kernel; returns true for a soft reset, false if the kernel crashed.
 static bool boot_kernel(void) {

@@ -1,5 +1,5 @@
 # shellfakes: a scripted console and small stand-ins for the kernel and HAL, for the shell's
-# unit tests (test_shell*.py, test_lineedit.py, test_rawrepl.py, test_boot.py).
+# unit tests (test_shell*.py, test_lineedit.py, test_rawrepl.py, test_init.py).
 #
 # Owns: FakeConsole (bytes in, bytes out, any/read/write like hal's console), FakeHal (time,
 # power, boot mode and repl that record what they were asked), FakeKernel (tasks, log, kill,

@@ -1,4 +1,6 @@
-# kernel/boot: what the firmware runs after every (soft) reset, read top to bottom.
+# services/init: the boot sequence (MultiOS's init), what the firmware runs after every (soft)
+# reset, read top to bottom. It sits above the kernel: it knows the frozen units and the
+# shell, the kernel knows neither (imports point down only).
 #
 # 1. the banner `MultiOS <version> on <board> (MicroPython <version>)`;
 # 2. the frozen units (services/units.py) are registered and the enabled ones started in
@@ -18,8 +20,11 @@ import sys
 from micropython import const
 
 import kernel
+import services.svc  # noqa: F401 - registers the shell's `svc` verbs
 from kernel import svc
 from kernel.version import VERSION
+from services import units as frozen
+from services.shell import EXIT_POWEROFF, EXIT_RAW, EXIT_REBOOT, HalConsole, Shell
 
 _BOOT_RAW = const(1)  # hal.boot_mode(): come back in the raw REPL
 
@@ -29,7 +34,6 @@ def main():
     reset; the C loop then tears the VM down and calls main() again."""
     import __main__
     import hal
-    from services.shell import HalConsole
 
     # __main__'s dict is where main.c runs, so `repl` (C) and `py` share one namespace.
     return run(hal, HalConsole(hal), ns=__main__.__dict__)
@@ -50,10 +54,6 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
     """Boots on `console` (any/read/write) and runs until the shell ends; returns the
     shell's exit code (services.shell.EXIT_*) after acting on it. units/groups replace the
     frozen ones of services/units.py (tests)."""
-    import services.svc  # noqa: F401 - registers the shell's `svc` verbs
-    from services import units as frozen
-    from services.shell import EXIT_POWEROFF, EXIT_RAW, EXIT_REBOOT, Shell
-
     raw = hal.boot_mode() == _BOOT_RAW
     hal.set_boot_mode(0)  # a later reset boots normally unless asked again
 
@@ -90,8 +90,6 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
 async def _console(shell, raw, job):
     # The shell's task: wait for the boot job (its lines come first), run the shell, then
     # stop the services and the kernel.
-    from services.shell import EXIT_RAW
-
     if job is not None:
         if not raw:
             await job.wait()

@@ -1,10 +1,10 @@
-# Tests for kernel/boot: the boot sequence on the real kernel with a virtual clock, a fake
+# Tests for services/init: the boot sequence on the real kernel with a virtual clock, a fake
 # HAL and a console scripted through the clock (VirtualClock.type()), including the raw REPL
 # soft reset round trip and stopping services at poweroff.
 from shellfakes import FakeHal
 
 import kernel
-import kernel.boot as boot  # noqa: PLR0402 - `from kernel import` goes through kernel.__getattr__
+import services.init as boot  # noqa: PLR0402 - the module is called init, boot is what it does
 from kernel.clock import VirtualClock
 from kernel.version import VERSION
 from services.shell import EXIT_POWEROFF, EXIT_RAW, EXIT_REBOOT, EXIT_SOFT
@@ -196,3 +196,23 @@ def test_units_in_a_cycle_fail_alone_at_boot():
         b"[  OK  ] Started heartbeat.",
     ], lines
     assert code == EXIT_POWEROFF
+
+
+def test_the_kernel_imports_no_service():
+    # Imports point down only: init (services/init.py) knows the kernel, never the reverse.
+    import os
+
+    offenders = []
+    for name in sorted(os.listdir("kernel")):
+        if not name.endswith(".py"):
+            continue
+        with open("kernel/" + name) as f:
+            for n, line in enumerate(f, 1):
+                words = line.split()
+                if (
+                    len(words) > 1
+                    and words[0] in ("import", "from")
+                    and (words[1] == "services" or words[1].startswith("services."))
+                ):
+                    offenders.append("kernel/%s:%d: %s" % (name, n, line.strip()))
+    assert offenders == [], offenders
