@@ -1,6 +1,7 @@
 # Tests for kernel/sched: stepping order, accounting, zero allocation per switch, idle,
 # stop, nested runs, deterministic traces. Virtual clock unless named "real".
 import micropython
+import mpunit
 
 from kernel import traps
 from kernel.clock import VirtualClock
@@ -144,10 +145,8 @@ def test_alloc_charged_at_least_what_the_task_allocates():
 
 
 def test_alloc_with_hal_counter_real():
-    try:
-        import hal
-    except ImportError:
-        return  # no C counter on a stock build
+    mpunit.need("_hal")  # the C allocation counter; skipped on a stock build
+    import hal
     from kernel.clock import HalClock
 
     s = Scheduler(HalClock())
@@ -159,20 +158,18 @@ def test_alloc_with_hal_counter_real():
         return len(b)
 
     t = s.spawn(f(), budget_ms=0)
+    a0 = hal.alloc_bytes()
     s.run_until(t)
     assert t.alloc_b >= n
-    assert hal.alloc_bytes() >= 0
+    assert s.clock.ticks_diff(hal.alloc_bytes(), a0) >= n  # the counter moved past the array
 
 
 def hal_sched(c_step=True):
-    """A Scheduler on the HAL's clock, with the C step (_ksched) or the Python path; None on
-    builds without them."""
-    try:
-        import _ksched  # noqa: F401
+    """A Scheduler on the HAL's clock, with the C step (_ksched) or the Python path; the
+    calling test is skipped on builds without them."""
+    mpunit.need("_hal", "_ksched")
+    from kernel.clock import HalClock
 
-        from kernel.clock import HalClock
-    except ImportError:
-        return None
     s = Scheduler(HalClock())
     assert s._step is not None  # the HAL's own clock steps in C
     if not c_step:
@@ -184,8 +181,6 @@ def test_c_step_accounts_like_the_python_path_real():
     n = 4096
     for c_step in (True, False):
         s = hal_sched(c_step)
-        if s is None:
-            return
 
         async def f():
             for _ in range(3):
@@ -214,8 +209,6 @@ def test_c_step_accounts_like_the_python_path_real():
 
 def test_c_step_throws_pending_cancel_and_bad_yields_real():
     s = hal_sched()
-    if s is None:
-        return
     trace = []
 
     async def f():
