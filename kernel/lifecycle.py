@@ -14,7 +14,7 @@ from kernel.log import ERROR
 from kernel.task import CANCELLED, ENDED, FAILED, SLEEPING, WAITING, Task
 from kernel.waits import Waits
 
-_MASK = const((1 << 30) - 1)
+_MASK = const((1 << 30) - 1)  # params.COUNTER_MASK
 _CPU_CARRY = const(1 << 28)  # params.CPU_CARRY_US
 _ALLOC_CARRY = const(1 << 28)  # params.ALLOC_CARRY_B
 ENDED_STEP = traps.Trap(traps.READY)  # sentinel "the step ended the task", never awaited

@@ -2,6 +2,10 @@
 #
 # Owns: numbers only. No imports of other kernel modules, no logic. A module that needs a
 # limit imports it from here; changing a value here is the only way to tune the kernel.
+# Where a hot path needs a value inline (a const() in sched.py, lifecycle.py, clock.py, a
+# #define in boards/common/*.c), the copy says which value it is in its comment
+# (`# params.NAME`, `// params.NAME - 1`) and tests/unit/test_params.py fails when the two
+# differ, or when a copy of a value from here has no such comment.
 from micropython import const
 
 # Scheduler

@@ -25,7 +25,7 @@ from kernel.log import Log
 from kernel.sleepq import SleepQueue
 from kernel.task import DONE, ENDED, TaskQueue
 
-_MASK = const((1 << 30) - 1)  # ticks and counters wrap here (params.TICKS_PERIOD - 1)
+_MASK = const((1 << 30) - 1)  # params.TICKS_PERIOD - 1: ticks and counters wrap here
 _CPU_CARRY = const(1 << 28)  # params.CPU_CARRY_US
 _ALLOC_CARRY = const(1 << 28)  # params.ALLOC_CARRY_B
 _running = None  # the Scheduler inside run(), if any

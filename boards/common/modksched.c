@@ -20,7 +20,7 @@
 #include "py/runtime.h"
 #include "hal.h"
 
-#define MASK (HAL_TICKS_PERIOD - 1)
+#define MASK (HAL_TICKS_PERIOD - 1)  // params.TICKS_PERIOD - 1
 #define CARRY (1 << 28)         // params.CPU_CARRY_US, params.ALLOC_CARRY_B
 
 // The slot of an attribute set in the instance's own table (Task.__init__, Scheduler.__init__).
