@@ -36,6 +36,24 @@ try:
 except ImportError:
     _c_step = _c_charge = None
 
+# The C step's contract: boards/common/modksched.c reads and writes these attributes by name
+# in the instances' own tables (so each is set in __init__, never only a class default) and
+# calls these methods. A rename on either side fails tests/unit/test_ksched.py.
+KSCHED_SCHED_FIELDS = ("_head", "_tail", "cur", "_t0", "_a0", "_epoch", "_ytrap")
+KSCHED_SCHED_METHODS = ("_carry", "_overrun")
+KSCHED_TASK_FIELDS = (
+    "next",
+    "pending",
+    "coro",
+    "wd_ms",
+    "wd_us",
+    "quiet",
+    "cpu_us",
+    "alloc_b",
+    "steps",
+    "last_run",
+)
+
 
 def running():
     """The scheduler whose run() is active, or None."""
