@@ -3,8 +3,10 @@
 # Owns: the clock interface the scheduler uses, ticks_ms / ticks_us / ticks_add / ticks_diff /
 # idle(timeout_ms), plus the optional hooks alloc_bytes() (heap bytes allocated, cumulative,
 # mod TICKS_PERIOD), console_any(), resume(coro, value, budget_ms) and wdt_hits() that the C
-# HAL provides (None when absent). HalClock imports `hal` only when built, so the kernel
-# imports on a stock MicroPython without `_hal`; TimeClock is the fallback on such builds.
+# HAL provides (None when absent), and seed() -> int, where seeded randomness (backoff
+# jitter) starts: the HAL's entropy, the virtual clock's own seed. HalClock imports `hal`
+# only when built, so the kernel imports on a stock MicroPython without `_hal`; TimeClock is
+# the fallback on such builds.
 # VirtualClock is deterministic: time advances only by a seeded cost per ticks_us() read (one
 # read per task switch) and by idle(), which skips straight to the next deadline.
 # Invariants: ticks values wrap at params.TICKS_PERIOD on HalClock and VirtualClock; callers
@@ -46,6 +48,7 @@ class HalClock:
         self.alloc_bytes = getattr(hal, "alloc_bytes", None)
         self.resume = getattr(hal, "resume", None)
         self.wdt_hits = getattr(hal, "wdt_hits", None)
+        self.seed = hal.random_u32  # xoshiro128** seeded from the board's entropy at boot
 
 
 class TimeClock:
@@ -64,6 +67,10 @@ class TimeClock:
         self.ticks_add = time.ticks_add
         self.ticks_diff = time.ticks_diff
         self._sleep_ms = time.sleep_ms
+
+    def seed(self):
+        """No entropy source here: the microsecond ticks at the call (weak, but not fixed)."""
+        return self.ticks_us()
 
     def idle(self, timeout_ms):
         """Sleep timeout_ms; nothing can wake this clock early."""
@@ -100,6 +107,7 @@ class VirtualClock:
         self.step_min = step_us[0]
         self.step_span = step_us[1] - step_us[0] + 1
         self.rng = (seed * 2654435761 + 0x9E3779B9) & 0xFFFFFFFF or 1  # xorshift32 state
+        self._seed = seed
         self.console = bytearray()  # bytes "typed" on the simulated console
         self.ctrl_c = 0  # Ctrl-C bytes among them
         self.alloc_bytes = alloc_bytes
@@ -113,6 +121,10 @@ class VirtualClock:
         x ^= (x << 5) & 0xFFFFFFFF
         self.rng = x
         return self.step_min + x % self.step_span
+
+    def seed(self):
+        """The clock's own seed: the same seed gives the same jitter, run after run."""
+        return self._seed
 
     def ticks_us(self):
         """Advance by one step's simulated cost, then read (µs ticks)."""

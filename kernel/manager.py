@@ -28,7 +28,7 @@ class Manager(Jobs, Timers):
         self.armed = []  # Services with a deadline
         self.by_task = {}  # task id -> Service, for notify_ready() / notify_watchdog()
         self.jobs = []  # Jobs in flight
-        self.rng = rng or backoff.Rng(1)  # injected for deterministic jitter
+        self.rng = rng  # backoff jitter; None: seeded from the clock at the first restart
         self.timer = None  # the timer Task, while one runs
         self.timer_due = None  # uptime ms the timer task means to wake at
 
@@ -222,6 +222,15 @@ class Manager(Jobs, Timers):
         u = svc.unit
         return backoff.raw_ms(u.backoff, u.restart_ms, u.backoff_max_ms, svc.attempt)
 
+    def jitter_rng(self):
+        """The backoff jitter's Rng, seeded on first use from the clock's seed(): the HAL's
+        entropy on a board (each device and boot draws its own delays), the virtual clock's
+        own seed in tests (the same seed, the same delays)."""
+        if self.rng is None:
+            seed = getattr(self.sched.clock, "seed", None)
+            self.rng = backoff.Rng(seed() if seed is not None else self.sched._ticks_us())
+        return self.rng
+
     def schedule_restart(self, svc, cause):
         u = svc.unit
         d = backoff.delay_ms(
@@ -231,7 +240,7 @@ class Manager(Jobs, Timers):
             u.backoff_max_ms,
             svc.attempt,
             svc.delay_ms,
-            self.rng,
+            self.jitter_rng(),
         )
         svc.delay_ms = d
         svc.attempt += 1

@@ -398,3 +398,31 @@ def test_a_service_that_stops_itself_ends_cleanly():
     w.m.start_job(["q"], "test")
     w.run_for(20)
     assert h.state == S.INACTIVE and h.result == S.SUCCESS and h.task is None, w.events
+
+
+def jitter_delays(m, n=6):
+    from kernel import backoff
+
+    rng = m.jitter_rng()
+    return [backoff.delay_ms(backoff.FIXED, backoff.FULL, 1000, 1000, 0, 0, rng) for _ in range(n)]
+
+
+def test_jitter_is_seeded_by_the_clock_virtual_seed_or_hal_entropy():
+    from kernel import backoff
+    from kernel.manager import Manager
+    from kernel.sched import Scheduler
+
+    assert jitter_delays(World(seed=3).m) == jitter_delays(World(seed=3).m)  # deterministic
+    assert jitter_delays(World(seed=3).m) != jitter_delays(World(seed=4).m)
+    import hal
+    from kernel.clock import HalClock
+
+    def on_hal(seed):
+        hal.random_seed(seed)  # stands for the entropy each boot seeds the HAL's generator with
+        return jitter_delays(Manager(Scheduler(HalClock())))
+
+    assert on_hal(11) == on_hal(11)  # the seed does come from the HAL
+    assert on_hal(11) != on_hal(12)
+    constant = jitter_delays(Manager(Scheduler(HalClock()), rng=backoff.Rng(1)))
+    assert on_hal(11) != constant and on_hal(12) != constant
+
