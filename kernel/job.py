@@ -139,11 +139,9 @@ class Jobs:
             self.jobs.remove(job)
 
     def dependents(self, name):
-        """name and what requires it, transitively (what a stop of name takes down)."""
-        rev = {}
-        for s in self.services.values():
-            for r in s.unit.requires:
-                rev.setdefault(r, []).append(s.name)
+        """name and what requires it, transitively (what a stop of name takes down); through
+        the Manager's reverse index, so O(what it returns), not O(units)."""
+        rev = self.required_by
         out = [name]
         seen = {name}
         i = 0

@@ -11,6 +11,7 @@ from kernel import service as S
 from kernel.job import Jobs
 from kernel.journal import Journal
 from kernel.log import ERROR
+from kernel.names import Names
 from kernel.timers import Timers
 from kernel.units import UnitError
 
@@ -20,7 +21,9 @@ class Manager(Jobs, Timers):
 
     def __init__(self, sched, rng=None):
         self.sched = sched
-        self.services = {}  # name -> Service
+        self.services = Names()  # name -> Service (a dict's lookups grow with names here)
+        self.required_by = Names()  # name -> names of the units that require it
+        self.conflicted = Names()  # name -> names of the units that list it in conflicts
         self.templates = {}  # 'web@' -> Unit
         self.groups = {}  # name -> supervisor.Group
         self.journal = Journal(self.now)
@@ -52,14 +55,29 @@ class Manager(Jobs, Timers):
                 raise UnitError(
                     "unit %s: is %s; stop it before replacing it" % (u.name, svc.state_name())
                 )
+            self._index(svc.unit, False)
             svc.unit = u
         else:
             svc = self.services[u.name] = S.Service(self, u)
+        self._index(u, True)
         if u.group is not None:
             from kernel.supervisor import group_of
 
             group_of(self, u.group).adopt(svc)
         return svc
+
+    def _index(self, u, add):
+        # The reverse edges a start or stop needs (who requires / conflicts with a name), kept
+        # as units come and go, so neither scans every service.
+        for table, names in ((self.required_by, u.requires), (self.conflicted, u.conflicts)):
+            for n in names:
+                rows = table.get(n)
+                if add:
+                    if rows is None:
+                        table[n] = rows = []
+                    rows.append(u.name)
+                elif rows is not None and u.name in rows:
+                    rows.remove(u.name)
 
     def get(self, name):
         """The Service `name` (an instance of a template is made on first use)."""
@@ -143,13 +161,13 @@ class Manager(Jobs, Timers):
 
     def _conflicts(self, svc):
         # Conflicts= both ways, as systemd: starting svc stops what it conflicts with and
-        # what conflicts with it (O(services), only on explicit starts).
+        # what conflicts with it (through the reverse index: O(its conflicts), not O(units)).
         name = svc.name
-        for other in self.services.values():
-            if other is not svc and (
-                other.name in svc.unit.conflicts or name in other.unit.conflicts
-            ):
-                self.stop(other, "conflicts with %s" % name)
+        for names in (svc.unit.conflicts, self.conflicted.get(name, ())):
+            for n in names:
+                other = self.services.get(n)
+                if other is not None and other is not svc:
+                    self.stop(other, "conflicts with %s" % name)
 
     def activated(self, svc):
         u = svc.unit

@@ -426,3 +426,13 @@ def test_jitter_is_seeded_by_the_clock_virtual_seed_or_hal_entropy():
     constant = jitter_delays(Manager(Scheduler(HalClock()), rng=backoff.Rng(1)))
     assert on_hal(11) != constant and on_hal(12) != constant
 
+
+def test_reverse_indexes_follow_units_replaced():
+    w = World()
+    w.add(name="db", exec=w.body("db", [("run", 0)]))
+    w.add(name="web", exec=w.body("web", [("run", 0)]), requires=["db"], conflicts=["old"])
+    assert w.m.dependents("db") == ["db", "web"]
+    assert w.m.conflicted.get("old") == ["web"]
+    w.add(name="web", exec=w.body("web", [("run", 0)]))  # replaced: no requires, no conflicts
+    assert w.m.dependents("db") == ["db"]
+    assert w.m.conflicted.get("old") == []

@@ -1,0 +1,64 @@
+# Tests for kernel/names: the name map (dict API subset), deletion, growth, O(1) lookups.
+from kernel.names import Names
+
+
+def test_get_set_contains_pop_like_a_dict():
+    m = Names()
+    assert m.get("a") is None and m.get("a", 5) == 5 and "a" not in m and len(m) == 0
+    m["a"] = 1
+    m["b"] = 2
+    m["a"] = 3
+    assert m["a"] == 3 and m.get("b") == 2 and "b" in m and len(m) == 2
+    try:
+        m["zz"]
+        raise AssertionError("no KeyError")
+    except KeyError:
+        pass
+    assert m.pop("a") == 3 and m.pop("a", "gone") == "gone" and len(m) == 1
+    assert sorted(m) == ["b"] and m.keys() == ["b"] and m.values() == [2]
+    assert m.items() == [("b", 2)]
+
+
+def test_matches_a_dict_through_growth_and_deletes():
+    # Clustered names (their 16-bit hashes are neighbours) and deletes in the middle of
+    # runs: every key stays reachable after the backward shifts.
+    m = Names()
+    d = {}
+    for i in range(3000):
+        k = "svc%d" % i
+        m[k] = i
+        d[k] = i
+    for i in range(0, 3000, 3):
+        k = "svc%d" % i
+        assert m.pop(k) == d.pop(k)
+    assert len(m) == len(d)
+    for k in d:
+        assert m.get(k) == d[k], k
+    for i in range(0, 3000, 3):
+        assert ("svc%d" % i) not in m
+    assert sorted(m) == sorted(d)
+    assert sorted(m.values()) == sorted(d.values())
+
+
+def probes(m, name):
+    keys = m._keys
+    h = hash(name)
+    i = ((h & 0x7FFF) * 25173 ^ (h >> 15)) & m._mask
+    n = 1
+    while keys[i] != name:
+        i = (i + 1) & m._mask
+        n += 1
+    return n
+
+
+def test_lookups_stay_short_at_thousands_of_names():
+    # The reason it exists: a dict of such names probes long runs.
+    for pattern in ("idle%d", "web@%d", "u%d"):
+        m = Names()
+        names = [pattern % i for i in range(4000)]  # 2 MiB test heap
+        for n in names:
+            m[n] = 1
+        total = 0
+        for n in names:
+            total += probes(m, n)
+        assert total < 2 * len(names), (pattern, total / len(names))
