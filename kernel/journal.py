@@ -2,11 +2,24 @@
 #
 # Owns: one entry per event, (ms, name, event, cause): uptime in ms, the service (or group)
 # name, the event word ('starting', 'started', 'failed', ...) and its cause (text or None).
-# The ring holds params.JOURNAL_EVENTS entries; the oldest is overwritten. Each name may log
-# params.JOURNAL_RATE_BURST events per params.JOURNAL_RATE_INTERVAL_MS; past that events are
-# counted, not kept, and the next kept event says how many were suppressed.
+# The ring holds params.JOURNAL_EVENTS entries; the oldest is overwritten.
+# Rate limit: each name may log params.JOURNAL_RATE_BURST events per
+# params.JOURNAL_RATE_INTERVAL_MS. Past that only repeats are dropped: an event whose key
+# (event word, result) was already kept in the window. A change of state or result is always
+# kept (the `failed (start-limit-hit ...)` that ends a restart storm, the `started` after it),
+# so the one line an operator needs is never the one lost. Dropped events are counted on one
+# "N events suppressed (last: EVENT)" entry per run of drops, updated in place while it is
+# still in the ring, so the count and the last transition are visible at once.
 # Not here: the kernel log (kernel/log.py), delivering events to subscribers (manager).
 from kernel import params
+from kernel.names import Names
+
+# Per-name rate state: a list, indexes below.
+_T0 = 0  # window start (uptime ms)
+_N = 1  # events kept in the window
+_KEYS = 2  # keys (event, result) kept in the window
+_MARK = 3  # ring sequence number of the current "suppressed" entry, -1 when none
+_DROPPED = 4  # events counted on that entry
 
 
 def format_entry(e):
@@ -18,35 +31,54 @@ def format_entry(e):
     return "[%5d.%03d] %s" % (ms // 1000, ms % 1000, text)
 
 
+def _suppressed(n):
+    return "%d event%s suppressed" % (n, "" if n == 1 else "s")
+
+
 class Journal:
-    """The ring of lifecycle events, rate-limited per name."""
+    """The ring of lifecycle events, rate-limited per name (repeats only)."""
 
     def __init__(self, now_ms, size=params.JOURNAL_EVENTS):
         self.now_ms = now_ms  # uptime in ms
         self.ring = [None] * size
         self.size = size
-        self.count = 0  # events ever kept
-        self.rate = {}  # name -> [window start ms, events in window, suppressed]
+        self.count = 0  # entries ever put (the sequence number of the next one)
+        self.rate = Names()  # name -> rate state (see _T0 ..)
 
-    def add(self, name, event, cause=None):
-        """Record an event; returns False when it was rate-limited away."""
+    def add(self, name, event, cause=None, result=None):
+        """Record an event; returns False when it was dropped as a repeat past the burst.
+        result: the service's result code after the event (part of the repeat key)."""
         now = self.now_ms()
         r = self.rate.get(name)
-        if r is None or now - r[0] >= params.JOURNAL_RATE_INTERVAL_MS:
-            dropped = r[2] if r is not None else 0
-            if r is None:
-                self.rate[name] = r = [now, 0, 0]
-            r[0] = now
-            r[1] = 0
-            r[2] = 0
-            if dropped:
-                self._put((now, name, "suppressed", "%d events" % dropped))
-        if r[1] >= params.JOURNAL_RATE_BURST:
-            r[2] += 1
+        if r is None:
+            r = [now, 0, [], -1, 0]
+            self.rate[name] = r
+        elif now - r[_T0] >= params.JOURNAL_RATE_INTERVAL_MS:
+            r[_T0] = now
+            r[_N] = 0
+            r[_KEYS] = []
+            r[_MARK] = -1
+        key = (event, result)
+        if r[_N] >= params.JOURNAL_RATE_BURST and key in r[_KEYS]:
+            self._drop(r, now, name, event)
             return False
-        r[1] += 1
+        r[_N] += 1
+        if key not in r[_KEYS]:
+            r[_KEYS].append(key)
+        r[_MARK] = -1  # the next drop starts a new count
         self._put((now, name, event, cause))
         return True
+
+    def _drop(self, r, now, name, event):
+        seq = r[_MARK]
+        if seq >= 0 and self.count - seq <= self.size:  # its entry is still in the ring
+            r[_DROPPED] += 1
+            e = self.ring[seq % self.size]
+            self.ring[seq % self.size] = (e[0], name, _suppressed(r[_DROPPED]), "last: " + event)
+            return
+        r[_MARK] = self.count
+        r[_DROPPED] = 1
+        self._put((now, name, _suppressed(1), "last: " + event))
 
     def forget(self, name):
         """Drop the rate state of a name that no longer exists."""

@@ -106,7 +106,8 @@ class Manager(Jobs, Timers):
             svc.cause = cause
 
     def event(self, name, event, cause=None):
-        self.journal.add(name, event, cause)
+        svc = self.services.get(name)
+        self.journal.add(name, event, cause, svc.result if svc is not None else None)
         for fn in self.subscribers:
             try:
                 fn(name, event, cause)

@@ -15,14 +15,48 @@ def test_ring_is_bounded_and_filters_by_name():
     assert j.lines(1)[0] == "[    6.000] a: e5"
 
 
-def test_rate_limit_per_name_then_says_how_many_were_dropped():
+def test_rate_limit_drops_only_repeats_and_counts_them_on_one_line():
     now = [1000]
     j = Journal(lambda: now[0])
-    for i in range(params.JOURNAL_RATE_BURST + 5):
-        j.add("noisy", "crash", "c%d" % i)
+    for i in range(params.JOURNAL_RATE_BURST):
+        assert j.add("noisy", "crash", "c%d" % i, 2)
+    for i in range(5):
+        assert not j.add("noisy", "crash", "again %d" % i, 2)  # a repeat past the burst
     assert j.add("calm", "started")  # other names are not limited
-    assert len(j.entries(name="noisy")) == params.JOURNAL_RATE_BURST
-    now[0] += params.JOURNAL_RATE_INTERVAL_MS
-    j.add("noisy", "crash")
-    last = j.entries(2, "noisy")
-    assert last[0][2:] == ("suppressed", "5 events") and last[1][2] == "crash"
+    kept = j.entries(name="noisy")
+    assert len(kept) == params.JOURNAL_RATE_BURST + 1
+    assert kept[-1][2:] == ("5 events suppressed", "last: crash")  # one line, counted in place
+    assert j.lines(1, "noisy")[0] == "[    1.000] noisy: 5 events suppressed (last: crash)"
+    now[0] += params.JOURNAL_RATE_INTERVAL_MS  # a new window: kept again
+    assert j.add("noisy", "crash", "later", 2)
+    assert j.entries(1, "noisy")[0][3] == "later"
+
+
+def test_a_change_of_state_or_result_past_the_burst_is_kept():
+    # A restart storm: starting / started / restarting over and over, then the start limit.
+    now = [0]
+    j = Journal(lambda: now[0])
+    for _ in range(6):
+        j.add("web", "starting", "restart", 0)
+        j.add("web", "started", None, 0)
+        j.add("web", "restarting", "exception: boom", 2)
+        now[0] += 10
+    assert j.add("web", "failed", "exception: other", 2)  # new event: kept
+    assert j.add("web", "failed", "start-limit-hit: started more than 5 times", 5)  # new result
+    last = j.entries(3, "web")
+    assert last[0][2] == "8 events suppressed", last  # 18 events, 10 kept before the drops
+    assert last[1][2:] == ("failed", "exception: other")
+    assert last[2][2:] == ("failed", "start-limit-hit: started more than 5 times")
+    assert not j.add("web", "failed", "start-limit-hit: again", 5)  # now it is a repeat
+    assert j.entries(1, "web")[0][2:] == ("1 event suppressed", "last: failed")
+
+
+def test_suppressed_line_is_renewed_once_the_ring_wrapped_past_it():
+    now = [0]
+    j = Journal(lambda: now[0], size=4)
+    for i in range(params.JOURNAL_RATE_BURST + 1):
+        j.add("a", "crash", None, 2)
+    for i in range(4):
+        j.add("b%d" % i, "started")  # push the "suppressed" line out of the ring
+    j.add("a", "crash", None, 2)
+    assert j.entries(1, "a")[0][2] == "1 event suppressed"

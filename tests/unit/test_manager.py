@@ -400,6 +400,18 @@ def test_a_service_that_stops_itself_ends_cleanly():
     assert h.state == S.INACTIVE and h.result == S.SUCCESS and h.task is None, w.events
 
 
+def test_a_restart_storm_ends_the_journal_with_its_start_limit_line():
+    # 6 runs in 60 ms: 3 events each, past the journal's burst; the last line must survive.
+    w = World()
+    w.add(name="storm", exec=w.body("storm", [("raise", 0)]), restart_sec=0.01)
+    w.m.start_job(["storm"], "test")
+    w.run_for(1000)
+    last = w.m.journal.entries(2, "storm")
+    assert last[-1][2] == "failed", last
+    assert last[-1][3] == "start-limit-hit: started more than 5 times in 10000 ms", last
+    assert last[0][2].endswith("events suppressed"), last  # the repeats were dropped
+
+
 def jitter_delays(m, n=6):
     from kernel import backoff
 
