@@ -8,9 +8,6 @@
 
 #define TIMER_HZ (1000)
 
-#define SYS_CLOCK (0x10)
-#define SYS_TIME (0x11)
-#define SYS_EXIT_EXTENDED (0x20)
 #define ADP_STOPPED_APPLICATION_EXIT (0x20026)
 
 const board_info_t board_info = {
@@ -25,13 +22,6 @@ const board_info_t board_info = {
 
 static uint64_t boot_epoch_us;
 static uint32_t counter_last;
-
-static uint32_t semihost(uint32_t op, const void *arg) {
-    register uint32_t r0 __asm("r0") = op;
-    register const void *r1 __asm("r1") = arg;
-    __asm volatile ("bkpt 0xab" : "+r" (r0) : "r" (r1) : "memory");
-    return r0;
-}
 
 uint32_t board_irq_disable(void) {
     uint32_t primask;
@@ -118,6 +108,7 @@ void board_init(void) {
     SYST_RVR = SYSCLK_HZ / TIMER_HZ - 1;
     SYST_CVR = 0;
     SYST_CSR = 7;   // processor clock, interrupt, enable
+    semidisk_init();
 }
 
 void board_poweroff(int code) {

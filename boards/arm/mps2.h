@@ -44,4 +44,24 @@
 #define FPGAIO_COUNTER  REG(0x40028018)
 #define SYSCLK_HZ       (25000000u)
 
+// ARM semihosting (QEMU -semihosting-config enable=on,target=native): one trap per call.
+#define SYS_OPEN        (0x01)
+#define SYS_CLOSE       (0x02)
+#define SYS_WRITE       (0x05)
+#define SYS_READ        (0x06)
+#define SYS_SEEK        (0x0a)
+#define SYS_FLEN        (0x0c)
+#define SYS_TIME        (0x11)
+#define SYS_GET_CMDLINE (0x15)
+#define SYS_EXIT_EXTENDED (0x20)
+
+static inline uint32_t semihost(uint32_t op, const void *arg) {
+    register uint32_t r0 __asm("r0") = op;
+    register const void *r1 __asm("r1") = arg;
+    __asm volatile ("bkpt 0xab" : "+r" (r0) : "r" (r1) : "memory");
+    return r0;
+}
+
+void semidisk_init(void);       // open the host image named by `disk=` (semidisk.c)
+
 #endif // MULTIOS_MPS2_H

@@ -35,4 +35,15 @@ void board_wdt_enable(void);                    // make sure hal_timer_isr runs 
 void board_poweroff(int code) __attribute__((noreturn));
 void board_reset(void) __attribute__((noreturn));
 
+// Storage: a disk of BOARD_SECTOR_B-byte sectors on an image the host keeps (IDE on x86_64,
+// semihosting file I/O on arm, a file on unix). boards/common/disk.c builds the block device
+// and the crash region on these. Probed by board_init; 0 sectors means no disk. Polled I/O,
+// usable with interrupts off (the fault handlers write the crash region).
+#define BOARD_SECTOR_B (512)
+uint32_t board_disk_sectors(void);
+const char *board_disk_name(void);              // what the disk is, for `mount`
+int board_disk_read(uint32_t lba, uint8_t *buf, uint32_t n);    // 0, or a negative errno
+int board_disk_write(uint32_t lba, const uint8_t *buf, uint32_t n);
+int board_disk_flush(void);                     // written sectors reach the host image
+
 #endif // MULTIOS_BOARD_H

@@ -95,23 +95,3 @@ void MP_WEAK __assert_func(const char *file, int line, const char *func, const c
     __fatal_error("assertion failed");
 }
 #endif
-
-// No filesystem yet: imports come from frozen modules only, and open() says so.
-#include "py/builtin.h"
-#include "py/lexer.h"
-#include "py/mperrno.h"
-
-mp_import_stat_t mp_import_stat(const char *path) {
-    (void)path;
-    return MP_IMPORT_STAT_NO_EXIST;
-}
-
-mp_lexer_t *mp_lexer_new_from_file(qstr filename) {
-    (void)filename;
-    mp_raise_OSError(MP_ENOENT);
-}
-
-mp_obj_t mp_builtin_open(size_t n_args, const mp_obj_t *args, mp_map_t *kwargs) {
-    mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("open: no filesystem on this board yet"));
-}
-MP_DEFINE_CONST_FUN_OBJ_KW(mp_builtin_open_obj, 1, mp_builtin_open);

@@ -7,6 +7,7 @@
 #include "py/objstr.h"
 #include "py/runtime.h"
 #include "board.h"
+#include "disk.h"
 #include "hal.h"
 #if !MULTIOS_BOARD_UNIX
 #include "shared/runtime/pyexec.h"
@@ -379,6 +380,11 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_wdt_hits), MP_ROM_PTR(&hal_wdt_hits_obj) },
     { MP_ROM_QSTR(MP_QSTR_Watchdog), MP_ROM_PTR(&mp_type_Watchdog) },
     { MP_ROM_QSTR(MP_QSTR_info), MP_ROM_PTR(&hal_info_obj) },
+    { MP_ROM_QSTR(MP_QSTR_Disk), MP_ROM_PTR(&hal_disk_type) },
+    { MP_ROM_QSTR(MP_QSTR_disk_info), MP_ROM_PTR(&hal_disk_info_obj) },
+    { MP_ROM_QSTR(MP_QSTR_crash_read), MP_ROM_PTR(&hal_crash_read_obj) },
+    { MP_ROM_QSTR(MP_QSTR_crash_clear), MP_ROM_PTR(&hal_crash_clear_obj) },
+    { MP_ROM_QSTR(MP_QSTR_crash_put), MP_ROM_PTR(&hal_crash_put_obj) },
 };
 static MP_DEFINE_CONST_DICT(hal_globals, hal_globals_table);
 

@@ -2,7 +2,7 @@
 //
 // Boards differ only in the data their board.mk passes (-DMULTIOS_BOARD_NAME, CPU flags)
 // and in board.c. What the kernel needs is on: time, select, the scheduler (soft IRQs,
-// Ctrl-C as a pending exception), _asyncio, frozen modules, 1970 epoch.
+// Ctrl-C as a pending exception), _asyncio, frozen modules, 1970 epoch, the VFS.
 #include <limits.h>
 #include <stdint.h>
 #include <alloca.h>
@@ -40,9 +40,12 @@
 #define MICROPY_PY_ASYNCIO                  (1)
 #define MICROPY_PY_RANDOM_SEED_INIT_FUNC    (hal_rng_u32())
 #define MICROPY_PY_MACHINE                  (0)
-#define MICROPY_PY_OS                       (0)
-#define MICROPY_VFS                         (0)
-#define MICROPY_READER_VFS                  (0)
+#define MICROPY_PY_OS                       (1)
+#define MICROPY_PY_OS_SYNC                  (1)
+// Storage: the VFS with littlefs v2 (MICROPY_VFS_LFS2, set by port.mk) on the board's disk;
+// open(), os and imports go through it (boot mounts `/`, kernel/storage.py).
+#define MICROPY_VFS                         (1)
+#define MICROPY_READER_VFS                  (1)
 #define MICROPY_PY_BTREE                    (0)
 
 #define MICROPY_HW_BOARD_NAME               MULTIOS_BOARD_NAME

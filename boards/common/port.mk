@@ -15,6 +15,8 @@ include $(BOARD_DIR)/board.mk
 QSTR_DEFS = boards/common/qstrdefsport.h
 FROZEN_MANIFEST = boards/common/manifest.py
 MICROPY_ROM_TEXT_COMPRESSION ?= 1
+# littlefs v2 from MicroPython's lib/littlefs (extmod.mk adds its sources and flags).
+MICROPY_VFS_LFS2 = 1
 
 include $(TOP)/py/py.mk
 include $(TOP)/extmod/extmod.mk
@@ -32,6 +34,7 @@ SRC_C += \
 	boards/common/mphalport.c \
 	boards/common/hal.c \
 	boards/common/modhal.c \
+	boards/common/disk.c \
 	boards/common/modktrap.c \
 	boards/common/modksched.c \
 	shared/libc/string0.c \

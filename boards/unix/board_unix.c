@@ -3,6 +3,10 @@
 // Time from CLOCK_MONOTONIC/CLOCK_REALTIME, "interrupts" from a periodic SIGALRM that is
 // started the first time the step watchdog is armed, console bytes from stdin when
 // something is waiting there, entropy from getrandom(). poweroff exits the process.
+// The disk is the image file named by $MULTIOS_DISK (none when unset), for unit tests of
+// the block device and littlefs on it.
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -122,6 +126,49 @@ void board_poweroff(int code) {
 
 void board_reset(void) {
     exit(0);
+}
+
+// ---- disk: an image file ----
+
+static int disk_fd = -2;    // -2: not opened yet, -1: none
+static uint32_t disk_n;
+
+static void disk_open(void) {
+    if (disk_fd != -2) {
+        return;
+    }
+    const char *path = getenv("MULTIOS_DISK");
+    disk_fd = path ? open(path, O_RDWR) : -1;
+    if (disk_fd >= 0) {
+        off_t len = lseek(disk_fd, 0, SEEK_END);
+        disk_n = len > 0 ? (uint32_t)(len / BOARD_SECTOR_B) : 0;
+    }
+}
+
+uint32_t board_disk_sectors(void) {
+    disk_open();
+    return disk_n;
+}
+
+const char *board_disk_name(void) {
+    return getenv("MULTIOS_DISK");
+}
+
+int board_disk_read(uint32_t lba, uint8_t *buf, uint32_t n) {
+    disk_open();
+    size_t len = (size_t)n * BOARD_SECTOR_B;
+    return pread(disk_fd, buf, len, (off_t)lba * BOARD_SECTOR_B) == (ssize_t)len ? 0 : -EIO;
+}
+
+int board_disk_write(uint32_t lba, const uint8_t *buf, uint32_t n) {
+    disk_open();
+    size_t len = (size_t)n * BOARD_SECTOR_B;
+    return pwrite(disk_fd, buf, len, (off_t)lba * BOARD_SECTOR_B) == (ssize_t)len ? 0 : -EIO;
+}
+
+int board_disk_flush(void) {
+    disk_open();
+    return disk_fd >= 0 ? 0 : -EIO;
 }
 
 // The unix port's own gc_collect is wrapped at link time (-Wl,--wrap=gc_collect) so the

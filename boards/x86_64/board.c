@@ -255,6 +255,7 @@ void board_init(void) {
     uint32_t r[4];
     cpuid(1, r);
     has_rdrand = r[2] & (1u << 30);
+    ata_init();
     strcpy(entropy_desc, has_rdrand
         ? "RDRAND (CPUID.01H:ECX.RDRAND = 1) seeds xoshiro128**"
         : "no RDRAND (CPUID.01H:ECX.RDRAND = 0): TSC jitter of 8 PIT interrupts and the RTC; "

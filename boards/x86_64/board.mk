@@ -14,7 +14,7 @@ CFLAGS_BOARD  := -m64 -march=x86-64 -mno-red-zone -mcmodel=small -fno-pic -fno-p
                  -fno-builtin-sinf -fno-builtin-cosf -DMICROPY_FLOAT_USE_NATIVE_FLT16=0
 LDFLAGS_BOARD := -no-pie -static -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none
 LDSCRIPT      := boards/x86_64/link.ld
-SRC_BOARD_C   := boards/x86_64/board.c boards/x86_64/traps.c
+SRC_BOARD_C   := boards/x86_64/board.c boards/x86_64/traps.c boards/x86_64/ata.c
 SRC_BOARD_S   := boards/x86_64/start.S
 SRC_BOARD_O   := shared/runtime/gchelper_generic.o
 MPY_TOOL_FLAGS += -mmpz-dig-size=32
@@ -27,3 +27,5 @@ QEMU_SYSTEM   := qemu-system-x86_64
 QEMU_ARGS     := -machine pc -cpu max -m 128M -nodefaults -display none -monitor none \
                  -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
                  -kernel build/x86_64/firmware32.elf
+# The disk: the first ATA disk on the PC's built-in IDE controller (boards/x86_64/ata.c).
+QEMU_DISK     := -drive file=@DISK@,format=raw,if=ide,index=0,media=disk

@@ -91,5 +91,6 @@ typedef struct _trap_frame_t {
 void traps_init(void);                          // GDT with TSS, IDT (traps.c)
 void trap_dispatch(trap_frame_t *f);            // called by start.S for every vector
 void board_irq(int irq);                        // a device interrupt (board.c)
+void ata_init(void);                            // probe the IDE disk (ata.c)
 
 #endif // MULTIOS_X86_H
