@@ -65,3 +65,10 @@ SHELL_LINE_MAX = const(512)  # bytes, longest command line; longer input is drop
 SHELL_HISTORY = const(20)  # lines kept for the up arrow
 RAW_PASTE_WINDOW = const(128)  # bytes, raw-paste flow-control window (mpremote run)
 RAW_SOURCE_MAX = const(65536)  # bytes, longest program the raw REPL accepts
+
+# Storage (kernel/storage.py): littlefs v2 on the board's disk (hal.Disk)
+FS_BLOCK_B = const(4096)  # bytes per littlefs block (8 disk sectors)
+FS_READ_B = const(512)  # bytes, littlefs read_size: one sector, no partial reads
+FS_PROG_B = const(512)  # bytes, littlefs prog_size: one sector, no read-merge-write
+FS_LOOKAHEAD_B = const(128)  # bytes of littlefs' allocation bitmap (8 blocks per byte)
+FS_BLANK_CHECK_B = const(8192)  # bytes read at the disk's start to call it blank

@@ -21,7 +21,7 @@ from micropython import const
 
 import kernel
 import services.svc  # noqa: F401 - registers the shell's `svc` verbs
-from kernel import svc
+from kernel import storage, svc
 from kernel.version import VERSION
 from services import units as frozen
 from services.shell import EXIT_POWEROFF, EXIT_RAW, EXIT_REBOOT, HalConsole, Shell
@@ -63,6 +63,7 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
 
     kernel.reset(clock)  # a fresh scheduler (clock None: the HAL's, bound by run())
     say(banner(hal))
+    storage.mount_root(hal, say)  # `/` before anything reads files
     frozen.install(
         kernel,
         frozen.UNITS if units is None else units,

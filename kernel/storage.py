@@ -1,0 +1,154 @@
+# kernel/storage: the root filesystem, littlefs v2 on the board's disk, and the mount table.
+#
+# Owns: mounting `/` at boot (hal.Disk -> vfs.VfsLfs2 -> os.mount), formatting a blank disk
+# on first use (and only a blank one: the disk's first FS_BLOCK_CHECK_B bytes all 0x00 or all
+# 0xff), the state of `/` and why (shown by `mount`), and space figures (`df`).
+# Invariants: a disk that holds anything and fails to mount is never formatted: the board
+# boots without `/`, says why in one line, and leaves the image for inspection. Frozen
+# modules come before the filesystem on sys.path, so a file on the disk cannot shadow the
+# kernel. File operations are synchronous C (littlefs over polled sector I/O): they block
+# the calling task's step only, bounded by the operation's size.
+# Not here: the block device (boards/common/disk.c), the journal on disk (kernel/jstore.py).
+import sys
+
+from micropython import const
+
+from kernel import params
+
+NO_DISK = const(0)  # the board has no disk (or DISK=none)
+MOUNTED = const(1)
+FORMATTED = const(2)  # was blank, formatted and mounted
+FAILED = const(3)  # a disk that does not mount: left alone
+STATE_NAMES = ("no disk", "mounted", "formatted", "failed")
+
+
+class Root:
+    """What became of `/` at boot."""
+
+    def __init__(self):
+        self.state = NO_DISK
+        self.reason = "no disk"  # one line: why `/` is (not) there
+        self.vfs = None  # the mounted VfsLfs2, or None
+        self.dev = None  # its block device
+        self.info = None  # hal.disk_info() at mount time, or None
+
+
+root = Root()
+
+
+def is_blank(dev, size=params.FS_BLANK_CHECK_B):
+    """True when the device's first `size` bytes are all 0x00 or all 0xff: never written."""
+    buf = bytearray(params.FS_BLOCK_B)
+    dev.readblocks(0, buf, 0)
+    if buf[0] not in (0, 0xFF):
+        return False
+    same = bytes((buf[0],)) * len(buf)
+    for block in range(size // params.FS_BLOCK_B):
+        if block:
+            dev.readblocks(block, buf, 0)
+        if buf != same:
+            return False
+    return True
+
+
+def make_vfs(dev, fmt=False):
+    """A VfsLfs2 on dev with the kernel's parameters; fmt: format it first."""
+    import vfs
+
+    kw = {
+        "readsize": params.FS_READ_B,
+        "progsize": params.FS_PROG_B,
+        "lookahead": params.FS_LOOKAHEAD_B,
+    }
+    if fmt:
+        vfs.VfsLfs2.mkfs(dev, **kw)
+    return vfs.VfsLfs2(dev, **kw)
+
+
+def mount_root(hal, say=None, path="/"):
+    """Mount the board's disk at `path` (formatting it only when blank); returns root.
+    say(text) gets one line when something noteworthy happened (formatted, failed)."""
+    import os
+
+    root.__init__()
+    disk_info = getattr(hal, "disk_info", None)  # fakes in unit tests may have no disk
+    info = disk_info() if disk_info is not None else None
+    if info is None:
+        root.reason = "no disk on this board (DISK=none, or none attached)"
+        return root
+    root.info = info
+    size_kb = info["fs_sectors"] * info["sector_b"] // 1024
+    try:
+        dev = hal.Disk(params.FS_BLOCK_B)
+        blank = is_blank(dev)
+        fs = make_vfs(dev, fmt=blank)
+        os.mount(fs, path)
+    except Exception as e:  # noqa: BLE001 - whatever it is, the board boots without `/`
+        root.state = FAILED
+        root.reason = "%s does not mount (%s): booting without %s, image left as it is" % (
+            info["name"],
+            errno_name(e),
+            path,
+        )
+        if say is not None:
+            say("[FAILED] storage: " + root.reason)
+        return root
+    root.dev = dev
+    root.vfs = fs
+    if blank:
+        root.state = FORMATTED
+        root.reason = "blank disk %s formatted (littlefs v2, %d KiB)" % (info["name"], size_kb)
+        if say is not None:
+            say("[  OK  ] storage: " + root.reason)
+    else:
+        root.state = MOUNTED
+        root.reason = "littlefs v2 on %s, %d KiB" % (info["name"], size_kb)
+    if path == "/":  # frozen code first: a file on the disk never shadows the kernel
+        sys.path[:] = [".frozen", "", "/lib"]
+    return root
+
+
+def mounted():
+    return root.vfs is not None
+
+
+def statvfs(path="/"):
+    """(total_b, used_b, free_b) of the filesystem at path."""
+    import os
+
+    st = os.statvfs(path)
+    total = st[0] * st[2]
+    free = st[0] * st[3]
+    return total, total - free, free
+
+
+# MicroPython's errno numbers (py/mperrno.h); its `errno` module lacks some (ENOSPC).
+ENOENT = const(2)
+EIO = const(5)
+EEXIST = const(17)
+ENODEV = const(19)
+ENOTDIR = const(20)
+EISDIR = const(21)
+EINVAL = const(22)
+ENOSPC = const(28)
+ENOTEMPTY = const(39)
+ECORRUPT = const(84)  # littlefs' LFS_ERR_CORRUPT, passed through as an errno
+_ERRNO_NAMES = {
+    ENOENT: "ENOENT",
+    EIO: "EIO",
+    EEXIST: "EEXIST",
+    ENODEV: "ENODEV",
+    ENOTDIR: "ENOTDIR",
+    EISDIR: "EISDIR",
+    EINVAL: "EINVAL",
+    ENOSPC: "ENOSPC",
+    ENOTEMPTY: "ENOTEMPTY",
+    ECORRUPT: "corrupt filesystem",
+}
+
+
+def errno_name(e):
+    """'ENOSPC' for OSError(28); another exception as its type and text."""
+    if isinstance(e, OSError) and e.args and isinstance(e.args[0], int):
+        return _ERRNO_NAMES.get(e.args[0], "errno %d" % e.args[0])
+    return "%s: %s" % (type(e).__name__, e)
