@@ -1,5 +1,6 @@
 # MultiOS: build, run and test.
 #   make run [BOARD=arm|x86_64]   build (once) and boot in QEMU on this terminal
+#   make run DISK=path|none       ... on another disk image, or without a disk
 #   make test                     unit tests (unix port) + boot tests (every board, QEMU)
 #   make bench                    benchmarks: table on stdout, JSON under build/<board>/
 #   make stock                    stock MicroPython (ports/qemu MPS2_AN385), the reference
@@ -21,7 +22,7 @@ NPROC  := $(shell nproc 2>/dev/null || echo 2)
 SUBMAKE = $(MAKE) --no-print-directory -j$(NPROC)
 
 
-.PHONY: lint qemu-cmd all setup fetch stock unix firmware firmware-all run debug test unit boot bench clean FORCE
+.PHONY: disk-image qemu-disk lint qemu-cmd all setup fetch stock unix firmware firmware-all run debug test unit boot bench clean FORCE
 all: firmware
 
 setup:
@@ -82,17 +83,30 @@ endif
 # and Ctrl-C (KeyboardInterrupt) reach the guest.
 QEMU_CONSOLE = -chardev stdio,id=con,mux=on,signal=off -serial chardev:con -echr 0x1d
 
-run: firmware
-	@echo "run: booting MultiOS on $(BOARD). Leave QEMU with Ctrl-] then x."
-	@$(QEMU_SYSTEM) $(QEMU_ARGS) $(QEMU_CONSOLE)
+# The disk: a raw image the host keeps, created blank on first use (the firmware formats it).
+# DISK=path chooses another image, DISK=none boots without a disk.
+DISK    ?= build/$(BOARD)/disk.img
+DISK_MB ?= 4
+QEMU_DISK = $(if $(filter none,$(DISK)),,$(subst @DISK@,$(DISK),$(shell sed -n 's/^QEMU_DISK *:= *//p' boards/$(BOARD)/board.mk)))
+disk-image:
+	@test "$(DISK)" = none || test -e "$(DISK)" || { mkdir -p "$(dir $(DISK))"; \
+	    echo "run: new blank disk image $(DISK) ($(DISK_MB) MiB)"; truncate -s $(DISK_MB)M "$(DISK)"; }
 
-debug: firmware
+run: firmware disk-image
+	@echo "run: booting MultiOS on $(BOARD). Leave QEMU with Ctrl-] then x."
+	@$(QEMU_SYSTEM) $(QEMU_ARGS) $(QEMU_DISK) $(QEMU_CONSOLE)
+
+debug: firmware disk-image
 	@echo "debug: QEMU waits for gdb: gdb-multiarch build/$(BOARD)/firmware.elf -ex 'target remote :1234'"
-	@$(QEMU_SYSTEM) $(QEMU_ARGS) $(QEMU_CONSOLE) -S -gdb tcp::1234
+	@$(QEMU_SYSTEM) $(QEMU_ARGS) $(QEMU_DISK) $(QEMU_CONSOLE) -S -gdb tcp::1234
 
 # The QEMU command line without console, for the boot tests and benchmarks.
 qemu-cmd:
 	@echo $(QEMU_SYSTEM) $(QEMU_ARGS)
+
+# The QEMU arguments that attach DISK (tests pass a fresh image each).
+qemu-disk:
+	@echo $(QEMU_DISK)
 
 test: unix firmware-all
 	@MULTIOS_BOARDS="$(BOARDS)" $(PY) -m pytest tests

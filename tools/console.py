@@ -6,7 +6,9 @@
 import os
 import re
 import shlex
+import shutil
 import subprocess
+import tempfile
 import time
 
 import pexpect
@@ -14,6 +16,8 @@ import pexpect
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROMPT = "multios> "
 CONSOLE_ARGS = ["-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con"]
+DISK_MB = 4  # size of a fresh test image (the Makefile's DISK_MB default)
+FRESH = "fresh"  # Console(disk=FRESH): a new blank image in a temp dir, removed at close
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -29,19 +33,44 @@ def qemu_command(board):
     return shlex.split(out.strip()) + CONSOLE_ARGS
 
 
+def disk_args(board, path):
+    """QEMU's arguments that attach the image at `path` on `board` (board.mk's QEMU_DISK)."""
+    out = subprocess.run(
+        ["make", "-s", "--no-print-directory", "qemu-disk", "BOARD=" + board, "DISK=" + path],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return shlex.split(out.strip())
+
+
+def new_image(path, size_mb=DISK_MB):
+    """A blank (all zero, sparse) raw image, as `make run` creates."""
+    with open(path, "wb") as f:
+        f.truncate(size_mb << 20)
+    return path
+
+
 class ConsoleError(AssertionError):
     pass
 
 
 class Console:
-    def __init__(self, board, name, budget_s=60.0, extra_args=()):
+    def __init__(self, board, name, budget_s=60.0, extra_args=(), disk=FRESH):
+        """disk: FRESH (a new blank image of this test's own), a path (kept), or None."""
         self.board = board
+        self.tmp = None
+        if disk == FRESH:
+            self.tmp = tempfile.mkdtemp(prefix="multios-disk-")
+            disk = new_image(os.path.join(self.tmp, "disk.img"))
+        self.disk = disk
         self.deadline = time.monotonic() + budget_s
         log_dir = os.path.join(REPO, "build", board, "boot-logs")
         os.makedirs(log_dir, exist_ok=True)
         self.log_path = os.path.join(log_dir, name + ".log")
         self.log = open(self.log_path, "w", encoding="utf-8", errors="replace")
-        cmd = qemu_command(board) + list(extra_args)
+        cmd = qemu_command(board) + (disk_args(board, disk) if disk else []) + list(extra_args)
         self.started = time.monotonic()
         self.p = pexpect.spawn(
             cmd[0], cmd[1:], cwd=REPO, encoding="utf-8", codec_errors="replace", timeout=None
@@ -118,6 +147,8 @@ class Console:
         if self.p.isalive():
             self.p.terminate(force=True)
         self.log.close()
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def clean(text):
