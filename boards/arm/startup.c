@@ -39,6 +39,7 @@ __attribute__((used, noreturn)) static void reset_c(void) {
 
 static void put(const char *s) {
     board_console_tx(s, __builtin_strlen(s));
+    hal_crash_put(s, __builtin_strlen(s));  // and into the report for the next boot
 }
 
 static void put_reg(const char *name, uint32_t v) {
@@ -87,6 +88,7 @@ __attribute__((used, noreturn)) static void fault_report(uint32_t *frame, uint32
     put_reg("mmfar", SCB_MMFAR);
     put_reg("bfar", SCB_BFAR);
     put("\r\n");
+    hal_crash_commit();
     board_poweroff(3);
 }
 

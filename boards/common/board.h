@@ -46,4 +46,9 @@ int board_disk_read(uint32_t lba, uint8_t *buf, uint32_t n);    // 0, or a negat
 int board_disk_write(uint32_t lba, const uint8_t *buf, uint32_t n);
 int board_disk_flush(void);                     // written sectors reach the host image
 
+// The fault handlers' report also goes to the disk's crash region (boards/common/disk.c):
+// hal_crash_put() per piece of text, hal_crash_commit() once, before power-off.
+void hal_crash_put(const char *s, size_t n);
+void hal_crash_commit(void);
+
 #endif // MULTIOS_BOARD_H

@@ -183,6 +183,7 @@ void hal_crash_commit(void) {
     uint32_t n = (8 + crash.len + BOARD_SECTOR_B - 1) / BOARD_SECTOR_B;
     board_disk_write(total, (const uint8_t *)&crash, n);
     board_disk_flush();
+    crash.len = 0;
 }
 
 static int crash_header(uint32_t *len) {

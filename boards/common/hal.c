@@ -73,6 +73,14 @@ void hal_timer_isr(void) {
 
 // ---- console ring ----
 
+size_t hal_console_peek(uint8_t *dst, size_t max) {
+    size_t n = 0;
+    for (uint32_t i = rx_tail; i != rx_head && n < max; i = (i + 1) & (RX_RING_SIZE - 1)) {
+        dst[n++] = rx_ring[i];
+    }
+    return n;
+}
+
 int hal_console_any(void) {
     board_console_poll();
     return (rx_head - rx_tail) & (RX_RING_SIZE - 1);

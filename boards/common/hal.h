@@ -21,6 +21,7 @@ void hal_timer_isr(void);
 // Console receive ring.
 int hal_console_any(void);
 int hal_console_getc(void);             // -1 when empty
+size_t hal_console_peek(uint8_t *dst, size_t max);  // what is waiting, left in the ring
 
 // Time and idle.
 uint32_t hal_ticks_ms(void);

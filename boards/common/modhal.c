@@ -234,6 +234,14 @@ static mp_obj_t hal_console_read(mp_obj_t n_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(hal_console_read_obj, hal_console_read);
 
+// console_peek(): the bytes waiting on the console, left there (boot looks for a Ctrl-C).
+static mp_obj_t hal_console_peek_(void) {
+    uint8_t buf[64];
+    size_t n = hal_console_peek(buf, sizeof(buf));
+    return mp_obj_new_bytes(buf, n);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_console_peek_obj, hal_console_peek_);
+
 static mp_obj_t hal_console_write(mp_obj_t data) {
     mp_buffer_info_t buf;
     mp_get_buffer_raise(data, &buf, MP_BUFFER_READ);
@@ -368,6 +376,7 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_random_seed), MP_ROM_PTR(&hal_random_seed_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_any), MP_ROM_PTR(&hal_console_any_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_read), MP_ROM_PTR(&hal_console_read_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_peek), MP_ROM_PTR(&hal_console_peek_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_write), MP_ROM_PTR(&hal_console_write_obj) },
     { MP_ROM_QSTR(MP_QSTR_poweroff), MP_ROM_PTR(&hal_poweroff_obj) },
     { MP_ROM_QSTR(MP_QSTR_reset), MP_ROM_PTR(&hal_reset_obj) },

@@ -85,6 +85,7 @@ void traps_init(void) {
 
 static void put(const char *s) {
     board_console_tx(s, __builtin_strlen(s));
+    hal_crash_put(s, __builtin_strlen(s));  // and into the report for the next boot
 }
 
 static void put_reg(const char *name, uint64_t v) {
@@ -134,5 +135,6 @@ void trap_dispatch(trap_frame_t *f) {
     if (cr2 - (uint64_t)_stack_guard < 4096 && (f->vector == VEC_PF || f->vector == VEC_DF)) {
         put(" the fault address is the stack guard page: stack overflow\r\n");
     }
+    hal_crash_commit();
     board_poweroff(3);
 }
