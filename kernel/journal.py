@@ -84,9 +84,13 @@ class Journal:
         """Drop the rate state of a name that no longer exists."""
         self.rate.pop(name, None)
 
+    sink = None  # callable(entry) told of every entry kept (kernel/jstore.py), or None
+
     def _put(self, e):
         self.ring[self.count % self.size] = e
         self.count += 1
+        if self.sink is not None:
+            self.sink(e)
 
     def entries(self, n=None, name=None):
         """The last n entries (of `name` only, when given), oldest first."""
