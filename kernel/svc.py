@@ -11,6 +11,7 @@ from kernel import service as S
 from kernel.units import UnitError
 
 _mgr = None  # the Manager of the scheduler it was made for
+persist = None  # persist(name, enabled): keep enable/disable across boots (set by init)
 
 
 def manager(sched=None):
@@ -114,6 +115,7 @@ def enable_service(name):
     svc = manager().get(name)
     svc.enabled = True
     manager().event(name, "enabled")
+    _persist(name, True)
     return svc
 
 
@@ -122,7 +124,17 @@ def disable_service(name):
     svc = manager().get(name)
     svc.enabled = False
     manager().event(name, "disabled")
+    _persist(name, False)
     return svc
+
+
+def _persist(name, enabled):
+    if persist is None:
+        return
+    try:
+        persist(name, enabled)
+    except OSError as e:
+        manager().sched.log.log("svc: %s: enable state not saved (%r)" % (name, e), "error")
 
 
 def service(name):

@@ -62,6 +62,7 @@ class Unit:
     pre_stop = None
     post_stop = None
     source = None  # templates only: the checked field dict instances are made from
+    origin = "frozen"  # where the unit came from: 'frozen' or its file's path (unitfiles)
 
     def __init__(self, name):
         self.name = name
@@ -298,7 +299,10 @@ def instance(template, inst):
         elif isinstance(v, tuple):
             v = tuple(x.replace("%i", inst) if isinstance(x, str) else x for x in v)
         fields[attr] = v
-    return make(template.name + inst, fields)
+    u = make(template.name + inst, fields)
+    if template.origin != Unit.origin:
+        u.origin = template.origin
+    return u
 
 
 def template_of(name):
