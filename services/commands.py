@@ -152,12 +152,15 @@ def cmd_echo(sh, arg):
 
 @register(
     "log",
-    "log [-n N] [NAME]",
+    "log [-n N] [NAME] | log --boot [-K] [-n N]",
     "the last N lines (default 20) of the kernel log and the "
     "service journal, or NAME's journal only",
 )
 def cmd_log(sh, arg):
     words = arg.split()
+    if "--boot" in words:
+        log_boot(sh, words)
+        return
     n = 20
     name = None
     bad = False
@@ -190,6 +193,37 @@ def cmd_log(sh, arg):
         sh.println(line)
 
 
+def log_boot(sh, words):
+    """`log --boot [-K] [-n N]`: boot K before this one (0: this one) from the journal on
+    disk, all of its lines or the last N."""
+    from kernel import jstore
+
+    back, n, bad = 0, None, False
+    words = [w for w in words if w != "--boot"]
+    while words:
+        w = words.pop(0)
+        if w == "-n" and words and words[0].isdigit():
+            n = int(words.pop(0))
+        elif w[:1] == "-" and w[1:].isdigit() or w == "0":
+            back = int(w)
+        else:
+            bad = True
+    if bad or (n is not None and n < 1):
+        sh.println("log: usage: log --boot [-K] [-n N], e.g. 'log --boot -1' (the previous boot)")
+        return
+    js = jstore.store
+    if js is None:
+        sh.println("log: no journal on disk (see 'mount')")
+        return
+    js.flush()
+    boot = js.boot + back
+    lines = js.boot_lines(boot, n)
+    if not lines:
+        sh.println("log: no lines of boot %d on disk (this boot is %d)" % (boot, js.boot))
+    for line in lines:
+        sh.println(line)
+
+
 def merge(a, b):
     """Two lists of '[sssss.mmm] ...' lines, each oldest first, as one (a first on a tie)."""
     out = []
@@ -218,9 +252,23 @@ def cmd_repl(sh, arg):
     sh.run_foreground_repl()
 
 
-@register("reboot", "reboot", "stop the services and restart the machine")
+BOOT_NO_SCRIPTS = 2  # hal.boot_mode() after `reboot --no-scripts` (1 is the raw REPL's)
+
+
+@register(
+    "reboot",
+    "reboot [--no-scripts]",
+    "stop the services and restart the machine (--no-scripts: a soft reset that skips "
+    "/boot.py and /main.py once)",
+)
 def cmd_reboot(sh, arg):
-    sh.reboot()
+    if arg.strip() == "--no-scripts":
+        sh.hal.set_boot_mode(BOOT_NO_SCRIPTS)
+        sh.soft_reset()
+    elif arg.strip():
+        sh.println("reboot: usage: reboot [--no-scripts], got '%s'" % arg.strip())
+    else:
+        sh.reboot()
 
 
 @register("poweroff", "poweroff", "stop the services and power the machine off")

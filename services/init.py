@@ -3,13 +3,17 @@
 # shell, the kernel knows neither (imports point down only).
 #
 # 1. the banner `MultiOS <version> on <board> (MicroPython <version>)`;
-# 2. the frozen units (services/units.py) are registered and the enabled ones started in
-#    dependency order by the service manager, one systemd-style line each as they settle;
-# 3. the console shell, a kernel task: its prompt comes once the boot job is done; then the
-#    kernel runs until the shell ends;
-# 4. every service is stopped in reverse dependency order (each cancelled, then killed after
-#    its stop_timeout), concurrently where independent;
-# 5. by the shell's exit code: power off, reset, or return to the C loop (soft reset).
+# 2. storage: `/` is mounted (a blank disk formatted), this boot's journal starts on it and
+#    the previous boot's crash report is moved into it (kernel/storage.py, kernel/jstore.py);
+# 3. the frozen units (services/units.py) are registered, then the files in /etc/units
+#    (over frozen units of the same name) and the saved enable/disable choices; /boot.py
+#    runs (unless Ctrl-C waits on the console); the enabled units start in dependency order,
+#    one systemd-style line each as they settle;
+# 4. the console shell, a kernel task: once the boot job is done /main.py runs (not after a
+#    raw-REPL reset), then the prompt; the kernel runs until the shell ends;
+# 5. every service is stopped in reverse dependency order (each cancelled, then killed after
+#    its stop_timeout), concurrently where independent; the journal is flushed;
+# 6. by the shell's exit code: power off, reset, or return to the C loop (soft reset).
 # After a soft reset asked for in the raw REPL (hal.boot_mode() == 1) steps 1-2 print
 # nothing and the shell starts in the raw REPL, as mpremote expects. Nothing is printed
 # while stopping for such a reset either.
@@ -20,13 +24,17 @@ import sys
 from micropython import const
 
 import kernel
+import services.fscmds  # noqa: F401 - registers ls, cat, rm, mkdir, df, mount
 import services.svc  # noqa: F401 - registers the shell's `svc` verbs
-from kernel import storage, svc
+from kernel import jstore, storage, svc, unitfiles
 from kernel.version import VERSION
 from services import units as frozen
+from services.commands import BOOT_NO_SCRIPTS
 from services.shell import EXIT_POWEROFF, EXIT_RAW, EXIT_REBOOT, HalConsole, Shell
 
 _BOOT_RAW = const(1)  # hal.boot_mode(): come back in the raw REPL
+BOOT_PY = "/boot.py"  # run before the units start, as on MicroPython boards
+MAIN_PY = "/main.py"  # run once the boot job is done, before the prompt
 
 
 def main():
@@ -54,7 +62,8 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
     """Boots on `console` (any/read/write) and runs until the shell ends; returns the
     shell's exit code (services.shell.EXIT_*) after acting on it. units/groups replace the
     frozen ones of services/units.py (tests)."""
-    raw = hal.boot_mode() == _BOOT_RAW
+    mode = hal.boot_mode()
+    raw = mode == _BOOT_RAW
     hal.set_boot_mode(0)  # a later reset boots normally unless asked again
 
     def say(text):
@@ -63,20 +72,34 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
 
     kernel.reset(clock)  # a fresh scheduler (clock None: the HAL's, bound by run())
     say(banner(hal))
-    storage.mount_root(hal, say)  # `/` before anything reads files
+    disk = _storage(hal, say)  # `/`, this boot's journal on it, the last crash report
     frozen.install(
         kernel,
         frozen.UNITS if units is None else units,
         frozen.GROUPS if groups is None else groups,
         say,
     )
-    job = svc.boot_start(say)
+    svc.persist = None
+    if disk:
+        unitfiles.load(svc.manager(), say)  # /etc/units: in addition to, or over, frozen
+        unitfiles.load_enabled(svc.manager())  # the operator's enable/disable choices
+        svc.persist = unitfiles.save_enabled
     aio = _asyncio()
     if aio is not None:
         aio.install()  # services that `import asyncio` get the kernel's
     shell = Shell(console, kernel, hal, ns=ns, asyncio=aio)
-    shell.task = kernel.spawn(_console(shell, raw, job), name="shell", budget_ms=0)
-    kernel.run(clock)
+    scripts = disk and _scripts(hal, say, mode == BOOT_NO_SCRIPTS)
+    if scripts and _exists(BOOT_PY):
+        shell.runner.run_file(BOOT_PY)  # before the units start: it may add or change some
+    job = svc.boot_start(say)
+    main_py = scripts and not raw and _exists(MAIN_PY)  # as MicroPython: none in raw REPL
+    shell.task = kernel.spawn(_console(shell, raw, job, main_py), name="shell", budget_ms=0)
+    try:
+        kernel.run(clock)
+    except BaseException as e:
+        jstore.panic(e)  # through the filesystem first; main.c then reports it
+        raise
+    jstore.detach()  # the last lines reach the disk before power-off or reset
 
     code = shell.exit
     if code == EXIT_POWEROFF:
@@ -88,13 +111,61 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
     return code
 
 
-async def _console(shell, raw, job):
+def _storage(hal, say):
+    """Mount `/`; when it is there, start this boot's journal on it and move the previous
+    boot's crash report (if any) into it. Returns True when `/` is mounted."""
+    jstore.detach()
+    storage.mount_root(hal, say)
+    if not storage.mounted():
+        return False
+    js = jstore.JStore()
+    try:
+        js.open()
+    except OSError as e:
+        kernel.log("journal: no journal on disk (%s)" % storage.errno_name(e), "error")
+        return True
+    jstore.attach(kernel, js)
+    n = jstore.take_crash(hal, js)
+    if n:
+        kernel.log(
+            "crash report of boot %d (%d lines) is in 'log --boot -1'" % (js.boot - 1, n), "warn"
+        )
+        say("[ WARN ] the previous boot crashed: 'log --boot -1' shows its report")
+    return True
+
+
+def _scripts(hal, say, no_scripts):
+    # /boot.py and /main.py run unless a Ctrl-C is waiting on the console (held at boot) or
+    # this boot came from `reboot --no-scripts`.
+    peek = getattr(hal, "console_peek", None)
+    why = "reboot --no-scripts" if no_scripts else None
+    if why is None and peek is not None and b"\x03" in peek():
+        why = "Ctrl-C at boot"
+    if why is not None:
+        say("[ SKIP ] /boot.py and /main.py: " + why)
+        return False
+    return True
+
+
+def _exists(path):
+    import os
+
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+async def _console(shell, raw, job, main_py=False):
     # The shell's task: wait for the boot job (its lines come first), run the shell, then
     # stop the services and the kernel.
     if job is not None:
         if not raw:
             await job.wait()
         svc.boot_done(job)
+    if main_py:
+        shell.runner.run_file(MAIN_PY)  # in the foreground, before the prompt
     while True:
         try:
             code = await shell.run(raw)

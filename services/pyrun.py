@@ -97,6 +97,24 @@ class PyRunner:
         except BaseException as e:  # noqa: BLE001 - user code: every error is theirs to see
             self.print_exception(e)
 
+    def run_file(self, path):
+        """Runs the file at path in ns (/boot.py, /main.py) in the foreground (Ctrl-C stops
+        it); what it raises is printed. Returns False when it raised."""
+        try:
+            with open(path) as f:
+                code = f.read()
+            if _HAVE_COMPILE:
+                code = compile(code, path, "exec")
+            self._enter()
+            try:
+                exec(code, self.ns)  # noqa: S102
+            finally:
+                self._leave()
+        except BaseException as e:  # noqa: BLE001 - user code: every error is theirs to see
+            self.print_exception(e)
+            return False
+        return True
+
     def _eval_or_exec(self, source):
         if _HAVE_COMPILE:
             try:

@@ -167,6 +167,9 @@ class Shell:
     def reboot(self):
         self.request_exit(EXIT_REBOOT)
 
+    def soft_reset(self):
+        self.request_exit(EXIT_SOFT)
+
     def poweroff(self):
         self.request_exit(EXIT_POWEROFF)
 

@@ -24,6 +24,7 @@ VERBS = (
     ("disable", "svc disable NAME", "do not start NAME at boot"),
     ("deps", "svc deps NAME [-r]", "what NAME requires/wants, as a tree (-r: what needs NAME)"),
     ("why", "svc why NAME", "why NAME is in its state: the failure or dependency behind it"),
+    ("daemon-reload", "svc daemon-reload", "read the unit files in /etc/units again"),
     ("help", "svc help [VERB]", "these verbs, or how to use one"),
 )
 LIST_FORMAT = "%-16s %-12s %-12s %8s %9s"
@@ -33,7 +34,7 @@ LIST_FORMAT = "%-16s %-12s %-12s %8s %9s"
 def cmd_svc(sh, arg):
     words = arg.split()
     verb = words[0] if words else "help"
-    fn = globals().get("_" + verb)
+    fn = globals().get("_" + verb.replace("-", "_"))
     if fn is None or verb not in [v[0] for v in VERBS]:
         sh.println("svc: unknown verb '%s' (try 'svc help')" % verb)
         return
@@ -48,7 +49,7 @@ def complete(arg):
     verb, sp, word = arg.partition(" ")
     if not sp:
         return [v[0] for v in VERBS if v[0].startswith(verb)]
-    if " " in word or verb in ("list", "tree", "help"):
+    if " " in word or verb in ("list", "tree", "help", "daemon-reload"):
         return []
     return [verb + " " + s.name for s in kernel.list_services() if s.name.startswith(word)]
 
@@ -142,11 +143,25 @@ def _status(sh, args):
         sh.println(
             "  group:    %s (%s, budget %d)" % (g.name, STRATEGY_NAMES[g.strategy], g.budget())
         )
+    sh.println("  origin:   %s" % svc.unit.origin)
     for key in ("requires", "wants", "after", "before"):
         if st[key]:
             sh.println("  %-9s %s" % (key + ":", " ".join(st[key])))
     for line in kernel.journal_lines(5, name):
         sh.println("  " + line)
+
+
+def _daemon_reload(sh, args):
+    from kernel import storage, unitfiles
+
+    if not storage.mounted():
+        sh.println("svc daemon-reload: no filesystem (%s)" % storage.root.reason)
+        return
+    loaded, refused = unitfiles.load(api.manager(), sh.println)
+    sh.println(
+        "svc daemon-reload: %d unit files loaded from %s, %d refused"
+        % (loaded, unitfiles.UNIT_DIR, refused)
+    )
 
 
 def _verb(sh, args, verb, fn):
