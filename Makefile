@@ -2,6 +2,7 @@
 #   make run [BOARD=arm|x86_64]   build (once) and boot in QEMU on this terminal
 #   make run DISK=path|none       ... on another disk image, or without a disk
 #   make test                     unit tests (unix port) + boot tests (every board, QEMU)
+#   make powercut                 50 power cuts per board during heavy writes (make test: 5)
 #   make bench                    benchmarks: table on stdout, JSON under build/<board>/
 #   make stock                    stock MicroPython (ports/qemu MPS2_AN385), the reference
 #   make debug                    QEMU waits for gdb-multiarch on :1234
@@ -22,7 +23,7 @@ NPROC  := $(shell nproc 2>/dev/null || echo 2)
 SUBMAKE = $(MAKE) --no-print-directory -j$(NPROC)
 
 
-.PHONY: disk-image qemu-disk lint qemu-cmd all setup fetch stock unix firmware firmware-all run debug test unit boot bench clean FORCE
+.PHONY: powercut disk-image qemu-disk lint qemu-cmd all setup fetch stock unix firmware firmware-all run debug test unit boot bench clean FORCE
 all: firmware
 
 setup:
@@ -110,6 +111,10 @@ qemu-disk:
 
 test: unix firmware-all
 	@MULTIOS_BOARDS="$(BOARDS)" $(PY) -m pytest tests
+
+# The power-cut test alone: 50 SIGKILLs of QEMU per board during heavy writes (make test: 5).
+powercut: firmware-all
+	@MULTIOS_BOARDS="$(BOARDS)" MULTIOS_POWERCUTS=50 $(PY) -m pytest -q tests/boot/test_boot_powercut.py
 
 unit: unix
 	@$(PY) -m pytest tests/unit

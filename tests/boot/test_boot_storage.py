@@ -28,7 +28,7 @@ def test_format_once_and_files_survive_poweroff(board, request, tmp_path):
         assert any(ln.startswith(FORMATTED) and "formatted (littlefs v2" in ln for ln in lines)
         c.cmd("py import os; f = open('/note.txt', 'w')")
         c.cmd("py f.write('written on %s' % hal.info()['board']); f.close(); os.mkdir('/etc')")
-        assert c.cmd("py sorted(os.listdir('/'))") == ["['etc', 'note.txt']"]
+        assert c.cmd("py sorted(os.listdir('/'))") == ["['etc', 'note.txt', 'var']"]
         assert c.poweroff() == 0
     finally:
         c.close()
@@ -114,5 +114,15 @@ def test_mpremote_fs_and_mount(board, tmp_path):
         (remote / "rmod.py").write_text("print('remote', 7 * 6)\n")
         out = mpremote(pty, "mount", str(remote), "exec", "import rmod")
         assert "remote 42" in out, out
+        # A unit file dropped in /etc/units starts at the next boot (mpremote's soft reset).
+        unit = tmp_path / "hello.json"
+        unit.write_text('{"exec": "services.heartbeat:main", "enabled": true}')
+        mpremote(pty, "fs", "mkdir", ":etc")
+        mpremote(pty, "fs", "mkdir", ":etc/units")
+        mpremote(pty, "fs", "cp", str(unit), ":etc/units/hello.json")
+        probe = "s = kernel.svc.service('hello'); print(s.state_name(), s.unit.origin)"
+        out = mpremote(pty, "exec", probe)
+        assert out.split()[-1] == "/etc/units/hello.json", out
+        assert out.split()[-2] in ("active", "activating"), out
     finally:
         p.terminate(force=True)
