@@ -118,7 +118,7 @@ def statvfs(path="/"):
 
     st = os.statvfs(path)
     total = st[0] * st[2]
-    free = st[0] * st[3]
+    free = st[0] * st[3] if st[3] <= st[2] else 0  # littlefs can count more used than there is
     return total, total - free, free
 
 
