@@ -28,4 +28,4 @@ QEMU_ARGS     := -machine pc -cpu max -m 128M -nodefaults -display none -monitor
                  -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
                  -kernel build/x86_64/firmware32.elf
 # The disk: the first ATA disk on the PC's built-in IDE controller (boards/x86_64/ata.c).
-QEMU_DISK     := -drive file=@DISK@,format=raw,if=ide,index=0,media=disk
+QEMU_DISK     := -drive file=@DISK@,format=raw,if=ide,index=0,media=disk,cache=unsafe
