@@ -7,9 +7,10 @@
 # Invariants: warnings, errors and failures reach the disk before add() returns; other lines
 # within JOURNAL_FLUSH_MS (the flush() of the `journald` task). Writing never raises: a disk
 # error is counted, reported once in the kernel log, and the line kept in RAM only. When the
-# disk is full the oldest journal file is dropped to make room. Writes are appends of whole
-# lines closed at once: after a power cut a file holds every line of every flush that
-# returned. Not here: the RAM rings (kernel/log.py, kernel/journal.py), mounting.
+# disk is full the oldest journal file is dropped to make room. The current file stays open
+# and each flush is an append of whole lines then a sync (littlefs commits the file there;
+# reopening would copy its last block each time): after a power cut a file holds every line
+# of every flush that returned. Not here: the RAM rings (kernel/log.py, kernel/journal.py), mounting.
 import os
 
 from kernel import params
@@ -36,6 +37,7 @@ class JStore:
         self.errors = 0  # failed flushes
         self.lost = 0  # lines that never reached the disk
         self.error = None  # the last error, as text
+        self.f = None  # the current file, open for appending, or None
 
     def open(self):
         """Make the directory, take the next boot id; returns it."""
@@ -77,10 +79,13 @@ class JStore:
         n = len(self.buf)
         for attempt in range(2):
             try:
-                with open(_path(self.dir, 0), "a") as f:
-                    f.write(data)
+                if self.f is None:
+                    self.f = open(_path(self.dir, 0), "a")
+                self.f.write(data)
+                self.f.flush()  # lfs_file_sync: on the disk from here on
                 break
             except OSError as e:
+                self.close()
                 self.errors += 1
                 self.error = "journal: cannot write %s (%s)" % (
                     _path(self.dir, 0),
@@ -97,8 +102,18 @@ class JStore:
             self.rotate()
         return n
 
+    def close(self):
+        """Close the current file (reopened by the next flush)."""
+        f, self.f = self.f, None
+        if f is not None:
+            try:
+                f.close()
+            except OSError:
+                pass  # what could not be synced was counted by the flush that failed
+
     def rotate(self):
         """journal.<k> -> journal.<k+1> (the oldest falls off), journal -> journal.1."""
+        self.close()
         last = _path(self.dir, self.files - 1)
         _remove(last)
         for k in range(self.files - 2, -1, -1):
@@ -116,6 +131,7 @@ class JStore:
 
     def boot_lines(self, boot, n=None):
         """The last n lines (all when None) that boot `boot` wrote, oldest first."""
+        self.flush()
         out = []
         prefix = "%d " % boot
         for k in range(self.files - 1, -1, -1):
@@ -187,6 +203,7 @@ def detach():
     global store
     if store is not None:
         store.flush()
+        store.close()
     store = None
 
 
