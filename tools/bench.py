@@ -4,7 +4,8 @@
 # Boards run under QEMU's software emulation, so absolute times move with the host's load:
 # compare figures as ratios within one run. Boot time is QEMU start to the first prompt
 # (median of several boots); free heap is after boot and a collection. On-target figures come
-# from tools/bench_sched.py (scheduler, issue 4) and tools/bench_svc.py (service manager).
+# from tools/bench_sched.py (scheduler, issue 4), tools/bench_svc.py (service manager) and
+# tools/bench_storage.py (littlefs on the board's disk, on a fresh image).
 import json
 import os
 import statistics
@@ -13,7 +14,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from console import REPO, Console, qemu_command  # noqa: E402
+from console import REPO, Console, disk_args, new_image, qemu_command  # noqa: E402
 
 BOOTS = 5
 TARGET_BENCHES = [os.path.join(REPO, "tools", name) for name in ("bench_sched.py", "bench_svc.py")]
@@ -37,10 +38,14 @@ def run_py(console, code):
 
 
 def bench_board(board):
+    import tempfile
+
     boots = []
     result = {"board": board}
+    tmp = tempfile.TemporaryDirectory(prefix="multios-bench-")
+    img = new_image(os.path.join(tmp.name, "disk.img"))  # formatted at the first boot
     for i in range(BOOTS):
-        c = Console(board, "bench-%d" % i)
+        c = Console(board, "bench-%d" % i, disk=img)
         try:
             c.boot()
             boots.append(time.monotonic() - c.started)
@@ -50,15 +55,26 @@ def bench_board(board):
             c.poweroff()
         finally:
             c.close()
+    tmp.cleanup()
     result["boot_s"] = round(statistics.median(boots), 3)
     result["boot_s_all"] = [round(b, 3) for b in boots]
     result["firmware_b"] = firmware_size(board)
     result.update(target_bench(board, TARGET_BENCHES))
     result.update(target_bench(board, TARGET_BENCHES[:1], icount=True))
+    result.update(storage_bench(board))
     return result
 
 
-def target_bench(board, scripts, icount=False):
+def storage_bench(board):
+    """tools/bench_storage.py on a fresh 4 MiB image (formatted at boot)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="multios-bench-") as d:
+        img = new_image(os.path.join(d, "disk.img"))
+        return target_bench(board, [os.path.join(REPO, "tools", "bench_storage.py")], disk=img)
+
+
+def target_bench(board, scripts, icount=False, disk=None):
     """On-target benchmarks on the running firmware, through mpremote over a pty.
     icount: QEMU's guest time becomes a function of the instructions executed, so figures
     and ratios repeat exactly whatever the host's load (absolute times are then those of a
@@ -67,6 +83,8 @@ def target_bench(board, scripts, icount=False):
 
     cmd = qemu_command(board)
     cmd = cmd[: cmd.index("-chardev")] + ["-serial", "pty"]
+    if disk is not None:
+        cmd += disk_args(board, disk)
     if icount:
         cmd += ["-icount", "shift=4,sleep=off"]
     p = pexpect.spawn(cmd[0], cmd[1:], cwd=REPO, encoding="utf-8", timeout=30)
