@@ -10,7 +10,8 @@
 # disk is full the oldest journal file is dropped to make room. The current file stays open
 # and each flush is an append of whole lines then a sync (littlefs commits the file there;
 # reopening would copy its last block each time): after a power cut a file holds every line
-# of every flush that returned. Not here: the RAM rings (kernel/log.py, kernel/journal.py), mounting.
+# of every flush that returned.
+# Not here: the RAM rings (kernel/log.py, kernel/journal.py), mounting (kernel/storage.py).
 import os
 
 from kernel import params
