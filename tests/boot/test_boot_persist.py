@@ -119,6 +119,15 @@ def test_shell_file_commands(console):
     assert len(mount) == 1 and " on / type littlefs2 (4092 KiB, " in mount[0], mount
     for name in ("ls", "cat", "rm", "mkdir", "df", "mount"):
         assert console.cmd("help " + name)[0].startswith("usage: " + name), name
+    # svc daemon-reload reads /etc/units again; a bad file is named with its field.
+    console.cmd("mkdir /etc/units")
+    unit = '{"exec": "services.heartbeat:main", "description": "Extra"}'
+    console.cmd("py f = open('/etc/units/extra.json', 'w'); f.write(%r); f.close()" % unit)
+    console.cmd("py f = open('/etc/units/bad.json', 'w'); f.write('{\"restart\": 7}'); f.close()")
+    out = console.cmd("svc daemon-reload")
+    assert out[-1] == "svc daemon-reload: 1 unit files loaded from /etc/units, 1 refused", out
+    assert out[0].startswith("[FAILED] units: /etc/units/bad.json: unit bad: "), out
+    assert "  origin:   /etc/units/extra.json" in console.cmd("svc status extra")
     assert console.poweroff() == 0
 
 
