@@ -155,6 +155,21 @@ _SVC_API = (
     "journal_lines",
 )
 
+# Other subsystems' API, by module, imported on first use the same way.
+_API = {
+    "register_instance": "discovery",
+    "deregister_instance": "discovery",
+    "instances": "discovery",
+    "instance": "discovery",
+    "watch": "discovery",
+    "check_health": "health",
+    "health_report": "health",
+    "report_health": "health",
+    "monitor_stats": "health",
+    "event_name": "events",
+    "event_code": "events",
+}
+
 
 def __getattr__(name):
     # `kernel.asyncio` without importing it (and MicroPython's asyncio) at boot.
@@ -165,6 +180,11 @@ def __getattr__(name):
     if name in _SVC_API:
         __import__("kernel.svc")  # binds kernel.svc in this module's globals
         fn = globals()[name] = getattr(globals()["svc"], name)  # later lookups skip this
+        return fn
+    mod = "events" if name.startswith("EV_") else _API.get(name)
+    if mod is not None:
+        __import__("kernel." + mod)
+        fn = globals()[name] = getattr(globals()[mod], name)
         return fn
     # A submodule not imported yet: with a module __getattr__, MicroPython's
     # `from kernel import x` asks here instead of importing kernel.x itself.

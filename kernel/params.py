@@ -60,6 +60,20 @@ JOURNAL_EVENTS = const(128)  # lifecycle events kept in the journal ring
 JOURNAL_RATE_BURST = const(10)  # events one service may log per rate interval
 JOURNAL_RATE_INTERVAL_MS = const(1000)  # ms, the journal's per-service rate window
 
+# Discovery (kernel/discovery.py)
+DISC_CACHE_TTL_MS = const(5000)  # ms a cached pattern result lives (any change ends it sooner)
+DISC_CACHE_MAX = const(64)  # cached patterns per readiness filter; past it the cache restarts
+DISC_TOMBSTONES = const(64)  # deregistered instances kept so watches see them leave
+
+# Health probes (kernel/health.py): Kubernetes' defaults
+HEALTH_PERIOD_MS = const(10000)  # ms, period_sec
+HEALTH_TIMEOUT_MS = const(1000)  # ms, timeout_sec
+HEALTH_SUCCESS_THRESHOLD = const(1)  # consecutive successes to pass again after failing
+HEALTH_FAILURE_THRESHOLD = const(3)  # consecutive failures to fail
+HEALTH_HISTORY = const(10)  # results kept per probe (health_report's history)
+HEALTH_POLL_MS = const(5)  # ms between socket polls of a tcp/http probe
+HEALTH_HTTP_MAX_B = const(4096)  # bytes of an http probe's response read at most
+
 # Console shell (services/shell.py)
 SHELL_LINE_MAX = const(512)  # bytes, longest command line; longer input is dropped
 SHELL_HISTORY = const(20)  # lines kept for the up arrow

@@ -39,6 +39,7 @@ TIMEOUT = const(3)  # start or stop timeout ran out
 WATCHDOG = const(4)  # missed notify_watchdog(), or the kernel's step watchdog hit it
 START_LIMIT = const(5)  # started more than burst times in interval
 DEPENDENCY = const(6)  # something it requires failed
+LIVENESS = const(7)  # its liveness (or startup) probe failed past its threshold
 RESULT_NAMES = (
     "success",
     "exit-code",
@@ -47,6 +48,7 @@ RESULT_NAMES = (
     "watchdog",
     "start-limit-hit",
     "dependency",
+    "liveness",
 )
 
 # Timer kinds: what the one deadline of a service means.
@@ -56,12 +58,13 @@ T_WATCHDOG = const(3)  # watchdog_sec since the last notify_watchdog()
 T_RESTART = const(4)  # restart delay (backoff) ran out
 
 # Policy -> results that restart (bit per result), systemd's table; `always` adds success.
-_ABNORMAL = 1 << EXCEPTION | 1 << TIMEOUT | 1 << WATCHDOG
+# A failed liveness probe counts as a watchdog (Kubernetes restarts on it unless Never).
+_ABNORMAL = 1 << EXCEPTION | 1 << TIMEOUT | 1 << WATCHDOG | 1 << LIVENESS
 _RESTART_ON = (
     0,
     _ABNORMAL | 1 << EXIT_CODE,
     _ABNORMAL,
-    1 << WATCHDOG,
+    1 << WATCHDOG | 1 << LIVENESS,
     _ABNORMAL | 1 << EXIT_CODE | 1 << SUCCESS,
 )
 

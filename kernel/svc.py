@@ -22,9 +22,11 @@ def manager(sched=None):
 
         sched = kernel.scheduler()
     if _mgr is None or _mgr.sched is not sched:
+        from kernel import health
         from kernel.manager import Manager
 
         _mgr = Manager(sched)
+        health.attach(_mgr)  # discovery's registry and the probe monitor follow its events
     return _mgr
 
 
@@ -153,11 +155,18 @@ def list_services():
     return [m.services[n] for n in sorted(m.services)]
 
 
-def discover_services(pattern="*"):
-    """Services whose name matches a glob (`web@*`), or a regex after `regex:`; `tag:T`
-    and `kind:K` match the units' tags and kind (globs too)."""
+def discover_services(pattern="*", ready=None):
+    """Services whose name matches a glob (`web@*`, `glob:` too), or a regex after `regex:`;
+    `tag:T` and `kind:K` match the units' tags and kind (globs too); `health:passing` their
+    instance's health. ready=True/False: only those whose instance is (not) ready."""
     import re
 
+    m = manager()
+    reg = m.registry
+    if pattern.startswith("health:"):
+        return [m.services[i.name] for i in reg.lookup(pattern, ready) if i.svc is not None]
+    if pattern.startswith("glob:"):
+        pattern = pattern[5:]
     field = "name"
     for f in ("tag:", "kind:"):
         if pattern.startswith(f):
@@ -179,6 +188,8 @@ def discover_services(pattern="*"):
             if rx.match(v):
                 out.append(s)
                 break
+    if ready is not None:
+        out = [s for s in out if (reg.get(s.name) is not None and reg.get(s.name).ready) == ready]
     return out
 
 

@@ -63,6 +63,11 @@ class Unit:
     post_stop = None
     source = None  # templates only: the checked field dict instances are made from
     origin = "frozen"  # where the unit came from: 'frozen' or its file's path (unitfiles)
+    startup = None  # probes (kernel/probes.py Spec): startup gates the other two
+    liveness = None
+    readiness = None
+    meta = None  # dict for discovery (meta['weight'] for the balancer)
+    endpoint = None  # 'host:port' text or a dict, for discovery and tcp/http probes
 
     def __init__(self, name):
         self.name = name
@@ -170,6 +175,44 @@ def _args(name, key, v):
     return tuple(v)
 
 
+def json_value(name, key, v, types=(dict, list)):
+    """A dict/list field: the value itself, or its JSON text (how INI writes one on a line)."""
+    if isinstance(v, str) and v.strip()[:1] in ("{", "["):
+        import json
+
+        try:
+            v = json.loads(v)
+        except ValueError as e:
+            raise _unit_err(name, key, "is not valid JSON: %s" % e) from None
+    if not isinstance(v, types):
+        kinds = " or ".join(t.__name__ for t in types)
+        raise _unit_err(name, key, "must be a %s (JSON on an INI line), got %r" % (kinds, v))
+    return v
+
+
+def _dict(name, key, v):
+    return json_value(name, key, v, (dict,))
+
+
+def _probe(name, key, v):
+    from kernel.health import spec  # only units with probes load the health module
+
+    return spec(name, key, json_value(name, key, v, (dict,)))
+
+
+def _endpoint(name, key, v):
+    # 'host:port' (port digits, or %i in a template) or a dict with 'host' and 'port'.
+    if isinstance(v, str) and not v.strip().startswith("{"):
+        host, colon, port = v.strip().rpartition(":")
+        if colon and host and (port.isdigit() or "%i" in port):
+            return v.strip()
+        raise _unit_err(name, key, 'must be \'host:port\' or {"host": .., "port": ..}, got %r' % v)
+    v = json_value(name, key, v, (dict,))
+    if "host" not in v or not isinstance(v.get("port"), int):
+        raise _unit_err(name, key, "must have 'host' and an int 'port', got %r" % (v,))
+    return v
+
+
 # field -> (attribute, parser); aliases below map other spellings onto these fields.
 FIELDS = {
     "description": ("description", _str),
@@ -200,6 +243,11 @@ FIELDS = {
     "post_start": ("post_start", _exec),
     "pre_stop": ("pre_stop", _exec),
     "post_stop": ("post_stop", _exec),
+    "startup": ("startup", _probe),
+    "liveness": ("liveness", _probe),
+    "readiness": ("readiness", _probe),
+    "meta": ("meta", _dict),
+    "endpoint": ("endpoint", _endpoint),
 }
 # Other spellings, compared lower-case without '_' and '-': systemd's INI keys and short forms.
 _ALIASES = {

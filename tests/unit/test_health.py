@@ -1,0 +1,481 @@
+# Tests for kernel/health: each check kind, thresholds and hysteresis, startup gating,
+# liveness restarts through the restart policy with result `liveness`, readiness out of and
+# back into discovery's ready set (and watches seeing it), timeouts, pauses while the
+# console's foreground code starves the kernel, the API and one-line unit errors.
+# On the virtual clock with no per-step cost (exact ms); tcp/http use real sockets on the
+# unix port against a server task in the same kernel.
+from svcfakes import World
+
+import kernel
+from kernel import health, traps
+from kernel import service as S
+from kernel.clock import VirtualClock
+from kernel.units import UnitError
+
+
+def world():
+    w = World()
+    mon = health.attach(w.m)
+    return w, w.m.registry, mon
+
+
+class Flaky:
+    """A check whose results a test scripts: one entry per run, the last repeats."""
+
+    def __init__(self, script):
+        self.script = script
+        self.n = 0
+
+    def check(self):
+        r = self.script[min(self.n, len(self.script) - 1)]
+        self.n += 1
+        return r
+
+
+def svc_with(w, name, **probes):
+    return w.add(name=name, exec=w.body(name, [("run", 0)]), **probes)
+
+
+def test_process_probe_passes_while_the_task_lives():
+    w, reg, mon = world()
+    h = svc_with(w, "p", liveness={"check": "process", "period_sec": 1})
+    w.m.start_job(["p"], "test")
+    w.run_for(2500)
+    r = mon.report("p")
+    lv = r["probes"]["liveness"]
+    assert lv["status"] == "passing" and lv["runs"] == 3 and lv["output"] == "alive"
+    assert lv["history"] == ["passing"] * 3 and r["ready"] and r["health"] == "passing"
+    assert h.state == S.ACTIVE
+
+
+def test_liveness_failing_past_its_threshold_restarts_with_result_liveness():
+    w, reg, mon = world()
+    bad = Flaky([True, False, True, False, False, False, True])
+    h = svc_with(
+        w,
+        "l",
+        liveness={"check": "custom", "object": bad, "period_sec": 1, "failure_threshold": 3},
+        restart_sec=0.5,
+    )
+    w.m.start_job(["l"], "test")
+    w.run_for(5100)  # runs at 0..5 s: T F T F F F -> the third failure in a row at 5 s
+    assert h.restarts == 1 and h.result == S.LIVENESS and h.result_name() == "liveness"
+    assert w.times("l", "liveness") == [5000]
+    cause = [e[3] for e in w.events if e[2] == "restarting"][0]
+    assert cause.startswith("liveness: liveness probe failed 3 times: returned False"), cause
+    w.run_for(500)
+    assert h.state == S.ACTIVE and w.times("l", "starting") == [0, 5500]
+    # restart=no: a liveness failure leaves it failed, result liveness
+    w2, reg2, mon2 = world()
+    h2 = svc_with(
+        w2,
+        "n",
+        liveness={"check": "custom", "object": Flaky([False]), "period_sec": 1},
+        restart="no",
+    )
+    w2.m.start_job(["n"], "test")
+    w2.run_for(3000)
+    assert h2.state == S.FAILED and h2.result == S.LIVENESS and reg2.get("n") is None
+
+
+def test_thresholds_give_hysteresis_a_flapping_check_does_not_flap_readiness():
+    w, reg, mon = world()
+    flap = Flaky([True, False] * 10 + [False, False, False, True, True, True])
+    svc_with(
+        w,
+        "f",
+        readiness={
+            "check": "custom",
+            "object": flap,
+            "period_sec": 1,
+            "failure_threshold": 3,
+            "success_threshold": 2,
+        },
+    )
+    w.m.start_job(["f"], "test")
+    inst = reg.get("f")
+    assert not inst.ready  # readiness starts failed (Kubernetes), until it passes
+    w.run_for(500)
+    assert not inst.ready  # one success, success_threshold 2
+    flips = []
+    reg.listeners.append(lambda code, i: flips.append((w.m.now(), kernel.event_name(code))))
+    w.run_for(1000)  # false at 1 s
+    w.run_for(1000)  # true at 2 s: two successes? no: they were not consecutive
+    assert not inst.ready
+    w.run_for(18000)  # alternating to 19 s: never 2 successes or 3 failures in a row
+    assert not inst.ready and flips == []
+    w.run_for(6000)  # F F F at 20-22 s, then T T T at 23-25 s: ready at the second
+    assert inst.ready and flips[-1] == (24000, "ready"), flips
+    assert inst.health == "passing"
+
+
+def test_readiness_takes_the_instance_out_of_the_ready_set_and_back_and_watches_see_it():
+    w, reg, mon = world()
+    state = {"ok": True}
+
+    def ok():
+        return state["ok"]
+
+    h = svc_with(
+        w,
+        "web@1",
+        readiness={"check": "command", "exec": ok, "period_sec": 1, "failure_threshold": 2},
+    )
+    w.m.start_job(["web@1"], "test")
+    w.run_for(10)
+    assert [i.name for i in reg.lookup("web@*", ready=True)] == ["web@1"]
+    seen = []
+
+    async def watcher():
+        idx = reg.index
+        while len(seen) < 2:
+            idx, got = await reg.watch("web@*", idx)
+            seen.append((w.m.now(), [(i.name, i.ready) for i in got]))
+
+    w.sched.spawn(watcher(), "watch")
+    w.run_for(990)
+    state["ok"] = False  # fails at 1 s and 2 s: out at 2 s
+    w.run_for(2000)
+    assert reg.lookup("web@*", ready=True) == () and h.state == S.ACTIVE  # it keeps running
+    assert reg.get("web@1").health == "critical"
+    state["ok"] = True
+    w.run_for(1000)
+    assert [i.name for i in reg.lookup("web@*", ready=True)] == ["web@1"]
+    assert seen == [(2000, [("web@1", False)]), (3000, [("web@1", True)])], seen
+
+
+def test_startup_gates_the_other_probes_and_restarts_when_it_fails():
+    w, reg, mon = world()
+    boot = Flaky([False, False, True])
+    live = Flaky([True])
+    h = svc_with(
+        w,
+        "s",
+        startup={"check": "custom", "object": boot, "period_sec": 1, "failure_threshold": 5},
+        liveness={"check": "custom", "object": live, "period_sec": 1},
+    )
+    w.m.start_job(["s"], "test")
+    w.run_for(1500)
+    assert live.n == 0 and not reg.get("s").ready  # startup has not passed: liveness waits
+    assert "startup probe has not passed yet" in reg.get("s").note
+    w.run_for(1000)  # startup passes at 2 s; liveness runs from then on
+    assert live.n == 1 and reg.get("s").ready and boot.n == 3
+    w.run_for(3000)
+    assert boot.n == 3 and live.n == 4  # startup runs no more
+    # a startup probe that never passes: restart after failure_threshold, result liveness
+    w2, reg2, mon2 = world()
+    h2 = svc_with(
+        w2,
+        "z",
+        startup={"check": "custom", "object": Flaky([False]), "period_sec": 1},
+        restart_sec=10,
+    )
+    w2.m.start_job(["z"], "test")
+    w2.run_for(2500)
+    assert h2.result == S.LIVENESS and h2.restarts == 1
+    assert "startup probe failed 3 times" in h2.cause
+    assert h.restarts == 0
+
+
+def test_ttl_probe_and_report_health_from_the_service():
+    w, reg, mon = world()
+
+    async def body():
+        kernel.health.report_health("passing", "warming")
+        await traps.sleep_ms(1500)
+        kernel.health.report_health("warning", "slow disk")
+        await traps.sleep_ms(500)
+        while True:  # stops reporting
+            await traps.sleep_ms(10000)
+
+    import kernel.svc as ksvc
+
+    ksvc._mgr = w.m  # kernel.health's API finds this world's manager
+    w.add(
+        name="t",
+        exec=body,
+        liveness={"check": "ttl", "ttl_sec": 1, "period_sec": 10, "failure_threshold": 1},
+        restart="no",
+    )
+    w.m.start_job(["t"], "test")
+    w.run_for(1)
+    r = mon.report("t")["probes"]["liveness"]
+    assert r["status"] == "passing" and r["output"] == "warming"
+    w.run_for(1000)  # no report within ttl 1 s: critical at 1001 ms -> failed (threshold 1)
+    h = w.m.get("t")
+    assert h.state == S.FAILED and h.result == S.LIVENESS and "TTL expired" in h.cause, h.cause
+    try:
+        kernel.health.report_health("passing")
+        raise AssertionError("report_health outside a service")
+    except RuntimeError as e:
+        assert "service's own task" in str(e)
+    for bad in ("fine", 7):
+        try:
+            mon.report_health(h, bad, "")
+            raise AssertionError("status %r accepted" % (bad,))
+        except ValueError as e:
+            assert "must be one of passing, warning, critical" in str(e)
+    ksvc._mgr = None
+
+
+def test_ttl_warning_counts_as_success_and_sets_warning_health():
+    w, reg, mon = world()
+
+    async def body():
+        while True:
+            kernel.health.report_health("warning", "degraded")
+            await traps.sleep_ms(300)
+
+    import kernel.svc as ksvc
+
+    ksvc._mgr = w.m
+    w.add(name="t", exec=body, readiness={"check": "ttl", "ttl_sec": 1})
+    w.m.start_job(["t"], "test")
+    w.run_for(2000)
+    i = reg.get("t")
+    assert i.ready and i.health == "warning" and i.note == "degraded"
+    ksvc._mgr = None
+
+
+def test_command_kinds_sync_async_raising_and_timeout():
+    w, reg, mon = world()
+
+    async def slow():
+        await traps.sleep_ms(5000)
+        return True
+
+    async def fine():
+        await traps.sleep_ms(10)
+        return ("warning", "half full")
+
+    def boom():
+        raise OSError("no route")
+
+    cases = {
+        "a": ({"exec": fine}, "warning", "half full"),
+        "b": ({"exec": boom}, "critical", "OSError: no route"),
+        "c": ({"exec": slow, "timeout_sec": 0.2}, "critical", "timed out after 200 ms"),
+        "d": ({"exec": lambda: 2}, "critical", "returned 2"),
+        "e": ({"exec": "kernel.health:network"}, "passing", ""),
+    }
+    for name, (extra, _, _) in cases.items():
+        spec = {"check": "command", "period_sec": 1, "failure_threshold": 1}
+        spec.update(extra)
+        svc_with(w, name, readiness=spec, restart="no")
+    w.m.start_job(list(cases), "test")
+    w.run_for(600)
+    for name, (_, status, out) in cases.items():
+        p = mon.report(name)["probes"]["readiness"]
+        assert (p["last"], p["output"]) == (status, out), (name, p)
+    assert mon.stats()["timeouts"] == 1 and w.m.get("c").state == S.ACTIVE
+
+
+def test_file_probe_exists_and_age(tmp="/tmp/multios-health-probe"):
+    import os
+
+    w, reg, mon = world()
+    try:
+        os.remove(tmp)
+    except OSError:
+        pass
+    svc_with(w, "f", readiness={"check": "file", "path": tmp, "period_sec": 1})
+    svc_with(w, "g", readiness={"check": "file", "path": "/", "max_age_sec": 0.001})
+    w.m.start_job(["f", "g"], "test")
+    w.run_for(10)
+    assert mon.report("f")["probes"]["readiness"]["output"] == tmp + ": no such file"
+    with open(tmp, "w") as f:
+        f.write("x")
+    w.run_for(1000)
+    assert reg.get("f").ready and mon.report("f")["probes"]["readiness"]["output"].endswith(
+        "present"
+    )
+    assert "modified" in mon.report("g")["probes"]["readiness"]["output"]
+    os.remove(tmp)
+
+
+def _server(sock, reply):
+    async def serve():
+        import select
+
+        p = select.poll()
+        p.register(sock, select.POLLIN)
+        while True:
+            if p.poll(0):
+                c, _ = sock.accept()
+                c.recv(512)
+                if reply is not None:
+                    c.send(reply)
+                c.close()
+            await traps.sleep_ms(2)
+
+    return serve()
+
+
+def _bound(port_from=47311):
+    import socket
+
+    for port in range(port_from, port_from + 200):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(socket.getaddrinfo("127.0.0.1", port)[0][-1])
+        except OSError:
+            s.close()
+            continue
+        s.listen(4)
+        s.setblocking(False)
+        return s, port
+    raise OSError("no free port")
+
+
+def test_tcp_and_http_probes_on_real_sockets():
+    w, reg, mon = world()
+    ok, ok_port = _bound()
+    w.sched.spawn(_server(ok, b"HTTP/1.0 200 OK\r\n\r\nall good"), "srv-ok")
+    bad, bad_port = _bound(ok_port + 1)
+    w.sched.spawn(_server(bad, b"HTTP/1.0 503 Busy\r\n\r\nno"), "srv-bad")
+    closed_port = bad_port + 1  # nobody listens here
+    probes = {
+        "t1": ({"check": "tcp"}, "127.0.0.1:%d" % ok_port),
+        "t2": ({"check": "tcp", "port": closed_port}, None),
+        "h1": ({"check": "http", "path": "/health", "body": "good"}, "127.0.0.1:%d" % ok_port),
+        "h2": ({"check": "http", "port": bad_port}, None),
+        "h3": ({"check": "http", "port": ok_port, "body": "missing"}, None),
+        "h4": ({"check": "http", "port": bad_port, "status": "500-599"}, None),
+    }
+    for name, (spec, ep) in probes.items():
+        spec.update(period_sec=1, timeout_sec=1, failure_threshold=1)
+        extra = {"endpoint": ep} if ep else {}
+        svc_with(w, name, readiness=spec, restart="no", **extra)
+    w.m.start_job(list(probes), "test")
+    w.run_for(500)
+    out = {n: mon.report(n)["probes"]["readiness"] for n in probes}
+    assert out["t1"]["last"] == "passing" and reg.get("t1").ready, out["t1"]
+    assert out["t2"]["last"] == "critical", out["t2"]
+    assert (out["h1"]["last"], out["h1"]["output"]) == ("passing", "HTTP 200"), out["h1"]
+    assert out["h2"]["output"] == "HTTP 503, expected 200-399", out["h2"]
+    assert out["h3"]["output"] == "HTTP 200, body lacks 'missing'", out["h3"]
+    assert out["h4"]["last"] == "passing", out["h4"]
+    ok.close()
+    bad.close()
+
+
+def test_without_a_network_tcp_and_http_report_critical_with_the_reason_never_a_pass():
+    w, reg, mon = world()
+    real = health.network
+    health.network = lambda: False
+    try:
+        svc_with(w, "n", readiness={"check": "tcp", "port": 80, "period_sec": 1})
+        w.m.start_job(["n"], "test")
+        w.run_for(10)
+        p = mon.report("n")["probes"]["readiness"]
+        assert p["last"] == "critical" and "no network on" in p["output"], p
+        assert not reg.get("n").ready
+        assert any("is a tcp probe; no network on" in line for line in kernel.log_lines())
+    finally:
+        health.network = real
+
+
+def test_probe_deadlines_pause_while_foreground_code_starves_the_kernel():
+    w, reg, mon = world()
+
+    async def slowish():
+        await traps.sleep_ms(300)
+        return True
+
+    live = Flaky([True])
+    svc_with(
+        w,
+        "p",
+        liveness={"check": "custom", "object": live, "period_sec": 1},
+        readiness={"check": "command", "exec": slowish, "period_sec": 1, "timeout_sec": 0.5},
+    )
+    w.m.start_job(["p"], "test")
+
+    async def foreground():
+        await traps.sleep_ms(1100)  # the readiness run started at 1000 ms is in flight
+        w.clock.burn(10_000_000)  # 10 s of `py` that never yields
+        await traps.sleep_ms(2000)
+
+    w.sched.run_until(w.sched.spawn(foreground(), "fg", budget_ms=0))
+    assert mon.stats()["timeouts"] == 0  # the in-flight run got its time back
+    assert mon.stats()["paused_ms"] >= 9000
+    assert live.n == 4, live.n  # 0, 1, 2, 3 s of kernel time: not 13 runs
+    assert reg.get("p").ready
+
+
+def test_result_hooks_check_health_report_and_stats():
+    w, reg, mon = world()
+    got = []
+    mon.hooks.append(lambda *a: got.append(a[:4]))
+    flap = Flaky([True, "warning", False])
+    svc_with(w, "h", liveness={"check": "custom", "object": flap, "period_sec": 10})
+    w.m.start_job(["h"], "test")
+    w.run_for(1)
+
+    async def check():
+        return await mon.check_now("h")
+
+    r = w.sched.run_until(w.sched.spawn(check(), "c")).result()
+    assert r["health"] == "warning" and r["probes"]["liveness"]["history"] == [
+        "passing",
+        "warning",
+    ]
+    assert got == [("h", "liveness", "passing", ""), ("h", "liveness", "warning", "")]
+    s = mon.stats()
+    assert s["services"] == 1 and s["probes"] == 1 and s["active"] == 1 and s["runs"] == 2
+    assert s["task_runs"] == 2 and s["restarts"] == 0
+
+
+def test_probe_specs_are_checked_with_one_line_errors():
+    from kernel import units
+
+    bad = (
+        ({"check": "ping"}, "'liveness' 'check' must be one of process, ttl"),
+        ({"check": "ttl"}, "check ttl needs 'ttl_sec'"),
+        ({"check": "tcp", "port": 70000}, "'port' must be an int in 1..65535"),
+        ({"check": "http", "port": 80, "status": "abc"}, "'status' must be a code or a range"),
+        ({"check": "file"}, "check file needs 'path'"),
+        ({"check": "command"}, "check command needs 'exec'"),
+        ({"check": "custom", "object": 5}, "'object' must have a check() method"),
+        ({"period_sec": "soon"}, "'liveness.period_sec' must be seconds"),
+        ({"failure_threshold": 0}, "'failure_threshold' must be an int in 1..1000"),
+        ({"check": "process", "path": "/x"}, "has unknown key 'path'"),
+        ("[1]", "'liveness' must be a dict"),
+    )
+    for spec, msg in bad:
+        try:
+            units.parse({"name": "u", "liveness": spec})
+            raise AssertionError("accepted %r" % (spec,))
+        except UnitError as e:
+            assert msg in str(e) and "\n" not in str(e), (msg, str(e))
+    u = units.parse(
+        "[Unit]\nName=u\n[Service]\nExecStart=a:b\n"
+        'Liveness={"check": "http", "path": "/health", "port": 8080, "period_sec": "500ms"}\n'
+    )
+    sp = u.liveness
+    assert sp.kind_name() == "http" and sp.path == "/health" and sp.port == 8080
+    assert sp.period_ms == 500 and sp.timeout_ms == 1000 and sp.fail == 3 and sp.succ == 1
+    assert sp.delay_ms == 0 and (sp.status_lo, sp.status_hi) == (200, 399)
+
+
+def test_kernel_api_through_the_default_scheduler():
+    kernel.reset(VirtualClock(0, 0))
+
+    async def forever():
+        while True:
+            await kernel.sleep_ms(1000)
+
+    kernel.create_service(
+        {"name": "k", "exec": forever, "liveness": {"check": "process", "period_sec": 1}}
+    )
+    kernel.start_service("k")
+
+    async def go():
+        await kernel.sleep_ms(1500)
+        return await kernel.check_health("k")
+
+    r = kernel.scheduler().run_until(kernel.spawn(go(), "go")).result()
+    assert r["probes"]["liveness"]["runs"] == 3 and r["ready"]
+    assert kernel.health_report("k")["health"] == "passing"
+    assert kernel.monitor_stats()["probes"] == 1
