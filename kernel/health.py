@@ -74,9 +74,15 @@ def network():
 
 
 def no_network_reason():
-    import sys
+    try:
+        import hal
 
-    return "no network on %s yet: tcp/http probes need it" % sys.platform
+        board = hal.info()["board"]
+    except (ImportError, AttributeError, KeyError):
+        import sys
+
+        board = sys.platform
+    return "no network on %s yet: tcp/http probes need it" % board
 
 
 # ---- the declaration ----
@@ -549,8 +555,9 @@ class Prober:
     def active(self):
         return [p for p in self.probes if p is not None and p.on]
 
-    def recorded(self, p):
-        """p counted a result: act on startup / liveness; update the instance."""
+    def recorded(self, p, changed):
+        """p counted a result (changed: its status moved): act on startup / liveness;
+        update the instance when something changed (the common run changes nothing)."""
         svc = self.svc
         if svc.state != S.ACTIVE and svc.state != S.RELOADING:
             return
@@ -564,6 +571,8 @@ class Prober:
                 return
         elif p.which == LIVENESS and p.status == CRITICAL:
             self.restart(p)
+            return
+        elif not changed:
             return
         self.settle()
 
@@ -761,10 +770,9 @@ class Monitor:
                 except Exception as e:  # noqa: BLE001 - a broken hook must not stop probes
                     self.sched.log.log("health: hook %r raised %r" % (fn, e), ERROR)
         if changed:
-            self.mgr.journal.add(
-                pr.svc.name, "probe", "%s %s: %s" % (p.name(), STATUS_NAMES[p.status], out)
-            )
-        pr.recorded(p)
+            why = "%s %s" % (p.name(), STATUS_NAMES[p.status])
+            self.mgr.journal.add(pr.svc.name, "probe", why + ": " + out if out else why)
+        pr.recorded(p, changed)
         if p.on and not p.timed and p.running is None:
             self.q.push(p, self._next_due(p, now))
             t = self.task

@@ -25,6 +25,7 @@ from micropython import const
 
 import kernel
 import services.fscmds  # noqa: F401 - registers ls, cat, rm, mkdir, df, mount
+import services.healthsh  # noqa: F401 - registers `health` and `discover`
 import services.svc  # noqa: F401 - registers the shell's `svc` verbs
 from kernel import jstore, storage, svc, unitfiles
 from kernel.version import VERSION

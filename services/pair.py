@@ -22,6 +22,11 @@ async def store(setup_ms=10):
         value = None
 
 
+def stored():
+    """The store's readiness probe: it holds a value."""
+    return value is not None
+
+
 async def ticker(period_ms=500):
     """Adds one to the store's value each period and tells the watchdog it is alive."""
     global value

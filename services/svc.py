@@ -147,6 +147,7 @@ def _status(sh, args):
     for key in ("requires", "wants", "after", "before"):
         if st[key]:
             sh.println("  %-9s %s" % (key + ":", " ".join(st[key])))
+    _health(sh, name)
     for line in kernel.journal_lines(5, name):
         sh.println("  " + line)
 
@@ -162,6 +163,25 @@ def _daemon_reload(sh, args):
         "svc daemon-reload: %d unit files loaded from %s, %d refused"
         % (loaded, unitfiles.UNIT_DIR, refused)
     )
+
+
+def _health(sh, name):
+    # Readiness (discovery's ready set) and the probes, as `health NAME` shows them.
+    from services.healthsh import probe_lines
+
+    r = kernel.health_report(name)
+    sh.println(
+        "  health:   %s, %s%s"
+        % (
+            r["health"] or "-",
+            "ready" if r["ready"] else "not ready",
+            (" (%s)" % r["note"]) if r["note"] else "",
+        )
+    )
+    lead = "  probes:   "
+    for line in probe_lines(r):
+        sh.println(lead + line)
+        lead = "            "
 
 
 def _verb(sh, args, verb, fn):

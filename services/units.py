@@ -7,7 +7,13 @@
 GROUPS = (("pair", "one_for_all", 1, 5),)
 
 UNITS = (
-    {"name": "heartbeat", "exec": "services.heartbeat:main", "enabled": True},
+    {
+        "name": "heartbeat",
+        "exec": "services.heartbeat:main",
+        "enabled": True,
+        "liveness": {"check": "process", "period_sec": 5},
+        "readiness": {"check": "ttl", "ttl_sec": 3, "period_sec": 5},
+    },
     """
 [Unit]
 Name=pair-store
@@ -17,6 +23,7 @@ Type=notify
 ExecStart=services.pair:store
 TimeoutStartSec=2
 Group=pair
+Readiness={"check": "command", "exec": "services.pair:stored", "period_sec": 2}
 [Install]
 WantedBy=multi-user
 """,

@@ -1,0 +1,131 @@
+# tools/bench_health: discovery's and health's figures (issue 9), run ON MicroPython:
+#   MICROPYPATH=.frozen:. build/unix/micropython -X heapsize=64M tools/bench_health.py
+#   mpremote connect <pty> run tools/bench_health.py        (on a board; its kernel is frozen)
+# Prints one "name value unit" line per figure:
+#   lookup over 1,000 instances: by exact name (instance() and instances()), by prefix glob,
+#   by a glob that needs a regex and by regex:, each uncached and cached (µs per lookup);
+#   heap per probe (a service with a liveness probe minus one without, started);
+#   CPU share of 100 services probed at 1 Hz (process liveness), real clock, over 3 s.
+# Host-side tool: nothing in the firmware imports it.
+import gc
+import time
+
+from kernel import health, traps
+from kernel.clock import real_clock
+from kernel.manager import Manager
+from kernel.sched import Scheduler
+
+
+def out(name, value, unit):
+    print("%s %s %s" % (name, value, unit))
+
+
+def per_call_us(fn, n):
+    t0 = time.ticks_us()
+    for _ in range(n):
+        fn()
+    return time.ticks_diff(time.ticks_us(), t0) / n
+
+
+def lookups():
+    m = Manager(Scheduler(real_clock()))
+    reg = health.attach(m).reg
+    for i in range(500):
+        reg.register("web@%d" % i, tags=("http",))
+        reg.register("db@%d" % i, kind="store")
+    gc.collect()
+    out("disc_exact_instance_1k", "%.1f" % per_call_us(lambda: reg.get("web@321"), 2000), "us")
+    out("disc_exact_pattern_1k", "%.1f" % per_call_us(lambda: reg.lookup("web@321"), 2000), "us")
+    cache = reg.cache[0]
+    for label, pattern in (
+        ("prefix", "web@1*"),
+        ("glob", "*@1?"),
+        ("regex", "regex:web@1[0-9]$"),
+        ("tag", "tag:http"),
+    ):
+
+        def uncached(p=pattern):
+            cache.pop(p, None)
+            return reg.lookup(p)
+
+        n = len(reg.lookup(pattern))
+        out("disc_%s_uncached_1k" % label, "%.0f" % per_call_us(uncached, 5), "us")
+        out("disc_%s_cached_1k" % label, "%.1f" % per_call_us(lambda: reg.lookup(pattern), 2000), "us")
+        out("disc_%s_matches" % label, n, "n")
+
+
+async def idle():
+    while True:
+        await traps.sleep_ms(100000)
+
+
+def heap_per_probe(n=50):
+    def world(probe):
+        s = Scheduler(real_clock())
+        m = Manager(s)
+        health.attach(m)
+        for i in range(n):
+            u = {"name": "s%d" % i, "exec": idle}
+            if probe:
+                u["liveness"] = {"check": "process", "period_sec": 100}
+            m.create(u)
+        return s, m
+
+    sizes = []
+    for probe in (False, True):
+        s, m = world(probe)
+        gc.collect()
+        before = gc.mem_free()
+        m.start_job(["s%d" % i for i in range(n)], "bench")
+        s.run_until(_settle(s))
+        gc.collect()
+        sizes.append(before - gc.mem_free())
+        for svc in m.services.values():
+            m.kill(svc)
+    return (sizes[1] - sizes[0]) // n
+
+
+def _settle(s):
+    async def w():
+        await traps.sleep_ms(20)
+
+    return s.spawn(w(), "settle")
+
+
+def cpu_share(n=100, seconds=3):
+    s = Scheduler(real_clock())
+    m = Manager(s)
+    mon = health.attach(m)
+    for i in range(n):
+        m.create(
+            {"name": "p%d" % i, "exec": idle, "liveness": {"check": "process", "period_sec": 1}}
+        )
+    m.start_job(["p%d" % i for i in range(n)], "bench")
+
+    async def wait():
+        await traps.sleep_ms(seconds * 1000)
+
+    t0 = time.ticks_us()
+    s.run_until(s.spawn(wait(), "wait"))
+    wall = time.ticks_diff(time.ticks_us(), t0)
+    busy = 0
+    for t in s.tasks():
+        if t.name == "health" or t.name.startswith("probe-"):
+            busy += t.cpu_s * 1000000 + t.cpu_us
+    runs = mon.runs
+    for svc in m.services.values():
+        m.kill(svc)
+    return busy * 100 / wall, runs, busy / max(1, runs)
+
+
+def main():
+    lookups()
+    gc.collect()
+    out("health_heap_per_probe", heap_per_probe(), "B")
+    pct, runs, per = cpu_share()
+    out("health_cpu_100_probes_1hz", "%.2f" % pct, "pct")
+    out("health_probe_runs_3s", runs, "n")
+    out("health_us_per_probe_run", "%.0f" % per, "us")
+
+
+main()
