@@ -20,7 +20,9 @@ from micropython import const
 from kernel import events as E
 from kernel import params
 from kernel import service as S
+from kernel import svc as _svc
 from kernel.log import ERROR
+from kernel.names import Names
 
 PASSING = const(0)
 WARNING = const(1)
@@ -177,8 +179,8 @@ class Registry:
 
     def __init__(self, mgr):
         self.mgr = mgr
-        self.by_name = {}  # name -> Instance
-        self.by_service = {}  # service -> [Instance], in registration order
+        self.by_name = Names()  # name -> Instance (kernel/names.py: O(1) for web@1..web@N)
+        self.by_service = Names()  # service -> [Instance], in registration order
         self.index = 0  # the registry-wide change index (Consul's X-Consul-Index)
         self.cache = ({}, {}, {})  # ready None / True / False: pattern -> (index, until, tuple)
         self.compiled = {}  # pattern -> compiled pattern
@@ -212,18 +214,21 @@ class Registry:
 
     def add(self, inst):
         self.by_name[inst.name] = inst
-        self.by_service.setdefault(inst.service, []).append(inst)
+        lst = self.by_service.get(inst.service)
+        if lst is None:
+            self.by_service[inst.service] = lst = []
+        lst.append(inst)
         self.changed(inst, E.EV_REGISTERED)
 
     def remove(self, inst):
         if self.by_name.get(inst.name) is not inst:
             return
-        del self.by_name[inst.name]
+        self.by_name.pop(inst.name)
         lst = self.by_service.get(inst.service)
         if lst is not None:
             lst.remove(inst)
             if not lst:
-                del self.by_service[inst.service]
+                self.by_service.pop(inst.service)
         if inst.expires is not None:
             self.leased.remove(inst)
             inst.expires = None
@@ -434,15 +439,20 @@ class Registry:
             inst = self.by_name.get(m[2])
             out = () if inst is None or (ready is not None and inst.ready != ready) else (inst,)
         else:
-            out = tuple(
-                i
-                for i in self.by_name.values()
-                if (ready is None or i.ready == ready) and matches(m, i)
-            )
+            out = self._scan(m, ready)
         if len(cache) >= params.DISC_CACHE_MAX:
             cache.clear()
         cache[pattern] = (self.index, now + params.DISC_CACHE_TTL_MS, out)
         return out
+
+    def _scan(self, m, ready):
+        # Its own function: a generator expression in lookup() would make `m` and `ready`
+        # closure cells, allocated on every call, cache hits included.
+        return tuple(
+            i
+            for i in self.by_name.values()
+            if (ready is None or i.ready == ready) and matches(m, i)
+        )
 
     def of_service(self, service):
         """The instances of `service` (a list kept by the registry: do not change it)."""
@@ -503,9 +513,9 @@ def attach(mgr):
 
 
 def _reg():
-    from kernel import svc
-
-    return attach(svc.manager())
+    m = _svc.manager()
+    r = getattr(m, "registry", None)
+    return r if r is not None else attach(m)
 
 
 # ---- the public API (re-exported by `kernel`) ----

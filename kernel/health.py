@@ -22,6 +22,7 @@ from kernel import discovery as D
 from kernel import events as E
 from kernel import params
 from kernel import service as S
+from kernel import svc as _svc
 from kernel.discovery import CRITICAL, PASSING, STATUS_NAMES, WARNING
 from kernel.errors import CancelledError, Watchdog
 from kernel.log import ERROR
@@ -880,9 +881,9 @@ def attach(mgr):
 
 
 def _mon():
-    from kernel import svc
-
-    return attach(svc.manager())
+    m = _svc.manager()
+    mon = getattr(m, "monitor", None)
+    return mon if mon is not None else attach(m)
 
 
 # ---- the public API (re-exported by `kernel`) ----

@@ -17,7 +17,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from console import REPO, Console, disk_args, new_image, qemu_command  # noqa: E402
 
 BOOTS = 5
-TARGET_BENCHES = [os.path.join(REPO, "tools", name) for name in ("bench_sched.py", "bench_svc.py")]
+TARGET_BENCHES = [
+    os.path.join(REPO, "tools", name)
+    for name in ("bench_sched.py", "bench_svc.py", "bench_health.py")
+]
 MPREMOTE = os.path.join(REPO, ".venv", "bin", "mpremote")
 
 

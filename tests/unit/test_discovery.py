@@ -265,3 +265,24 @@ def test_unit_fields_for_discovery_are_checked():
     u = units.parse({"name": "u", "endpoint": {"host": "h", "port": 8}, "meta": {"w": 1}})
     assert u.endpoint == {"host": "h", "port": 8} and u.meta == {"w": 1}
     assert discovery.service_of("web@3") == "web" and discovery.service_of("web") == "web"
+
+
+def test_exact_and_cached_lookups_allocate_nothing():
+    import micropython
+
+    w, reg = world()
+    for i in range(200):
+        reg.register("web@%d" % i, tags=("http",))
+    hit = reg.lookup("web@1*")
+    reg.lookup("tag:http", True)
+    reg.lookup("web@5")
+    micropython.heap_lock()
+    try:
+        for _ in range(20):
+            same = reg.lookup("web@1*") is hit
+            reg.lookup("tag:http", True)
+            reg.lookup("web@5")
+            reg.get("web@7")
+    finally:
+        micropython.heap_unlock()
+    assert same and len(hit) == 111 and reg.hits == 60
