@@ -38,7 +38,6 @@ _ALL = const(0)  # '*'
 _EXACT = const(1)  # no wildcard
 _PREFIX = const(2)  # 'web@*'
 _REGEX = const(3)  # anything else (a glob becomes a regex)
-_MASK = const((1 << 30) - 1)
 
 
 class Instance:
@@ -201,7 +200,7 @@ class Registry:
 
     def changed(self, inst, code):
         """Stamp inst with the next index, wake the watches it matches, tell listeners."""
-        self.index = i = (self.index + 1) & _MASK or 1
+        self.index = i = (self.index + 1) & params.COUNTER_MASK or 1
         inst.index = i
         for w in self.watches:
             if w.q.head is not None and matches(w.m, inst):
