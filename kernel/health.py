@@ -1,21 +1,20 @@
 # kernel/health: probes with Kubernetes' semantics and Consul's statuses, one monitor per
 # service manager.
 #
-# Owns: Spec (a checked probe declaration: the unit fields startup / liveness / readiness),
-# one small function per check kind (process, ttl, command, custom, file, tcp, http),
-# Probe (one probe's thresholded status, counters, last output and a history ring),
+# Owns: Probe (one probe's thresholded status, counters, last output and a history ring),
 # Prober (the probes of one service: startup gates the other two; liveness or startup
 # failing past its threshold restarts the service through its restart policy with result
 # `liveness`; readiness moves its instance in and out of discovery's ready set) and Monitor:
-# one task that sleeps until the earliest due probe on one pairing heap (kernel/sleepq.py),
+# one task that sleeps until the earliest due probe on FIFO lanes per delay (kernel/lanes.py),
 # runs the built-in kinds inline and user code (command, custom) and sockets (tcp, http) in
 # a short task each, under the probe's timeout. The monitor subscribes to the manager's
 # events (O(1) per event); metrics register with on_result(fn).
-# Invariants: a probe is in the heap iff it is due to run or running (then keyed by its
-# timeout); heap keys are monitor time (uptime minus the time the console's foreground code
+# Invariants: a probe is on a lane iff it is due to run or running (then due at its
+# timeout); due times are monitor time (uptime minus the time the console's foreground code
 # starved the kernel), so probe periods, timeouts and TTLs pause meanwhile; a warning counts
 # as a success for thresholds; a run that overlapped such a pause does not count a timeout.
-# Not here: the registry (kernel/discovery.py), the restart itself (kernel/manager.py).
+# Not here: declarations and check kinds (kernel/probes.py), the registry
+# (kernel/discovery.py), the restart itself (kernel/manager.py).
 from micropython import const
 
 from kernel import discovery as D
@@ -23,419 +22,29 @@ from kernel import events as E
 from kernel import params
 from kernel import service as S
 from kernel import svc as _svc
-from kernel.discovery import CRITICAL, PASSING, STATUS_NAMES, WARNING
+from kernel.discovery import CRITICAL, PASSING, STATUS_NAMES
 from kernel.errors import CancelledError, Watchdog
+from kernel.lanes import Lanes
 from kernel.log import ERROR
-from kernel.sleepq import SleepQueue
-from kernel.task import SLEEPING, WAITING
+from kernel.probes import CHECKS, INLINE, K_TTL, status_code
+from kernel.task import SLEEPING
 
 STARTUP = const(0)
 LIVENESS = const(1)
 READINESS = const(2)
 PROBE_NAMES = ("startup", "liveness", "readiness")
 
-K_PROCESS = const(0)
-K_TTL = const(1)
-K_COMMAND = const(2)
-K_CUSTOM = const(3)
-K_FILE = const(4)
-K_TCP = const(5)
-K_HTTP = const(6)
-KIND_NAMES = ("process", "ttl", "command", "custom", "file", "tcp", "http")
-_KIND_KEYS = (
-    (),
-    ("ttl_sec",),
-    ("exec",),
-    ("object",),
-    ("path", "max_age_sec"),
-    ("host", "port"),
-    ("host", "port", "path", "status", "body"),
-)
-_COMMON = (
-    "check",
-    "initial_delay_sec",
-    "period_sec",
-    "timeout_sec",
-    "success_threshold",
-    "failure_threshold",
-)
-
-
-def _sub(a, b):
-    return a - b  # heap keys are monitor ms: plain ints, they do not wrap
-
-
-def network():
-    """True when this build has sockets (the unix port; the boards once networking lands)."""
-    try:
-        import socket  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def no_network_reason():
-    try:
-        import hal
-
-        board = hal.info()["board"]
-    except (ImportError, AttributeError, KeyError):
-        import sys
-
-        board = sys.platform
-    return "no network on %s yet: tcp/http probes need it" % board
-
-
-# ---- the declaration ----
-
-
-class Spec:
-    """A checked probe: kind, timing, thresholds and the kind's own keys."""
-
-    ttl_ms = 0
-    target = None  # command: exec; custom: object (callables / 'module:attr' text)
-    path = None
-    max_age_s = None
-    host = None
-    port = None
-    status_lo = 200
-    status_hi = 399
-    body = None
-    status_text = "200-399"
-
-    def __init__(self, kind):
-        self.kind = kind
-        self.delay_ms = 0
-        self.period_ms = params.HEALTH_PERIOD_MS
-        self.timeout_ms = params.HEALTH_TIMEOUT_MS
-        self.succ = params.HEALTH_SUCCESS_THRESHOLD
-        self.fail = params.HEALTH_FAILURE_THRESHOLD
-
-    def kind_name(self):
-        return KIND_NAMES[self.kind]
-
-
-def _err(name, key, msg):
-    from kernel.units import UnitError
-
-    return UnitError("unit %s: '%s' %s" % (name, key, msg))
-
-
-def _threshold(name, key, k, v):
-    if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 1000:
-        raise _err(name, key, "'%s' must be an int in 1..1000, got %r" % (k, v))
-    return v
-
-
-def _status_range(name, key, v):
-    s = str(v).strip()
-    lo, dash, hi = s.partition("-")
-    try:
-        lo = int(lo)
-        hi = int(hi) if dash else lo
-    except ValueError:
-        lo = hi = -1
-    if not 100 <= lo <= hi <= 599:
-        raise _err(name, key, "'status' must be a code or a range like '200-399', got %r" % (v,))
-    return lo, hi
-
-
-def spec(name, key, d):
-    """A Spec from a probe dict; UnitError (one line naming the key) when it is bad."""
-    from kernel import units
-
-    kind = d.get("check", "process")
-    if kind not in KIND_NAMES:
-        raise _err(name, key, "'check' must be one of %s, got %r" % (", ".join(KIND_NAMES), kind))
-    k = KIND_NAMES.index(kind)
-    sp = Spec(k)
-    own = _KIND_KEYS[k]
-    for x, v in d.items():
-        if x not in _COMMON and x not in own:
-            raise _err(
-                name,
-                key,
-                "has unknown key '%s' (check %s takes %s)"
-                % (x, kind, ", ".join(_COMMON[1:] + own)),
-            )
-    if "initial_delay_sec" in d:
-        sp.delay_ms = units._ms(name, key + ".initial_delay_sec", d["initial_delay_sec"])
-    if "period_sec" in d:
-        sp.period_ms = max(1, units._ms(name, key + ".period_sec", d["period_sec"]))
-    if "timeout_sec" in d:
-        sp.timeout_ms = max(1, units._ms(name, key + ".timeout_sec", d["timeout_sec"]))
-    if "success_threshold" in d:
-        sp.succ = _threshold(name, key, "success_threshold", d["success_threshold"])
-    if "failure_threshold" in d:
-        sp.fail = _threshold(name, key, "failure_threshold", d["failure_threshold"])
-    if k == K_TTL:
-        if "ttl_sec" not in d:
-            raise _err(name, key, "check ttl needs 'ttl_sec'")
-        sp.ttl_ms = max(1, units._ms(name, key + ".ttl_sec", d["ttl_sec"]))
-    elif k == K_COMMAND or k == K_CUSTOM:
-        x = "exec" if k == K_COMMAND else "object"
-        v = d.get(x)
-        if v is None:
-            raise _err(name, key, "check %s needs '%s'" % (kind, x))
-        if isinstance(v, str):
-            units._exec(name, key + "." + x, v)
-        elif k == K_COMMAND and not callable(v):
-            raise _err(name, key, "'exec' must be a callable or 'module:function', got %r" % v)
-        elif k == K_CUSTOM and not hasattr(v, "check"):
-            raise _err(name, key, "'object' must have a check() method, got %r" % (v,))
-        sp.target = v
-    elif k == K_FILE:
-        p = d.get("path")
-        if not isinstance(p, str) or not p:
-            raise _err(name, key, "check file needs 'path' (text), got %r" % (p,))
-        sp.path = p
-        if "max_age_sec" in d:
-            sp.max_age_s = units._ms(name, key + ".max_age_sec", d["max_age_sec"]) / 1000
-    else:  # tcp, http
-        if "host" in d:
-            sp.host = units._str(name, key + ".host", d["host"])
-        if "port" in d:
-            p = d["port"]
-            if isinstance(p, bool) or not isinstance(p, int) or not 0 < p < 65536:
-                raise _err(name, key, "'port' must be an int in 1..65535, got %r" % (p,))
-            sp.port = p
-        if k == K_HTTP:
-            sp.path = units._str(name, key + ".path", d.get("path", "/"))
-            if "status" in d:
-                sp.status_lo, sp.status_hi = _status_range(name, key, d["status"])
-                sp.status_text = str(d["status"])
-            if "body" in d:
-                sp.body = units._str(name, key + ".body", d["body"])
-        if not network():
-            import kernel
-
-            kernel.log(
-                "health %s: %s is a %s probe; %s, so it reports critical"
-                % (name, key, kind, no_network_reason()),
-                "warn",
-            )
-    return sp
-
-
-# ---- results ----
-
-
-def result_of(r):
-    """A check's return value -> (status code, note). True / None / 0: passing; 1 or
-    'warning': warning; False, another int or 'critical': critical; (status, note) too."""
-    note = ""
-    if isinstance(r, tuple) and len(r) == 2:
-        r, note = r
-        note = str(note)
-    if r is True or r is None:
-        return PASSING, note
-    if r is False:
-        return CRITICAL, note or "returned False"
-    if isinstance(r, str):
-        if r in STATUS_NAMES:
-            return STATUS_NAMES.index(r), note
-        return CRITICAL, "returned %r, not a status" % (r,)
-    if isinstance(r, int):
-        if r == 0 or r == 1:
-            return r, note
-        return CRITICAL, note or "returned %d" % r
-    return CRITICAL, "returned %r, not a status" % (r,)
-
-
-def status_code(status):
-    """'passing' / 'warning' / 'critical' (or 0..2) -> the code; ValueError otherwise."""
-    if isinstance(status, str) and status in STATUS_NAMES:
-        return STATUS_NAMES.index(status)
-    if isinstance(status, int) and not isinstance(status, bool) and 0 <= status <= 2:
-        return status
-    raise ValueError(
-        "health: status must be one of %s, got %r" % (", ".join(STATUS_NAMES), status)
-    )
-
-
-# ---- the check kinds: fn(probe, now) -> status code (probe.output set), or a coroutine
-# that returns (status code, output) ----
-
-
-def check_process(p, now):
-    t = p.prober.svc.task
-    if t is None or t.done():
-        p.output = "not running"
-        return CRITICAL
-    if t.steps != p.seen_steps or t.state == SLEEPING or t.state == WAITING:
-        p.seen_steps = t.steps
-        p.output = "alive"
-        return PASSING
-    p.output = "runnable but not stepped since the last probe"
-    return WARNING
-
-
-def check_ttl(p, now):
-    r = p.prober.report
-    if r is None:
-        p.output = "no report_health() yet"
-        return CRITICAL
-    age = now - r[2]
-    if age > p.spec.ttl_ms:
-        p.output = "TTL expired: no report_health() for %d ms (ttl %d ms)" % (age, p.spec.ttl_ms)
-        return CRITICAL
-    p.output = r[1]
-    return r[0]
-
-
-def check_file(p, now):
-    sp = p.spec
-    try:
-        import os
-
-        st = os.stat(sp.path)
-    except ImportError:
-        p.output = "no filesystem on this board"
-        return CRITICAL
-    except AttributeError:
-        p.output = "no filesystem on this board"
-        return CRITICAL
-    except OSError:
-        p.output = "%s: no such file" % sp.path
-        return CRITICAL
-    if sp.max_age_s is not None:
-        import time
-
-        age = time.time() - st[8]
-        if age > sp.max_age_s:
-            p.output = "%s: modified %d s ago (max %d s)" % (sp.path, age, sp.max_age_s)
-            return CRITICAL
-    p.output = "%s: present" % sp.path
-    return PASSING
-
-
-async def check_command(p, now):
-    fn = S.resolve(p.spec.target)
-    r = fn()
-    if hasattr(r, "send"):
-        r = await r
-    return result_of(r)
-
-
-async def check_custom(p, now):
-    obj = S.resolve(p.spec.target)
-    r = obj.check()
-    if hasattr(r, "send"):
-        r = await r
-    return result_of(r)
-
-
-def _target(p):
-    # (host, port): the probe's own keys, else the instance's endpoint.
-    sp = p.spec
-    host = sp.host
-    port = sp.port
-    ep = p.prober.svc.unit.endpoint
-    if isinstance(ep, dict):
-        host = host or ep.get("host")
-        port = port or ep.get("port")
-    elif isinstance(ep, str):
-        h, _, pt = ep.rpartition(":")
-        host = host or h
-        if port is None and pt.isdigit():
-            port = int(pt)
-    if port is None:
-        raise ValueError("no port: give 'port' or the unit an 'endpoint'")
-    return host or "127.0.0.1", port
-
-
-async def _connect(host, port):
-    import select
-    import socket
-
-    from kernel.traps import sleep_ms
-
-    addr = socket.getaddrinfo(host, port)[0][-1]
-    s = socket.socket()
-    try:
-        s.setblocking(False)
-        try:
-            s.connect(addr)
-        except OSError as e:
-            if e.errno != 115:  # EINPROGRESS
-                raise
-        poll = select.poll()
-        poll.register(s, select.POLLOUT)
-        while True:
-            ev = poll.poll(0)
-            if ev:
-                if ev[0][1] & (select.POLLERR | select.POLLHUP):
-                    raise OSError("connection to %s:%d refused" % (host, port))
-                return s
-            await sleep_ms(params.HEALTH_POLL_MS)
-    except BaseException:
-        s.close()
-        raise
-
-
-async def check_tcp(p, now):
-    if not network():
-        return CRITICAL, no_network_reason()
-    host, port = _target(p)
-    s = await _connect(host, port)
-    s.close()
-    return PASSING, "connected to %s:%d" % (host, port)
-
-
-async def check_http(p, now):
-    if not network():
-        return CRITICAL, no_network_reason()
-    from kernel.traps import sleep_ms
-
-    sp = p.spec
-    host, port = _target(p)
-    s = await _connect(host, port)
-    try:
-        req = "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n" % (sp.path, host)
-        s.send(req.encode())
-        buf = b""
-        while len(buf) < params.HEALTH_HTTP_MAX_B:
-            try:
-                b = s.recv(512)
-            except OSError as e:
-                if e.errno != 11:  # EAGAIN: nothing yet
-                    raise
-                await sleep_ms(params.HEALTH_POLL_MS)
-                continue
-            if not b:
-                break
-            buf += b
-    finally:
-        s.close()
-    head, _, body = buf.partition(b"\r\n\r\n")
-    words = head.split(b"\r\n", 1)[0].split()
-    if len(words) < 2 or not words[0].startswith(b"HTTP/") or not words[1].isdigit():
-        return CRITICAL, "not an HTTP response from %s:%d" % (host, port)
-    code = int(words[1])
-    if not sp.status_lo <= code <= sp.status_hi:
-        return CRITICAL, "HTTP %d, expected %s" % (code, sp.status_text)
-    if sp.body is not None and sp.body.encode() not in body:
-        return CRITICAL, "HTTP %d, body lacks %r" % (code, sp.body)
-    return PASSING, "HTTP %d" % code
-
-
-CHECKS = (check_process, check_ttl, check_command, check_custom, check_file, check_tcp, check_http)
-_INLINE = (True, True, False, False, True, False, False)  # runs in the monitor's step
-
-
 # ---- one probe, one service ----
 
 
 class Probe:
-    """One probe of one service: its thresholded status and what its runs said. Also a node
-    of the monitor's pairing heap (the ph_* fields, as kernel/sleepq.py expects)."""
+    """One probe of one service: its thresholded status and what its runs said. Also an
+    item of the monitor's lanes (kernel/lanes.py: lane, due, prev, next)."""
 
-    ph_key = 0
-    ph_child = None
-    ph_next = None
-    ph_child_last = None
-    ph_rightmost_parent = None
-    timed = False  # in the heap
+    lane = None  # the monitor's Lane it waits on (None: not scheduled)
+    due = 0  # monitor ms it is due at (its timeout while a run is in flight)
+    prev = None
+    next = None
     running = None  # the Task of the run in flight (command, custom, tcp, http)
     skew0 = 0  # the monitor's skew when that run began
     t0_us = 0
@@ -470,8 +79,9 @@ class Probe:
         self.runs += 1
         self.last = code
         self.last_ms = now_ms
-        self.hist[self.hist_n % len(self.hist)] = code
-        self.hist_n += 1
+        n = self.hist_n
+        self.hist[n % params.HEALTH_HISTORY] = code
+        self.hist_n = n + 1
         sp = self.spec
         new = self.status
         if code != CRITICAL:  # a warning counts as a success
@@ -559,6 +169,8 @@ class Prober:
     def recorded(self, p, changed):
         """p counted a result (changed: its status moved): act on startup / liveness;
         update the instance when something changed (the common run changes nothing)."""
+        if not changed and p.which != STARTUP:
+            return
         svc = self.svc
         if svc.state != S.ACTIVE and svc.state != S.RELOADING:
             return
@@ -623,7 +235,7 @@ class Monitor:
         self.mgr = mgr
         self.reg = reg
         self.sched = mgr.sched
-        self.q = SleepQueue(_sub)
+        self.q = Lanes()
         self.probers = {}  # service name -> Prober
         self.hooks = []  # fn(service, probe, status, output, latency_us) per result
         self.task = None
@@ -668,21 +280,19 @@ class Monitor:
 
     def arm(self, p, delay_ms):
         p.on = True
-        self._push(p, self.now() + delay_ms)
+        self._push(p, delay_ms)
 
     def disarm(self, p):
         p.on = False
-        if p.timed:
-            self.q.remove(p)
+        self.q.remove(p)
         t = p.running
         if t is not None:
             p.running = None
             self.sched.cancel(t, "probe disarmed")
 
-    def _push(self, p, key):
-        if p.timed:
-            self.q.remove(p)
-        self.q.push(p, key)
+    def _push(self, p, delay_ms):
+        self.q.push(p, self.now(), delay_ms)
+        key = p.due
         t = self.task
         if t is None or t.done():
             self.due = None
@@ -695,17 +305,21 @@ class Monitor:
         from kernel.traps import sleep_ms
 
         q = self.q
-        while q.heap is not None:
+        while q.n:
             now = self.now()
             due = self.due
             if due is not None and now - due > params.SVC_STARVE_MS:
                 self.skew += now - due  # starved by foreground code: probe time paused
                 now = due
-            while q.heap is not None and q.heap.ph_key <= now:
-                self._fire(q.pop(), now)
-            if q.heap is None:
+            while True:
+                p = q.first()
+                if p is None or p.due > now:
+                    break
+                q.remove(p)
+                self._fire(p, now)
+            if p is None:
                 break
-            self.due = q.heap.ph_key
+            self.due = p.due
             await sleep_ms(min(max(self.due - now, 0), params.SVC_TIMER_MAX_MS))
         self.task = None
         self.due = None
@@ -715,7 +329,7 @@ class Monitor:
         if t is not None:  # its timeout ran out
             if p.skew0 != self.skew:  # the kernel was paused meanwhile: give it its time
                 p.skew0 = self.skew
-                self.q.push(p, now + p.spec.timeout_ms)
+                self.q.push(p, now, p.spec.timeout_ms)
                 return
             p.running = None
             self.sched.cancel(t, "probe timeout")
@@ -728,7 +342,7 @@ class Monitor:
         """Run p now: inline for the built-in kinds, else in a task under its timeout."""
         k = p.spec.kind
         self.runs += 1
-        if _INLINE[k]:
+        if INLINE[k]:
             code = CHECKS[k](p, now)
             self._result(p, code, p.output, now)
             return
@@ -737,7 +351,7 @@ class Monitor:
         p.t0_us = self.sched.clock.ticks_us()
         p.running = t = self.sched.spawn(self._run(p, now), "probe-" + p.prober.svc.name[:18])
         t.quiet = True
-        self.q.push(p, now + p.spec.timeout_ms)
+        self.q.push(p, now, p.spec.timeout_ms)
 
     async def _run(self, p, now):
         me = self.sched.cur
@@ -752,13 +366,12 @@ class Monitor:
         if p.running is not me:
             return
         p.running = None
-        if p.timed:
-            self.q.remove(p)
+        self.q.remove(p)
         self._result(p, code, out, self.now())
 
     def _result(self, p, code, out, now):
         p.output = out
-        changed = p.record(code, self.mgr.now())
+        changed = p.record(code, now + self.skew)  # uptime ms
         pr = p.prober
         if self.hooks:
             lat = 0
@@ -774,20 +387,15 @@ class Monitor:
             why = "%s %s" % (p.name(), STATUS_NAMES[p.status])
             self.mgr.journal.add(pr.svc.name, "probe", why + ": " + out if out else why)
         pr.recorded(p, changed)
-        if p.on and not p.timed and p.running is None:
-            self.q.push(p, self._next_due(p, now))
+        if p.on and p.lane is None and p.running is None:
+            sp = p.spec
+            d = sp.period_ms
+            if sp.kind == K_TTL and sp.ttl_ms < d:
+                d = sp.ttl_ms + 1  # right after the TTL would run out without a report
+            self.q.push(p, now, d)
             t = self.task
-            if t is not None and t.state == SLEEPING and (self.due is None or p.ph_key < self.due):
+            if t is not None and t.state == SLEEPING and (self.due is None or p.due < self.due):
                 self.sched.wake(t)
-
-    def _next_due(self, p, now):
-        d = now + p.spec.period_ms
-        r = p.prober.report
-        if p.spec.kind == K_TTL and r is not None:
-            end = r[2] + p.spec.ttl_ms + 1  # right after the TTL would run out
-            if now < end < d:
-                d = end
-        return d
 
     # ---- API ----
 
@@ -796,8 +404,7 @@ class Monitor:
         if pr is not None:
             for p in pr.active():
                 if p.running is None:
-                    if p.timed:
-                        self.q.remove(p)
+                    self.q.remove(p)
                     self.start(p, self.now())
                 t = p.running
                 if t is not None:
@@ -842,7 +449,7 @@ class Monitor:
         pr.report = (code, str(note), now)
         for p in pr.probes:
             if p is not None and p.on and p.spec.kind == K_TTL and p.running is None:
-                self._push(p, now)  # evaluate it at once (Consul: a TTL update applies now)
+                self._push(p, 0)  # evaluate it at once (Consul: a TTL update applies now)
 
     def stats(self):
         n = 0

@@ -195,7 +195,7 @@ def _dict(name, key, v):
 
 
 def _probe(name, key, v):
-    from kernel.health import spec  # only units with probes load the health module
+    from kernel.probes import spec  # only units with probes load the probe kinds
 
     return spec(name, key, json_value(name, key, v, (dict,)))
 

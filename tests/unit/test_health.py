@@ -7,7 +7,7 @@
 from svcfakes import World
 
 import kernel
-from kernel import health, traps
+from kernel import health, probes, traps
 from kernel import service as S
 from kernel.clock import VirtualClock
 from kernel.units import UnitError
@@ -54,7 +54,12 @@ def test_liveness_failing_past_its_threshold_restarts_with_result_liveness():
     h = svc_with(
         w,
         "l",
-        liveness={"check": "custom", "object": bad, "period_sec": 1, "failure_threshold": 3},
+        liveness={
+            "check": "custom",
+            "object": bad,
+            "period_sec": 1,
+            "failure_threshold": 3,
+        },
         restart_sec=0.5,
     )
     w.m.start_job(["l"], "test")
@@ -119,7 +124,12 @@ def test_readiness_takes_the_instance_out_of_the_ready_set_and_back_and_watches_
     h = svc_with(
         w,
         "web@1",
-        readiness={"check": "command", "exec": ok, "period_sec": 1, "failure_threshold": 2},
+        readiness={
+            "check": "command",
+            "exec": ok,
+            "period_sec": 1,
+            "failure_threshold": 2,
+        },
     )
     w.m.start_job(["web@1"], "test")
     w.run_for(10)
@@ -151,7 +161,12 @@ def test_startup_gates_the_other_probes_and_restarts_when_it_fails():
     h = svc_with(
         w,
         "s",
-        startup={"check": "custom", "object": boot, "period_sec": 1, "failure_threshold": 5},
+        startup={
+            "check": "custom",
+            "object": boot,
+            "period_sec": 1,
+            "failure_threshold": 5,
+        },
         liveness={"check": "custom", "object": live, "period_sec": 1},
     )
     w.m.start_job(["s"], "test")
@@ -194,7 +209,12 @@ def test_ttl_probe_and_report_health_from_the_service():
     w.add(
         name="t",
         exec=body,
-        liveness={"check": "ttl", "ttl_sec": 1, "period_sec": 10, "failure_threshold": 1},
+        liveness={
+            "check": "ttl",
+            "ttl_sec": 1,
+            "period_sec": 10,
+            "failure_threshold": 1,
+        },
         restart="no",
     )
     w.m.start_job(["t"], "test")
@@ -256,7 +276,7 @@ def test_command_kinds_sync_async_raising_and_timeout():
         "b": ({"exec": boom}, "critical", "OSError: no route"),
         "c": ({"exec": slow, "timeout_sec": 0.2}, "critical", "timed out after 200 ms"),
         "d": ({"exec": lambda: 2}, "critical", "returned 2"),
-        "e": ({"exec": "kernel.health:network"}, "passing", ""),
+        "e": ({"exec": "kernel.probes:network"}, "passing", ""),
     }
     for name, (extra, _, _) in cases.items():
         spec = {"check": "command", "period_sec": 1, "failure_threshold": 1}
@@ -338,7 +358,10 @@ def test_tcp_and_http_probes_on_real_sockets():
     probes = {
         "t1": ({"check": "tcp"}, "127.0.0.1:%d" % ok_port),
         "t2": ({"check": "tcp", "port": closed_port}, None),
-        "h1": ({"check": "http", "path": "/health", "body": "good"}, "127.0.0.1:%d" % ok_port),
+        "h1": (
+            {"check": "http", "path": "/health", "body": "good"},
+            "127.0.0.1:%d" % ok_port,
+        ),
         "h2": ({"check": "http", "port": bad_port}, None),
         "h3": ({"check": "http", "port": ok_port, "body": "missing"}, None),
         "h4": ({"check": "http", "port": bad_port, "status": "500-599"}, None),
@@ -362,8 +385,8 @@ def test_tcp_and_http_probes_on_real_sockets():
 
 def test_without_a_network_tcp_and_http_report_critical_with_the_reason_never_a_pass():
     w, reg, mon = world()
-    real = health.network
-    health.network = lambda: False
+    real = probes.network
+    probes.network = lambda: False
     try:
         svc_with(w, "n", readiness={"check": "tcp", "port": 80, "period_sec": 1})
         w.m.start_job(["n"], "test")
@@ -373,7 +396,7 @@ def test_without_a_network_tcp_and_http_report_critical_with_the_reason_never_a_
         assert not reg.get("n").ready
         assert any("is a tcp probe; no network on" in line for line in kernel.log_lines())
     finally:
-        health.network = real
+        probes.network = real
 
 
 def test_probe_deadlines_pause_while_foreground_code_starves_the_kernel():
@@ -388,7 +411,12 @@ def test_probe_deadlines_pause_while_foreground_code_starves_the_kernel():
         w,
         "p",
         liveness={"check": "custom", "object": live, "period_sec": 1},
-        readiness={"check": "command", "exec": slowish, "period_sec": 1, "timeout_sec": 0.5},
+        readiness={
+            "check": "command",
+            "exec": slowish,
+            "period_sec": 1,
+            "timeout_sec": 0.5,
+        },
     )
     w.m.start_job(["p"], "test")
 
@@ -434,7 +462,10 @@ def test_probe_specs_are_checked_with_one_line_errors():
         ({"check": "ping"}, "'liveness' 'check' must be one of process, ttl"),
         ({"check": "ttl"}, "check ttl needs 'ttl_sec'"),
         ({"check": "tcp", "port": 70000}, "'port' must be an int in 1..65535"),
-        ({"check": "http", "port": 80, "status": "abc"}, "'status' must be a code or a range"),
+        (
+            {"check": "http", "port": 80, "status": "abc"},
+            "'status' must be a code or a range",
+        ),
         ({"check": "file"}, "check file needs 'path'"),
         ({"check": "command"}, "check command needs 'exec'"),
         ({"check": "custom", "object": 5}, "'object' must have a check() method"),
@@ -467,7 +498,11 @@ def test_kernel_api_through_the_default_scheduler():
             await kernel.sleep_ms(1000)
 
     kernel.create_service(
-        {"name": "k", "exec": forever, "liveness": {"check": "process", "period_sec": 1}}
+        {
+            "name": "k",
+            "exec": forever,
+            "liveness": {"check": "process", "period_sec": 1},
+        }
     )
     kernel.start_service("k")
 
@@ -479,3 +514,28 @@ def test_kernel_api_through_the_default_scheduler():
     assert r["probes"]["liveness"]["runs"] == 3 and r["ready"]
     assert kernel.health_report("k")["health"] == "passing"
     assert kernel.monitor_stats()["probes"] == 1
+
+
+def test_inline_probe_runs_allocate_nothing():
+    import micropython
+
+    w, reg, mon = world()
+    for i in range(20):
+        svc_with(w, "p%d" % i, liveness={"check": "process", "period_sec": 0.1})
+    w.m.start_job(["p%d" % i for i in range(20)], "test")
+    w.run_for(1000)  # every lane and probe exists; each probe has run
+    seen = [None]
+
+    async def locked():
+        await traps.sleep_ms(1)  # its first sleep makes its own sleep fields
+        runs = mon.runs
+        micropython.heap_lock()
+        try:
+            for _ in range(2):
+                await traps.sleep_ms(1000)
+        finally:
+            seen[0] = mon.runs - runs  # a small int: no allocation
+            micropython.heap_unlock()
+
+    w.sched.run_until(w.sched.spawn(locked(), "locked"))
+    assert seen == [400]  # 20 probes x 10 Hz x 2 s, with the heap locked
