@@ -168,6 +168,9 @@ _API = {
     "monitor_stats": "health",
     "event_name": "events",
     "event_code": "events",
+    "metric": "metrics",
+    "service_metrics": "metrics",
+    "availability": "metrics",
 }
 
 

@@ -96,3 +96,11 @@ JOURNAL_STEP_BUDGET_MS = const(2000)  # ms, journald's step watchdog: littlefs n
 FS_FULL_CHECK_TICKS = const(10)  # journald periods between checks of the free space on /
 #                                   (statvfs walks the filesystem: ~0.4 s on a full 4 MiB disk)
 FS_FULL_BLOCKS = const(8)  # free littlefs blocks (32 KiB) at or below which / counts as full
+
+# Metrics (kernel/metrics.py)
+METRIC_SAMPLE_MS = const(1000)  # ms between samples of every series (and availability)
+METRIC_HISTORY = const(60)  # samples kept per series (the history ring)
+METRIC_SERIES_MAX = const(32)  # series one service may have
+METRIC_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)  # histogram
+#                 upper bounds (e.g. ms); observations above the last land in one more bucket
+AVAIL_SLOTS = const(60)  # availability: samples per minute slot and minute slots per hour

@@ -27,7 +27,7 @@ import kernel
 import services.fscmds  # noqa: F401 - registers ls, cat, rm, mkdir, df, mount
 import services.healthsh  # noqa: F401 - registers `health` and `discover`
 import services.svc  # noqa: F401 - registers the shell's `svc` verbs
-from kernel import jstore, storage, svc, unitfiles
+from kernel import jstore, metrics, storage, svc, unitfiles
 from kernel.version import VERSION
 from services import units as frozen
 from services.commands import BOOT_NO_SCRIPTS
@@ -85,6 +85,9 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
         unitfiles.load(svc.manager(), say)  # /etc/units: in addition to, or over, frozen
         unitfiles.load_enabled(svc.manager())  # the operator's enable/disable choices
         svc.persist = unitfiles.save_enabled
+
+    job = svc.boot_start(say)
+    metrics.registry().start()  # the kernel's own series, sampled from now on
     aio = _asyncio()
     if aio is not None:
         aio.install()  # services that `import asyncio` get the kernel's

@@ -1,0 +1,406 @@
+# kernel/metrics: per-service counters, gauges and histograms, and the kernel's own series.
+#
+# Owns: Metric (one series: a counter, a gauge or a fixed-bucket histogram with p50/p90/p99,
+# plus a bounded ring of its last params.METRIC_HISTORY samples), Registry (one per service
+# manager: series by service, the sampler task) and what the kernel records on its own per
+# service: starts, restarts, failures (from the manager's events), CPU time and bytes
+# allocated with their rates (from the scheduler's accounting of the service's task: bytes
+# allocated, not live heap), probe results and latencies (from a health monitor's hook:
+# Registry.on_probe), and availability (% of samples active and not critical over 1 min,
+# 1 h and since the service was first enabled or started).
+# Invariants: inc/set/observe allocate nothing for small ints; a series never grows past its
+# ring; sampling costs O(services + series) once per params.METRIC_SAMPLE_MS.
+# Other layers plug in through Registry.hooks (fn(reg) after each sample: alerts).
+# Not here: alert rules (kernel/alerting.py), probes (kernel/health.py).
+from micropython import const
+
+from kernel import params
+
+COUNTER = const(0)
+GAUGE = const(1)
+HISTOGRAM = const(2)
+KIND_NAMES = ("counter", "gauge", "histogram")
+BUCKETS = params.METRIC_BUCKETS  # histogram upper bounds; one more bucket above the last
+
+# Series the kernel keeps for every service it samples.
+K_STARTS = "starts"
+K_RESTARTS = "restarts"
+K_FAILURES = "failures"
+K_CPU_US = "cpu_us"
+K_CPU_PCT = "cpu_pct"  # % of the sample period the service's task ran
+K_ALLOC_B = "alloc_b"
+K_ALLOC_RATE = "alloc_b_per_s"
+K_PROBE_MS = "probe_ms"  # histogram of probe latencies
+_PROBE_COUNT = {
+    "passing": "probes_passing",
+    "warning": "probes_warning",
+    "critical": "probes_critical",
+}
+
+
+def kind_of(kind):
+    """A kind code from 'counter' | 'gauge' | 'histogram' (or a code)."""
+    if isinstance(kind, int) and 0 <= kind < len(KIND_NAMES):
+        return kind
+    if kind in KIND_NAMES:
+        return KIND_NAMES.index(kind)
+    raise ValueError("metric: kind must be one of %s, got %r" % (", ".join(KIND_NAMES), kind))
+
+
+class Ring:
+    """The last `size` values, oldest first from values(); a preallocated list."""
+
+    def __init__(self, size):
+        self.buf = [0] * size
+        self.size = size
+        self.n = 0  # values ever added
+
+    def add(self, v):
+        self.buf[self.n % self.size] = v
+        self.n += 1
+
+    def values(self):
+        kept = min(self.n, self.size)
+        return [self.buf[k % self.size] for k in range(self.n - kept, self.n)]
+
+
+class Metric:
+    """One series. Counter: inc(n). Gauge: set(v), inc(n). Histogram: observe(v)."""
+
+    def __init__(self, name, kind, history=params.METRIC_HISTORY):
+        self.name = name  # 'service.metric'
+        self.kind = kind
+        self.value = 0  # counter / gauge value; histogram: observations
+        self.ring = Ring(history)  # one sample per period: value, or p50 for a histogram
+        if kind == HISTOGRAM:
+            self.counts = [0] * (len(BUCKETS) + 1)
+            self.total = 0  # sum of observations
+            self.lo = None  # smallest / largest observation
+            self.hi = None
+
+    def _wrong(self, what):
+        return ValueError("metric %s: a %s has no %s()" % (self.name, KIND_NAMES[self.kind], what))
+
+    def inc(self, n=1):
+        if self.kind == HISTOGRAM:
+            raise self._wrong("inc")
+        if self.kind == COUNTER and n < 0:
+            raise ValueError("metric %s: a counter only goes up, got inc(%r)" % (self.name, n))
+        self.value += n
+
+    def set(self, v):
+        if self.kind != GAUGE:
+            raise self._wrong("set")
+        self.value = v
+
+    def observe(self, v):
+        if self.kind != HISTOGRAM:
+            raise self._wrong("observe")
+        i = 0
+        for b in BUCKETS:
+            if v <= b:
+                break
+            i += 1
+        self.counts[i] += 1
+        self.value += 1
+        self.total += v
+        if self.lo is None or v < self.lo:
+            self.lo = v
+        if self.hi is None or v > self.hi:
+            self.hi = v
+
+    def percentile(self, q):
+        """Histogram: the q-quantile (0..1) estimated within its bucket, clamped to the
+        observed range; None without observations."""
+        n = self.value
+        if self.kind != HISTOGRAM or n == 0:
+            return None
+        rank = q * n
+        seen = 0
+        for i, c in enumerate(self.counts):
+            if c and seen + c >= rank:
+                lo = BUCKETS[i - 1] if i > 0 else 0
+                hi = BUCKETS[i] if i < len(BUCKETS) else self.hi
+                est = lo + (hi - lo) * (rank - seen) / c
+                return min(max(est, self.lo), self.hi)
+            seen += c
+        return self.hi
+
+    def current(self):
+        """What one sample records: the value, or a histogram's p50 (0 when empty)."""
+        if self.kind == HISTOGRAM:
+            return self.percentile(0.5) or 0
+        return self.value
+
+    def sample(self):
+        self.ring.add(self.current())
+
+    def history(self):
+        return self.ring.values()
+
+    def snapshot(self):
+        d = {"name": self.name, "kind": KIND_NAMES[self.kind], "value": self.value}
+        if self.kind == HISTOGRAM:
+            d["count"] = self.value
+            d["sum"] = self.total
+            d["min"] = self.lo
+            d["max"] = self.hi
+            for label, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99)):
+                d[label] = self.percentile(q)
+        return d
+
+
+class Avail:
+    """Availability of one service: up samples over the last minute, hour and since it was
+    first enabled or started (one sample per params.METRIC_SAMPLE_MS)."""
+
+    def __init__(self):
+        self.secs = bytearray(params.AVAIL_SLOTS)  # 1: up in that sample
+        self.mins = bytearray(params.AVAIL_SLOTS)  # up samples per slot of AVAIL_SLOTS samples
+        self.n = 0  # samples taken
+        self.up = 0  # up samples since the start
+        self.cur = 0  # up samples in the current (unfinished) minute slot
+
+    def add(self, up):
+        k = params.AVAIL_SLOTS
+        self.secs[self.n % k] = 1 if up else 0
+        self.n += 1
+        if up:
+            self.up += 1
+            self.cur += 1
+        if self.n % k == 0:
+            self.mins[(self.n // k - 1) % k] = self.cur
+            self.cur = 0
+
+    def pct(self):
+        """(1 min, 1 h, since start) as % floats, None before the first sample."""
+        if self.n == 0:
+            return (None, None, None)
+        k = params.AVAIL_SLOTS
+        kept = min(self.n, k)
+        m1 = sum(self.secs[(self.n - 1 - j) % k] for j in range(kept)) * 100 / kept
+        full = min(self.n // k, k - 1)  # finished minute slots kept beside the current one
+        done = self.n // k
+        h_up = self.cur + sum(self.mins[(done - 1 - j) % k] for j in range(full))
+        h_n = self.n % k + full * k
+        h1 = h_up * 100 / h_n if h_n else m1
+        return (m1, h1, self.up * 100 / self.n)
+
+
+class Rec:
+    """The kernel's bookkeeping of one service between samples."""
+
+    health = None  # last probe status ('passing' | 'warning' | 'critical'), None: no probe
+    ready = True  # readiness from the health monitor (True without a readiness probe)
+    avail = None  # Avail, from the first sample it is enabled or not inactive
+
+    def __init__(self):
+        # Runs not read to their end yet: [task, cpu_s, cpu_us, alloc_kb, alloc_b] as of
+        # the last read (an ended Task keeps its counters, so the next sample finishes it).
+        self.runs = []
+
+    def see(self, t):
+        if t is not None:
+            for r in self.runs:
+                if r[0] is t:
+                    return
+            self.runs.append([t, 0, 0, 0, 0])
+
+
+class Registry:
+    """The metrics of one service manager's services, sampled by one kernel task."""
+
+    def __init__(self, mgr):
+        self.mgr = mgr
+        self.series = {}  # service name -> {metric name -> Metric}
+        self.recs = {}  # service name -> Rec
+        self.hooks = []  # fn(registry) after each sample
+        self.task = None  # the sampler task, once started
+        self.samples = 0  # sampling rounds done
+        mgr.subscribers.append(self.on_event)
+
+    # ---- series ----
+
+    def metric(self, service, name, kind=COUNTER):
+        """The series service.name, made on first use; a kind other than its own raises."""
+        k = kind_of(kind)
+        d = self.series.get(service)
+        if d is None:
+            d = self.series[service] = {}
+        m = d.get(name)
+        if m is None:
+            if len(d) >= params.METRIC_SERIES_MAX:
+                raise ValueError(
+                    "metric %s.%s: %s already has %d series (params.METRIC_SERIES_MAX)"
+                    % (service, name, service, len(d))
+                )
+            m = d[name] = Metric(service + "." + name, k)
+        elif m.kind != k:
+            raise ValueError(
+                "metric %s.%s: is a %s, not a %s"
+                % (service, name, KIND_NAMES[m.kind], KIND_NAMES[k])
+            )
+        return m
+
+    def get(self, service, name):
+        """The series or None (no series is made)."""
+        d = self.series.get(service)
+        return d.get(name) if d is not None else None
+
+    def value(self, service, name):
+        m = self.get(service, name)
+        return m.current() if m is not None else None
+
+    def rec(self, service):
+        r = self.recs.get(service)
+        if r is None:
+            r = self.recs[service] = Rec()
+        return r
+
+    # ---- what the kernel tells us ----
+
+    def on_event(self, name, event, cause):
+        """A manager subscriber: counts starts, restarts and failures, and catches each run
+        once it is active (one that ends before the next sample is still counted)."""
+        if event == "started":
+            svc = self.mgr.services.get(name)
+            if svc is not None:
+                self.rec(name).see(svc.task)
+            self.metric(name, K_STARTS).inc()
+        elif event == "restarting":
+            self.metric(name, K_RESTARTS).inc()
+        elif event == "failed":
+            self.metric(name, K_FAILURES).inc()
+
+    def on_probe(self, name, probe, status, latency_ms=None, ready=None):
+        """A health monitor's hook: one probe result of service `name`."""
+        r = self.rec(name)
+        r.health = status
+        if ready is not None:
+            r.ready = ready
+        c = _PROBE_COUNT.get(status)
+        if c is not None:
+            self.metric(name, c).inc()
+        if latency_ms is not None:
+            self.metric(name, K_PROBE_MS, HISTOGRAM).observe(latency_ms)
+
+    # ---- sampling ----
+
+    def start(self):
+        """Spawn the sampler task (once)."""
+        if self.task is None or self.task.done():
+            self.task = self.mgr.sched.spawn(self._run(), "metrics")
+        return self.task
+
+    async def _run(self):
+        from kernel import traps
+
+        while True:
+            await traps.sleep_ms(params.METRIC_SAMPLE_MS)
+            self.sample()
+
+    def sample(self, period_ms=params.METRIC_SAMPLE_MS):
+        """One round: the kernel's series of every service, then one ring sample of every
+        series, then the hooks."""
+        from kernel import service as S
+
+        for name, svc in self.mgr.services.items():
+            r = self.rec(name)
+            self._account(name, svc, r, period_ms)
+            if r.avail is None and (svc.is_enabled() or svc.state != S.INACTIVE):
+                r.avail = Avail()
+            if r.avail is not None:
+                on = svc.state == S.ACTIVE or svc.state == S.RELOADING
+                r.avail.add(on and r.health != "critical" and r.ready)
+        for d in self.series.values():
+            for m in d.values():
+                m.sample()
+        self.samples += 1
+        for fn in self.hooks:
+            fn(self)
+
+    def _account(self, name, svc, r, period_ms):
+        # CPU and allocation since the last sample, from the tasks' accounting: each run
+        # seen is read as a delta; an ended one for the last time.
+        r.see(svc.task)
+        cpu = 0
+        alloc = 0
+        keep = 0
+        for run in r.runs:
+            t = run[0]
+            cpu += (t.cpu_s - run[1]) * 1000000 + t.cpu_us - run[2]
+            alloc += (t.alloc_kb - run[3]) * 1024 + t.alloc_b - run[4]
+            run[1] = t.cpu_s
+            run[2] = t.cpu_us
+            run[3] = t.alloc_kb
+            run[4] = t.alloc_b
+            if t is svc.task and not t.done():
+                keep += 1
+        if keep < len(r.runs):
+            r.runs = [run for run in r.runs if run[0] is svc.task and not run[0].done()]
+        self.metric(name, K_CPU_US).inc(cpu)
+        self.metric(name, K_ALLOC_B).inc(alloc)
+        self.metric(name, K_CPU_PCT, GAUGE).set(cpu / (period_ms * 10))
+        self.metric(name, K_ALLOC_RATE, GAUGE).set(alloc * 1000 // period_ms)
+
+    # ---- reports ----
+
+    def availability(self, name):
+        r = self.recs.get(name)
+        if r is None or r.avail is None:
+            return (None, None, None)
+        return r.avail.pct()
+
+    def report(self, name):
+        """{metric name -> snapshot dict with 'history'} for one service."""
+        out = {}
+        for k, m in self.series.get(name, {}).items():
+            d = m.snapshot()
+            d["history"] = m.history()
+            out[k] = d
+        return out
+
+
+_reg = None  # the Registry of the manager it was made for
+
+
+def registry(mgr=None):
+    """The Registry of `mgr` (default: the kernel's service manager), made on first use."""
+    global _reg
+    if mgr is None:
+        from kernel import svc
+
+        mgr = svc.manager()
+    if _reg is None or _reg.mgr is not mgr:
+        _reg = Registry(mgr)
+    return _reg
+
+
+# ---- the kernel's API (re-exported by `kernel`) ----
+
+
+def metric(name, kind="counter", service=None):
+    """A series of the calling service (or of `service`; 'kernel' outside a service):
+    metric('requests').inc(), metric('queue', 'gauge').set(n), metric('ms', 'histogram')."""
+    if service is None:
+        service = _caller_name()
+    return registry().metric(service, name, kind)
+
+
+def service_metrics(name):
+    """Every series of service `name`: {metric -> {kind, value, history, p50.. }}."""
+    return registry().report(name)
+
+
+def availability(name):
+    """(1 min, 1 h, since enabled) % of time `name` was active and not critical."""
+    return registry().availability(name)
+
+
+def _caller_name():
+    import kernel
+    from kernel import svc
+
+    t = kernel.current()
+    s = svc.manager().by_task.get(t.id) if t is not None else None
+    return s.name if s is not None else "kernel"

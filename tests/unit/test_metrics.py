@@ -1,0 +1,231 @@
+# Tests for kernel/metrics: metric kinds and their errors, histogram percentiles, the bounded
+# history ring, the kernel's own series (starts, restarts, CPU, allocation, probes) and
+# availability, on the virtual clock (exact sample times).
+from svcfakes import World
+
+from kernel import metrics as M
+from kernel import params
+
+
+def test_counter_gauge_and_histogram_do_only_their_own_verbs():
+    reg = M.Registry(World().m)
+    c = reg.metric("web", "requests")
+    c.inc()
+    c.inc(4)
+    assert c.value == 5 and reg.metric("web", "requests") is c
+    g = reg.metric("web", "queue", "gauge")
+    g.set(7)
+    g.inc(-2)
+    assert g.value == 5
+    h = reg.metric("web", "ms", "histogram")
+    for bad, call in ((c, "set"), (c, "observe"), (h, "inc"), (g, "observe")):
+        try:
+            getattr(bad, call)(1)
+        except ValueError as e:
+            assert ("has no %s()" % call) in str(e), e
+        else:
+            raise AssertionError("%s.%s() should raise" % (bad.name, call))
+    try:
+        c.inc(-1)
+    except ValueError as e:
+        assert str(e) == "metric web.requests: a counter only goes up, got inc(-1)"
+    else:
+        raise AssertionError("a counter went down")
+    try:
+        reg.metric("web", "requests", "gauge")
+    except ValueError as e:
+        assert str(e) == "metric web.requests: is a counter, not a gauge"
+    else:
+        raise AssertionError("kind mismatch accepted")
+    try:
+        reg.metric("web", "x", "meter")
+    except ValueError as e:
+        assert "kind must be one of counter, gauge, histogram" in str(e)
+    else:
+        raise AssertionError("bad kind accepted")
+
+
+def test_histogram_percentiles_within_their_buckets():
+    reg = M.Registry(World().m)
+    h = reg.metric("db", "latency", "histogram")
+    assert h.percentile(0.5) is None
+    for v in range(1, 101):  # 1..100 ms, uniform
+        h.observe(v)
+    s = h.snapshot()
+    assert s["count"] == 100 and s["sum"] == 5050 and s["min"] == 1 and s["max"] == 100
+    # Buckets ..50, ..100: the estimate interpolates within the bucket holding the rank.
+    assert 45 <= s["p50"] <= 55, s
+    assert 85 <= s["p90"] <= 95, s
+    assert 95 <= s["p99"] <= 100, s
+    big = reg.metric("db", "big", "histogram")
+    big.observe(50000)  # above the last bucket: clamped to what was seen
+    assert big.percentile(0.99) == 50000
+
+
+def test_history_ring_is_bounded_and_oldest_first():
+    w = World()
+    reg = M.Registry(w.m)
+    g = reg.metric("x", "g", "gauge")
+    for k in range(params.METRIC_HISTORY + 5):
+        g.set(k)
+        reg.sample()
+    h = g.history()
+    assert len(h) == params.METRIC_HISTORY
+    assert h[0] == 5 and h[-1] == params.METRIC_HISTORY + 4
+
+
+def test_series_per_service_are_capped():
+    reg = M.Registry(World().m)
+    for k in range(params.METRIC_SERIES_MAX):
+        reg.metric("s", "m%d" % k)
+    try:
+        reg.metric("s", "one-more")
+    except ValueError as e:
+        assert "params.METRIC_SERIES_MAX" in str(e)
+    else:
+        raise AssertionError("no cap on series")
+
+
+def test_kernel_counts_starts_restarts_and_failures():
+    w = World()
+    reg = M.Registry(w.m)
+    w.add(
+        name="c",
+        exec=w.body("c", [("raise", 10)]),
+        restart_sec=0.1,
+        start_limit_burst=3,
+    )
+    w.m.start_job(["c"], "test")
+    w.run_for(2000)
+    assert reg.value("c", M.K_STARTS) == 3
+    assert reg.value("c", M.K_RESTARTS) == 3  # the third restart hits the start limit
+    assert reg.value("c", M.K_FAILURES) == 1  # the start limit hit
+
+
+def test_cpu_and_allocation_come_from_the_tasks_accounting():
+    import _hal
+
+    w = World(step_us=0)
+    w.clock.alloc_bytes = _hal.alloc_bytes  # the HAL's allocation counter (unix port)
+    w.sched.set_clock(w.clock)
+    reg = M.Registry(w.m)
+    reg.start()
+    from kernel import traps
+
+    async def busy():
+        while True:
+            w.clock.burn(300)  # each step costs 300 us of virtual CPU
+            _ = [0] * 64  # and allocates
+            await traps.sleep_ms(10)
+
+    w.add(name="b", exec=busy)
+    w.m.start_job(["b"], "test")
+    w.run_for(3500)
+    cpu = reg.value("b", M.K_CPU_US)
+    # ~100 steps per second of 300 us: ~3% of CPU over the three samples taken.
+    assert reg.samples == 3
+    assert 80000 <= cpu <= 100000, cpu
+    assert 2.5 <= reg.value("b", M.K_CPU_PCT) <= 3.5, reg.value("b", M.K_CPU_PCT)
+    assert reg.value("b", M.K_ALLOC_B) > 100 * 64
+    assert reg.value("b", M.K_ALLOC_RATE) > 64 * 90
+    hist = reg.get("b", M.K_CPU_US).history()
+    assert len(hist) == 3 and hist[0] < hist[1] < hist[2]
+
+
+def test_a_run_that_ends_between_samples_is_counted_to_its_end():
+    w = World()
+    reg = M.Registry(w.m)
+    from kernel import traps
+
+    async def short():
+        await traps.sleep_ms(5)
+        w.clock.burn(5000)
+        raise ValueError("done")
+
+    w.add(name="s", exec=short, restart_sec=0.1, start_limit_burst=100)
+    w.m.start_job(["s"], "test")
+    reg.sample()
+    w.run_for(520)  # runs end at 5, 110, 215, 320, 425: five runs of 5 ms CPU each
+    reg.sample()
+    assert 25000 <= reg.value("s", M.K_CPU_US) <= 26000, reg.value("s", M.K_CPU_US)
+
+
+def test_probe_results_and_latencies_through_the_hook():
+    reg = M.Registry(World().m)
+    for ms, status in ((3, "passing"), (7, "passing"), (900, "critical")):
+        reg.on_probe("web", "liveness", status, ms)
+    assert reg.value("web", "probes_passing") == 2
+    assert reg.value("web", "probes_critical") == 1
+    assert reg.get("web", M.K_PROBE_MS).snapshot()["max"] == 900
+    assert reg.rec("web").health == "critical"
+
+
+def test_availability_over_a_minute_an_hour_and_since_start():
+    w = World()
+    reg = M.Registry(w.m)
+    reg.start()
+    from kernel import traps
+
+    async def up():
+        while True:
+            await traps.sleep_ms(1000)
+
+    w.add(name="a", exec=up)
+    assert reg.availability("a") == (None, None, None)
+    w.m.start_job(["a"], "test")
+    w.run_for(120500)  # 120 samples up
+    assert reg.availability("a") == (100, 100, 100)
+    reg.on_probe("a", "liveness", "critical")  # critical counts as down
+    w.run_for(30000)  # 30 samples down
+    m1, h1, boot = reg.availability("a")
+    assert m1 == 50 and h1 == 120 * 100 / 150 and boot == h1
+    reg.on_probe("a", "liveness", "passing")
+    w.m.stop(w.m.services["a"], "test")  # stopped counts as down too
+    w.run_for(60000)
+    m1, h1, boot = reg.availability("a")
+    assert m1 == 0 and h1 == 120 * 100 / 210 and boot == h1
+
+
+def test_metric_api_names_the_calling_service():
+    import kernel
+
+    kernel.reset()
+    from kernel import svc
+
+    got = []
+
+    async def body():
+        kernel.metric("hits").inc(2)
+        got.append(kernel.service_metrics("me")["hits"]["value"])
+
+    kernel.create_service({"name": "me", "exec": body})
+    kernel.start_service("me")
+    s = svc.manager().sched
+    s.run_until(s.spawn(_sleep(10), "t"))
+    assert got == [2]
+    assert kernel.metric("x", "gauge").name == "kernel.x"  # outside a service
+
+
+async def _sleep(ms):
+    from kernel import traps
+
+    await traps.sleep_ms(ms)
+
+
+def test_inc_set_observe_allocate_nothing():
+    import micropython
+
+    reg = M.Registry(World().m)
+    c = reg.metric("h", "c")
+    g = reg.metric("h", "g", "gauge")
+    h = reg.metric("h", "h", "histogram")
+    h.observe(1)
+    micropython.heap_lock()
+    try:
+        for k in range(100):
+            c.inc()
+            g.set(k)
+            h.observe(k)
+    finally:
+        micropython.heap_unlock()
+    assert c.value == 100 and g.value == 99 and h.value == 101
