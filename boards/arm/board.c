@@ -8,6 +8,11 @@
 
 #define TIMER_HZ (1000)
 
+
+#define SYS_CLOCK (0x10)
+#define SYS_TIME (0x11)
+#define SYS_GET_CMDLINE (0x15)
+#define SYS_EXIT_EXTENDED (0x20)
 #define ADP_STOPPED_APPLICATION_EXIT (0x20026)
 
 const board_info_t board_info = {
@@ -109,6 +114,23 @@ void board_init(void) {
     SYST_CVR = 0;
     SYST_CSR = 7;   // processor clock, interrupt, enable
     semidisk_init();
+}
+
+// Semihosting's command line: QEMU gives "<kernel path> <-append text>" when no
+// -semihosting-config arg= is set; the first word (the program) is dropped.
+const char *board_cmdline(void) {
+    static char buf[BOARD_CMDLINE_MAX];
+    static bool done;
+    if (!done) {
+        uint32_t block[2] = { (uint32_t)buf, sizeof(buf) - 1 };
+        done = true;
+        if (semihost(SYS_GET_CMDLINE, block) != 0) {
+            buf[0] = 0;
+        }
+        buf[sizeof(buf) - 1] = 0;
+    }
+    const char *s = strchr(buf, ' ');
+    return s != NULL ? s + 1 : "";
 }
 
 void board_poweroff(int code) {

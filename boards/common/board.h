@@ -34,6 +34,9 @@ uint64_t board_entropy(void);                   // best entropy the board has, 6
 void board_wdt_enable(void);                    // make sure hal_timer_isr runs periodically
 void board_poweroff(int code) __attribute__((noreturn));
 void board_reset(void) __attribute__((noreturn));
+const char *board_cmdline(void);                // the boot command line (QEMU -append), "" if none
+
+#define BOARD_CMDLINE_MAX (512)                 // bytes of the command line a board keeps
 
 // Storage: a disk of BOARD_SECTOR_B-byte sectors on an image the host keeps (IDE on x86_64,
 // semihosting file I/O on arm, a file on unix). boards/common/disk.c builds the block device

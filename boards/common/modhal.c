@@ -334,6 +334,12 @@ static MP_DEFINE_CONST_FUN_OBJ_0(hal_wdt_hits_obj, hal_wdt_hits);
 
 // ---- board facts ----
 
+static mp_obj_t hal_cmdline(void) {
+    const char *s = board_cmdline();
+    return mp_obj_new_str(s, strlen(s));
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_cmdline_obj, hal_cmdline);
+
 static void store(mp_obj_t d, qstr key, mp_obj_t value) {
     mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(key), value);
 }
@@ -387,6 +393,7 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_resume), MP_ROM_PTR(&hal_resume_obj) },
     { MP_ROM_QSTR(MP_QSTR_captured), MP_ROM_PTR(&hal_captured_obj) },
     { MP_ROM_QSTR(MP_QSTR_wdt_hits), MP_ROM_PTR(&hal_wdt_hits_obj) },
+    { MP_ROM_QSTR(MP_QSTR_cmdline), MP_ROM_PTR(&hal_cmdline_obj) },
     { MP_ROM_QSTR(MP_QSTR_Watchdog), MP_ROM_PTR(&mp_type_Watchdog) },
     { MP_ROM_QSTR(MP_QSTR_info), MP_ROM_PTR(&hal_info_obj) },
     { MP_ROM_QSTR(MP_QSTR_Disk), MP_ROM_PTR(&hal_disk_type) },

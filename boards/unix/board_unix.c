@@ -33,6 +33,12 @@ const board_info_t board_info = {
 void board_init(void) {
 }
 
+// The unix port's stand-in for the boot command line: $MULTIOS_CMDLINE.
+const char *board_cmdline(void) {
+    const char *s = getenv("MULTIOS_CMDLINE");
+    return s != NULL ? s : "";
+}
+
 uint64_t board_ticks_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -45,6 +45,8 @@ _start:
     xor %eax, %eax
     rep stosl
 
+    mov %ebx, mb_info                   // the loader's multiboot info (after .bss is zeroed)
+
     movl $(pdpt + PTE_P + PTE_W), pml4
     movl $(pd + PTE_P + PTE_W), pdpt
 
