@@ -171,6 +171,16 @@ _API = {
     "metric": "metrics",
     "service_metrics": "metrics",
     "availability": "metrics",
+    "ConfigError": "configstore",
+    "validate_config": "configstore",
+    "update_config": "configstore",
+    "load_config": "configstore",
+    "config_version": "configstore",
+    "config_history": "configstore",
+    "rollback_config": "configstore",
+    "set_kind_config": "configstore",
+    "service_config": "configstore",
+    "secret": "configstore",
 }
 
 

@@ -104,3 +104,9 @@ METRIC_SERIES_MAX = const(32)  # series one service may have
 METRIC_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)  # histogram
 #                 upper bounds (e.g. ms); observations above the last land in one more bucket
 AVAIL_SLOTS = const(60)  # availability: samples per minute slot and minute slots per hour
+
+# Config (kernel/configs.py, kernel/configstore.py)
+CONFIG_DIR = "/etc/config"  # where NAME.json config files are read (a filesystem path)
+CONFIG_HISTORY = const(16)  # config versions kept per service
+CONFIG_ROLLBACK_MS = const(10000)  # ms a new config version is watched (unit rollback_sec)
+CONFIG_WATCH_MS = const(100)  # ms between health checks while a new version is watched

@@ -25,6 +25,10 @@ ALWAYS = const(4)
 RESTART_NAMES = ("no", "on-failure", "on-abnormal", "on-watchdog", "always")
 _RESTART_ALIASES = ("temporary", "transient", "", "", "permanent")  # OTP, by policy index
 
+CONFIG_RESTART = const(0)  # config_reload: restart the service on a new config version
+CONFIG_NONE = const(1)  # config_reload: leave it running (it reads service_config() itself)
+CONFIG_RELOAD_NAMES = ("restart", "none")
+
 
 class UnitError(ValueError):
     """A unit that cannot be used; the message is one line naming the unit and field."""
@@ -61,6 +65,11 @@ class Unit:
     post_start = None
     pre_stop = None
     post_stop = None
+    config = None  # {key: configs.Spec}: the config schema (kernel/configs.py)
+    config_reload = CONFIG_RESTART  # what a new config version does without on_config
+    rollback_ms = params.CONFIG_ROLLBACK_MS  # ms a new config is watched before it is kept
+    on_config = None  # callable or 'module:function': on_config(config, changed)
+    alerts = ()  # alert rules (kernel/alerting.py)
     source = None  # templates only: the checked field dict instances are made from
     origin = "frozen"  # where the unit came from: 'frozen' or its file's path (unitfiles)
     startup = None  # probes (kernel/probes.py Spec): startup gates the other two
@@ -212,6 +221,14 @@ def _endpoint(name, key, v):
         raise _unit_err(name, key, "must have 'host' and an int 'port', got %r" % (v,))
     return v
 
+def _schema(name, key, v):
+    from kernel import configs
+
+    try:
+        return configs.parse_schema(name, v)
+    except ValueError as e:
+        raise _unit_err(name, key, str(e)) from None
+
 
 # field -> (attribute, parser); aliases below map other spellings onto these fields.
 FIELDS = {
@@ -248,6 +265,11 @@ FIELDS = {
     "readiness": ("readiness", _probe),
     "meta": ("meta", _dict),
     "endpoint": ("endpoint", _endpoint),
+
+    "config": ("config", _schema),
+    "config_reload": ("config_reload", _choice(CONFIG_RELOAD_NAMES)),
+    "rollback_sec": ("rollback_ms", _ms),
+    "on_config": ("on_config", _exec),
 }
 # Other spellings, compared lower-case without '_' and '-': systemd's INI keys and short forms.
 _ALIASES = {

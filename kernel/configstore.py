@@ -1,0 +1,404 @@
+# kernel/configstore: each service's effective config, its versions, and applying them.
+#
+# Owns: Store (one per service manager): per service an Entry with the layers in precedence
+# order, unit defaults < kind template (set_kind_config) < file params.CONFIG_DIR/NAME.json
+# < boot command line tokens NAME.KEY=VALUE (hal.cmdline()) < runtime updates; the versions
+# (number, time, effective values, diff, reason), the last params.CONFIG_HISTORY kept; and
+# applying a new version to a running service: its on_config(config, changed) (a unit field,
+# or a method of an exec class), else the unit's config_reload (restart | none), then a
+# watch of rollback_sec that rolls back to the previous version if the service fails,
+# restarts, turns critical or not ready (journaled with the reason, listed in the history).
+# Invariants: an update is validated whole before anything changes; a secret never leaves
+# here unmasked except through secret(key) to its own service; the file and command line are
+# read once per service (a bad value there is journaled and skipped, never fatal).
+# Not here: schema and checks (kernel/configs.py), probes (kernel/health.py; their results
+# reach us through the metrics registry's on_probe hook).
+from kernel import configs as C
+from kernel import params, units
+from kernel import service as S
+
+LAYER_NAMES = ("default", "kind", "file", "cmdline", "runtime")
+
+
+class Version:
+    """One version of a service's config."""
+
+    def __init__(self, number, ms, values, runtime, diff, reason):
+        self.number = number
+        self.ms = ms  # uptime ms it was made
+        self.values = values  # the effective config (secrets included: never shown)
+        self.runtime = runtime  # the runtime layer that gave it (rollback restores it)
+        self.diff = diff  # [(key, old, new)] against the version before, secrets masked
+        self.reason = reason  # 'boot', 'update', 'rollback to v2', ...
+
+
+class Entry:
+    """One service's config: its layers and versions."""
+
+    watch = None  # the rollback watch Task of the current version, while it runs
+
+    def __init__(self, schema, layers):
+        self.schema = schema
+        self.layers = layers  # [default, kind, file, cmdline] dicts; the runtime is per version
+        self.versions = []  # the last params.CONFIG_HISTORY Versions, oldest first
+
+    def current(self):
+        return self.versions[-1]
+
+    def find(self, number):
+        for v in self.versions:
+            if v.number == number:
+                return v
+        return None
+
+
+class Store:
+    """Config of every service of one manager."""
+
+    config_dir = params.CONFIG_DIR  # where NAME.json files are read (tests point elsewhere)
+
+    def __init__(self, mgr):
+        self.mgr = mgr
+        self.entries = {}  # service name -> Entry
+        self.kinds = {}  # kind -> template dict
+        self.cmdline = None  # service -> {key: text} from the boot command line, read once
+
+    # ---- sources ----
+
+    def entry(self, name):
+        """The Entry of service `name`, made (sources read, version 1) on first use."""
+        e = self.entries.get(name)
+        if e is not None:
+            return e
+        svc = self.mgr.get(name)  # UnitError for an unknown service
+        schema = svc.unit.config or {}
+        defaults = {k: s.default for k, s in schema.items() if s.default is not None}
+        e = Entry(schema, [defaults, {}, {}, {}])
+        e.layers[1] = self._checked(name, schema, self.kinds.get(svc.unit.kind) or {}, "kind")
+        e.layers[2] = self._checked(name, schema, self._file(name), "file")
+        e.layers[3] = self._checked(name, schema, self._cmdline(name, schema), "cmdline")
+        values = self._merge(e, {})
+        for err in C.check(name, schema, {}, values):
+            self.mgr.event(name, "config error", err)
+        e.versions.append(Version(1, self.mgr.now(), values, {}, [], "boot"))
+        self.entries[name] = e
+        return e
+
+    def _checked(self, name, schema, values, layer):
+        out = {}
+        for k, v in values.items():
+            errs = C.check(name, schema, {k: v})
+            if errs:
+                if layer != "kind" or k in schema:  # a kind template may hold other keys
+                    self.mgr.event(name, "config error", errs[0] + " (%s value ignored)" % layer)
+            else:
+                out[k] = C.coerce(schema, {k: v})[k]
+        return out
+
+    def _file(self, name):
+        import json
+
+        path = "%s/%s.json" % (self.config_dir, name)
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError:
+            return {}  # no file (or no filesystem on this board yet)
+        try:
+            d = json.loads(text)
+        except ValueError:
+            d = None
+        if not isinstance(d, dict):
+            self.mgr.event(name, "config error", "%s: not a JSON object (ignored)" % path)
+            return {}
+        return d
+
+    def _cmdline(self, name, schema):
+        if self.cmdline is None:
+            self.cmdline = parse_cmdline(_hal_cmdline())
+        out = {}
+        for k, text in self.cmdline.get(name, {}).items():
+            s = schema.get(k)
+            out[k] = C.parse_text(s, text) if s is not None else text
+        return out
+
+    def _merge(self, e, runtime):
+        out = {}
+        for layer in e.layers:
+            out.update(layer)
+        out.update(runtime)
+        return out
+
+    def source_of(self, e, key):
+        """The layer name the effective value of key comes from."""
+        if key in e.current().runtime:
+            return LAYER_NAMES[4]
+        for i in range(3, -1, -1):
+            if key in e.layers[i]:
+                return LAYER_NAMES[i]
+        return None
+
+    def set_kind(self, kind, values):
+        """A kind template; services of that kind get a new version when it changes theirs."""
+        for name, e in self.entries.items():
+            if self.mgr.services[name].unit.kind == kind:
+                errs = [x for x in C.check(name, e.schema, values) if "unknown key" not in x]
+                if errs:
+                    raise C.ConfigError(errs)
+        self.kinds[kind] = dict(values)
+        for name, e in self.entries.items():
+            svc = self.mgr.services[name]
+            if svc.unit.kind == kind:
+                e.layers[1] = self._checked(name, e.schema, values, "kind")
+                self._new_version(svc, e, e.current().runtime, "kind %s template" % kind, True)
+
+    # ---- versions ----
+
+    def validate(self, name, values):
+        e = self.entry(name)
+        full = self._merge(e, e.current().runtime)
+        full.update(values)
+        return C.check(name, e.schema, values, full)
+
+    def update(self, name, values, reason="update"):
+        e = self.entry(name)
+        errs = self.validate(name, values)
+        if errs:
+            raise C.ConfigError(errs)
+        runtime = dict(e.current().runtime)
+        runtime.update(C.coerce(e.schema, values))
+        return self._new_version(self.mgr.get(name), e, runtime, reason, True)
+
+    def rollback(self, name, number, reason=None, watch=False):
+        e = self.entry(name)
+        v = e.find(number)
+        if v is None:
+            kept = "%d..%d" % (e.versions[0].number, e.current().number)
+            raise C.ConfigError(
+                ["config %s: no version %r (kept: %s)" % (name, number, kept)], False
+            )
+        why = "rollback to v%d" % number
+        if reason:
+            why = "automatic %s: %s" % (why, reason)
+        return self._new_version(self.mgr.get(name), e, dict(v.runtime), why, watch)
+
+    def _new_version(self, svc, e, runtime, reason, watch):
+        cur = e.current()
+        values = self._merge(e, runtime)
+        diff = []
+        for k in sorted(set(cur.values) | set(values)):
+            old = cur.values.get(k)
+            new = values.get(k)
+            if old != new:
+                s = e.schema.get(k)
+                if s is not None and s.secret:
+                    old, new = C.MASK if old is not None else None, C.MASK
+                diff.append((k, old, new))
+        if not diff:
+            return cur.number
+        v = Version(cur.number + 1, self.mgr.now(), values, runtime, diff, reason)
+        e.versions.append(v)
+        if len(e.versions) > params.CONFIG_HISTORY:
+            e.versions.pop(0)
+        self.mgr.event(svc.name, "config", "v%d, %s: %s" % (v.number, reason, format_diff(diff)))
+        self._apply(svc, e, v, watch)
+        return v.number
+
+    # ---- applying ----
+
+    def _apply(self, svc, e, v, watch):
+        if svc.state != S.ACTIVE and svc.state != S.RELOADING:
+            return  # not running: its next start reads the new version
+        changed = [k for k, _, _ in v.diff]
+        fn = svc.unit.on_config
+        if fn is None and svc.obj is not None and hasattr(svc.obj, "on_config"):
+            fn = svc.obj.on_config
+        job = None
+        if fn is not None:
+            try:
+                r = S.resolve(fn)(C.masked(e.schema, v.values), changed)
+            except Exception as err:  # noqa: BLE001 - a failing on_config is data: roll back
+                self._auto_rollback(
+                    svc, e, v, "on_config raised %s: %s" % (type(err).__name__, err)
+                )
+                return
+            if hasattr(r, "send"):
+                job = self.mgr.sched.spawn(r, "config-" + svc.name[:17])
+        elif svc.unit.config_reload == units.CONFIG_RESTART:
+            job = self.mgr.sched.spawn(self._restart(svc), "config-" + svc.name[:17])
+        if watch and svc.unit.rollback_ms > 0:
+            e.watch = self.mgr.sched.spawn(
+                self._watch(svc, e, v, job), "cfgwatch-" + svc.name[:15]
+            )
+
+    async def _restart(self, svc):
+        # Only this service: what requires it keeps running across its restart.
+        await self.mgr.stop_job([svc], "config").wait()
+        await self.mgr.start_job([svc.name], "config").wait()
+
+    async def _watch(self, svc, e, v, job):
+        from kernel import metrics, traps
+
+        if job is not None:
+            try:
+                await job
+            except Exception as err:  # noqa: BLE001 - see _apply
+                self._auto_rollback(svc, e, v, "%s: %s" % (type(err).__name__, err))
+                return
+        rec = metrics.registry(self.mgr).rec(svc.name)
+        was_ready = False
+        left = svc.unit.rollback_ms
+        while True:
+            if e.current() is not v:
+                return  # another version came since
+            why = _bad(svc, rec)
+            ready = svc.state == S.ACTIVE and rec.ready and why is None
+            if why is None and was_ready and not ready and svc.state != S.INACTIVE:
+                why = "not ready"
+            if why is None and left <= 0 and not ready and svc.state != S.INACTIVE:
+                why = "not ready within %d ms" % svc.unit.rollback_ms
+            if why is not None:
+                self._auto_rollback(svc, e, v, why)
+                return
+            if left <= 0 or svc.state == S.INACTIVE:  # stopped by hand: not the config's doing
+                e.watch = None
+                return
+            was_ready = was_ready or ready
+            step = min(left, params.CONFIG_WATCH_MS)
+            await traps.sleep_ms(step)
+            left -= step
+
+    def _auto_rollback(self, svc, e, v, why):
+        e.watch = None
+        prev = None
+        for old in e.versions:
+            if old.number < v.number:
+                prev = old
+        if prev is None:
+            self.mgr.event(
+                svc.name, "config error", "v%d: %s; no version to roll back to" % (v.number, why)
+            )
+            return
+        self.rollback(svc.name, prev.number, why)
+
+
+def _bad(svc, rec):
+    """Why the service is not healthy now, or None."""
+    if svc.state == S.FAILED:
+        return "failed (%s)" % (svc.cause,)
+    if svc.state == S.ACTIVATING and svc.sub == S.AUTO_RESTART:
+        return "restarting (%s)" % (svc.cause,)
+    if rec.health == "critical":
+        return "health critical"
+    return None
+
+
+def format_diff(diff):
+    return ", ".join("%s %r -> %r" % d for d in diff) or "no change"
+
+
+def parse_cmdline(text):
+    """'web.port=8081 quiet db.host=x' -> {'web': {'port': '8081'}, 'db': {'host': 'x'}}:
+    tokens NAME.KEY=VALUE (the name may hold dots, the key may not); others are ignored."""
+    out = {}
+    for tok in (text or "").split():
+        left, eq, value = tok.partition("=")
+        i = left.rfind(".")
+        if not eq or i <= 0 or i == len(left) - 1:
+            continue
+        out.setdefault(left[:i], {})[left[i + 1 :]] = value
+    return out
+
+
+def _hal_cmdline():
+    try:
+        import hal
+    except ImportError:
+        return ""
+    fn = getattr(hal, "cmdline", None)
+    return fn() if fn is not None else ""
+
+
+_store = None  # the Store of the manager it was made for
+
+
+def store(mgr=None):
+    """The Store of `mgr` (default: the kernel's service manager), made on first use."""
+    global _store
+    if mgr is None:
+        from kernel import svc
+
+        mgr = svc.manager()
+    if _store is None or _store.mgr is not mgr:
+        _store = Store(mgr)
+    return _store
+
+
+# ---- the kernel's API (re-exported by `kernel`) ----
+
+ConfigError = C.ConfigError
+
+
+def validate_config(name, config):
+    """Errors (one line each) `config` (key -> value) would give service `name`; [] if none."""
+    return store().validate(name, config)
+
+
+def update_config(name, updates):
+    """Validate, then apply `updates` as a new version -> its number. Raises ConfigError
+    (nothing applied) when any value is bad. Unchanged values make no new version."""
+    return store().update(name, updates)
+
+
+def load_config(name):
+    """The effective config of `name`, secrets as '***'."""
+    e = store().entry(name)
+    return C.masked(e.schema, e.current().values)
+
+
+def config_version(name):
+    return store().entry(name).current().number
+
+
+def config_history(name):
+    """[{version, ms, reason, diff: [(key, old, new)]}], oldest first (secrets masked)."""
+    return [
+        {"version": v.number, "ms": v.ms, "reason": v.reason, "diff": v.diff}
+        for v in store().entry(name).versions
+    ]
+
+
+def rollback_config(name, version):
+    """Make a new version equal to `version`'s runtime settings, and apply it -> number."""
+    return store().rollback(name, version)
+
+
+def set_kind_config(kind, values):
+    """A config template for every service of unit `kind` (above defaults, below files)."""
+    store().set_kind(kind, values)
+
+
+def service_config():
+    """Inside a service: its effective config (secrets as '***': use kernel.secret(key))."""
+    name = _caller()
+    return load_config(name)
+
+
+def secret(key):
+    """Inside a service: the value of its config key `key` (meant for secrets)."""
+    name = _caller()
+    e = store().entry(name)
+    if key not in e.schema:
+        raise C.ConfigError(["config %s: unknown key '%s'" % (name, key)], False)
+    return e.current().values.get(key)
+
+
+def _caller():
+    import kernel
+    from kernel import svc
+
+    t = kernel.current()
+    s = svc.manager().by_task.get(t.id) if t is not None else None
+    if s is None:
+        raise RuntimeError("config: call it from a service's own task")
+    return s.name
