@@ -181,15 +181,15 @@ _API = {
     "set_kind_config": "configstore",
     "service_config": "configstore",
     "secret": "configstore",
+    "alerts": "alerting",
 }
 
 
 def __getattr__(name):
     # `kernel.asyncio` without importing it (and MicroPython's asyncio) at boot.
     if name == "asyncio":
-        from kernel import asyncio
-
-        return asyncio
+        __import__("kernel.asyncio")  # `from kernel import asyncio` would come back here
+        return globals()["asyncio"]
     if name in _SVC_API:
         __import__("kernel.svc")  # binds kernel.svc in this module's globals
         fn = globals()[name] = getattr(globals()["svc"], name)  # later lookups skip this

@@ -105,8 +105,19 @@ METRIC_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)  
 #                 upper bounds (e.g. ms); observations above the last land in one more bucket
 AVAIL_SLOTS = const(60)  # availability: samples per minute slot and minute slots per hour
 
+# Alerts (kernel/alerting.py): the kernel's own rules for every service
+ALERT_RESTARTS_PER_MIN = const(3)  # automatic restarts in a minute above which it warns
+ALERT_CPU_PCT = const(50)  # % CPU of a service's task above which it warns (held ALERT_FOR_MS)
+ALERT_ALLOC_B_PER_S = const(262144)  # bytes allocated per second above which it warns (held)
+ALERT_FOR_MS = const(5000)  # ms the CPU and allocation conditions must hold before firing
+ALERTS_KEPT = const(32)  # alerts kept; past it the oldest resolved one is dropped
+
 # Config (kernel/configs.py, kernel/configstore.py)
 CONFIG_DIR = "/etc/config"  # where NAME.json config files are read (a filesystem path)
 CONFIG_HISTORY = const(16)  # config versions kept per service
 CONFIG_ROLLBACK_MS = const(10000)  # ms a new config version is watched (unit rollback_sec)
 CONFIG_WATCH_MS = const(100)  # ms between health checks while a new version is watched
+
+# Shell's live views (services/metricscmd.py)
+TOP_REFRESH_MS = const(1000)  # ms between redraws of `top`
+TOP_POLL_MS = const(50)  # ms between checks for the key that ends `top`

@@ -230,6 +230,15 @@ def _schema(name, key, v):
         raise _unit_err(name, key, str(e)) from None
 
 
+def _alert_rules(name, key, v):
+    from kernel import alerting
+
+    try:
+        return alerting.parse_rules(name, v)
+    except ValueError as e:
+        raise _unit_err(name, key, str(e)) from None
+
+
 # field -> (attribute, parser); aliases below map other spellings onto these fields.
 FIELDS = {
     "description": ("description", _str),
@@ -270,6 +279,7 @@ FIELDS = {
     "config_reload": ("config_reload", _choice(CONFIG_RELOAD_NAMES)),
     "rollback_sec": ("rollback_ms", _ms),
     "on_config": ("on_config", _exec),
+    "alerts": ("alerts", _alert_rules),
 }
 # Other spellings, compared lower-case without '_' and '-': systemd's INI keys and short forms.
 _ALIASES = {

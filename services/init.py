@@ -28,6 +28,11 @@ import services.fscmds  # noqa: F401 - registers ls, cat, rm, mkdir, df, mount
 import services.healthsh  # noqa: F401 - registers `health` and `discover`
 import services.svc  # noqa: F401 - registers the shell's `svc` verbs
 from kernel import jstore, metrics, storage, svc, unitfiles
+
+import services.configcmd  # noqa: F401 - registers `config`
+import services.metricscmd  # noqa: F401 - registers `metrics`, `alerts`, `top`
+import services.svc  # noqa: F401 - registers the shell's `svc` verbs
+from kernel import alerting, metrics, storage, svc
 from kernel.version import VERSION
 from services import units as frozen
 from services.commands import BOOT_NO_SCRIPTS
@@ -87,7 +92,7 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
         svc.persist = unitfiles.save_enabled
 
     job = svc.boot_start(say)
-    metrics.registry().start()  # the kernel's own series, sampled from now on
+    alerting.start(_alert_console)  # the kernel's series and alert rules, from now on
     aio = _asyncio()
     if aio is not None:
         aio.install()  # services that `import asyncio` get the kernel's
@@ -196,3 +201,12 @@ def _asyncio():
         kernel.log("boot: no kernel.asyncio for the console (%s)" % e, "warn")
         return None
     return asyncio
+
+
+def _alert_console(a):
+    # A critical alert is shown to the person at the console (the shell redraws its line);
+    # every alert is in the journal already.
+    if a.rule.severity == alerting.CRITICAL:
+        from services import shell
+
+        shell.alert("ALERT " + a.text())
