@@ -91,8 +91,8 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
         unitfiles.load_enabled(svc.manager())  # the operator's enable/disable choices
         svc.persist = unitfiles.save_enabled
 
+    alerting.start(_alert_console)  # the kernel's series and alert rules, from the first start
     job = svc.boot_start(say)
-    alerting.start(_alert_console)  # the kernel's series and alert rules, from now on
     aio = _asyncio()
     if aio is not None:
         aio.install()  # services that `import asyncio` get the kernel's

@@ -13,6 +13,8 @@ UNITS = (
         "enabled": True,
         "liveness": {"check": "process", "period_sec": 5},
         "readiness": {"check": "ttl", "ttl_sec": 3, "period_sec": 5},
+        "config": {"period_ms": {"type": "int", "default": 1000, "min": 10, "max": 60000}},
+        "on_config": "services.heartbeat:on_config",
     },
     """
 [Unit]

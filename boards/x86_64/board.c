@@ -245,25 +245,16 @@ uint64_t board_entropy(void) {
 void board_wdt_enable(void) {
 }
 
-// Multiboot v1 info (physical = virtual: the first 1 GiB is mapped 1:1): flags bit 2 says
-// `cmdline` (offset 16) points at QEMU's -append text. Copied at boot, before the heap is used.
-uint32_t mb_info;               // set by start.S from %ebx
-static char cmdline[BOARD_CMDLINE_MAX];
-
-static void cmdline_copy(void) {
-    const uint32_t *mbi = (const uint32_t *)(uintptr_t)mb_info;
-    if (mbi != NULL && (mbi[0] & (1u << 2))) {
-        const char *s = (const char *)(uintptr_t)mbi[4];
-        strncpy(cmdline, s, sizeof(cmdline) - 1);
-    }
-}
+// QEMU's multiboot cmdline, "<kernel path> <-append text>", copied by start.S before .bss is
+// zeroed (QEMU puts it inside our .bss); kept in .data so that zeroing leaves it alone.
+char mb_cmdline[BOARD_CMDLINE_MAX] __attribute__((section(".data")));
 
 const char *board_cmdline(void) {
-    return cmdline;
+    const char *s = strchr(mb_cmdline, ' ');   // the first word is the kernel's path
+    return s != NULL ? s + 1 : "";
 }
 
 void board_init(void) {
-    cmdline_copy();
     uart_init();
     pic_init();
     tsc_calibrate();

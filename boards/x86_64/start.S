@@ -9,6 +9,9 @@
 
 #define MB_MAGIC    0x1badb002
 #define MB_FLAGS    0x00000003          // page-aligned modules, memory map wanted
+#define MB_LOADED   0x2badb002          // %eax from a multiboot loader (%ebx: its info)
+#define MB_INFO_CMDLINE 0x4             // info flags: `cmdline` (offset 16) is valid
+#define MB_CMDLINE_MAX 512              // BOARD_CMDLINE_MAX (board.h)
 #define PTE_P       0x001
 #define PTE_W       0x002
 #define PTE_PS      0x080               // 2 MiB page in a page directory
@@ -37,6 +40,22 @@ _start:
     cld
     mov $_estack, %esp
 
+    // The multiboot cmdline (QEMU -append) lies where QEMU found room: after the ELF's file
+    // image, inside what becomes our .bss. Copy it to mb_cmdline (in .data) before zeroing.
+    cmp $MB_LOADED, %eax
+    jne 5f
+    testl $MB_INFO_CMDLINE, (%ebx)
+    jz 5f
+    mov 16(%ebx), %esi
+    mov $mb_cmdline, %edi
+    mov $(MB_CMDLINE_MAX - 1), %ecx
+4:  lodsb
+    test %al, %al
+    jz 5f
+    stosb
+    loop 4b
+5:
+
     // .bss, page tables included (the loader zeroes it too, but a reset must not rely on it).
     mov $_sbss, %edi
     mov $_ebss, %ecx
@@ -44,8 +63,6 @@ _start:
     shr $2, %ecx
     xor %eax, %eax
     rep stosl
-
-    mov %ebx, mb_info                   // the loader's multiboot info (after .bss is zeroed)
 
     movl $(pdpt + PTE_P + PTE_W), pml4
     movl $(pd + PTE_P + PTE_W), pdpt
