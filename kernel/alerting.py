@@ -287,6 +287,7 @@ def start(notify=None):
     if notify is not None:
         al.notify.append(notify)
     al.reg.start()
+    al.reg.hook_health()
     return al
 
 

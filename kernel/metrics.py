@@ -31,6 +31,8 @@ K_CPU_PCT = "cpu_pct"  # % of the sample period the service's task ran
 K_ALLOC_B = "alloc_b"
 K_ALLOC_RATE = "alloc_b_per_s"
 K_PROBE_MS = "probe_ms"  # histogram of probe latencies
+_STATUS_ORDER = ("passing", "warning", "critical")
+_STATUS_RANK = {"passing": 0, "warning": 1, "critical": 2}
 _PROBE_COUNT = {
     "passing": "probes_passing",
     "warning": "probes_warning",
@@ -190,8 +192,9 @@ class Avail:
 class Rec:
     """The kernel's bookkeeping of one service between samples."""
 
-    health = None  # last probe status ('passing' | 'warning' | 'critical'), None: no probe
+    health = None  # worst status of its probes ('passing' | 'warning' | 'critical'), or None
     ready = True  # readiness from the health monitor (True without a readiness probe)
+    probes = None  # probe name -> its last status, since the service last started
     avail = None  # Avail, from the first sample it is enabled or not inactive
 
     def __init__(self):
@@ -264,8 +267,12 @@ class Registry:
         once it is active (one that ends before the next sample is still counted)."""
         if event == "started":
             svc = self.mgr.services.get(name)
+            r = self.rec(name)
             if svc is not None:
-                self.rec(name).see(svc.task)
+                r.see(svc.task)
+            r.probes = None  # a new run: its probes start over
+            r.health = None
+            r.ready = True
             self.metric(name, K_STARTS).inc()
         elif event == "restarting":
             self.metric(name, K_RESTARTS).inc()
@@ -273,16 +280,38 @@ class Registry:
             self.metric(name, K_FAILURES).inc()
 
     def on_probe(self, name, probe, status, latency_ms=None, ready=None):
-        """A health monitor's hook: one probe result of service `name`."""
+        """A health monitor's hook: one probe result of service `name`. Its health is the
+        worst status of its probes; a critical readiness probe makes it not ready."""
         r = self.rec(name)
-        r.health = status
+        if r.probes is None:
+            r.probes = {}
+        r.probes[probe] = status
+        worst = 0
+        for s in r.probes.values():
+            worst = max(worst, _STATUS_RANK.get(s, 0))
+        r.health = _STATUS_ORDER[worst]
         if ready is not None:
             r.ready = ready
+        elif probe == "readiness":
+            r.ready = status != "critical"
         c = _PROBE_COUNT.get(status)
         if c is not None:
             self.metric(name, c).inc()
         if latency_ms is not None:
             self.metric(name, K_PROBE_MS, HISTOGRAM).observe(latency_ms)
+
+    def hook_health(self):
+        """Hear every probe result of the kernel's health monitor (kernel/health.py), when
+        the build has one: the monitor is told about us, not the other way round."""
+        try:
+            from kernel import health
+        except (ImportError, AttributeError):
+            return False
+        health.on_result(self._probe_result)
+        return True
+
+    def _probe_result(self, service, probe, status, output, latency_us):
+        self.on_probe(service, probe, status, latency_us / 1000)
 
     # ---- sampling ----
 

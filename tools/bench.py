@@ -4,8 +4,9 @@
 # Boards run under QEMU's software emulation, so absolute times move with the host's load:
 # compare figures as ratios within one run. Boot time is QEMU start to the first prompt
 # (median of several boots); free heap is after boot and a collection. On-target figures come
-# from tools/bench_sched.py (scheduler, issue 4), tools/bench_svc.py (service manager) and
-# tools/bench_storage.py (littlefs on the board's disk, on a fresh image).
+# from tools/bench_sched.py (scheduler, issue 4), tools/bench_svc.py (service manager),
+# tools/bench_storage.py (littlefs on the board's disk, on a fresh image) and
+# tools/bench_config.py (config and metrics).
 import json
 import os
 import statistics
@@ -19,7 +20,7 @@ from console import REPO, Console, disk_args, new_image, qemu_command  # noqa: E
 BOOTS = 5
 TARGET_BENCHES = [
     os.path.join(REPO, "tools", name)
-    for name in ("bench_sched.py", "bench_svc.py", "bench_health.py")
+    for name in ("bench_sched.py", "bench_svc.py", "bench_health.py", "bench_config.py")
 ]
 MPREMOTE = os.path.join(REPO, ".venv", "bin", "mpremote")
 

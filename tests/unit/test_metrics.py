@@ -229,3 +229,18 @@ def test_inc_set_observe_allocate_nothing():
     finally:
         micropython.heap_unlock()
     assert c.value == 100 and g.value == 99 and h.value == 101
+
+
+def test_health_is_the_worst_probe_and_readiness_sets_ready():
+    reg = M.Registry(World().m)
+    reg.on_probe("w", "liveness", "critical", 1)
+    reg.on_probe("w", "readiness", "passing", 1)
+    r = reg.rec("w")
+    assert r.health == "critical" and r.ready
+    reg.on_probe("w", "liveness", "warning", 1)
+    assert r.health == "warning"
+    reg.on_probe("w", "readiness", "critical", 1)
+    assert r.health == "critical" and not r.ready
+    reg._probe_result("w", "readiness", "passing", "ok", 2500)  # the monitor's hook shape
+    assert r.ready and r.health == "warning"
+    assert reg.get("w", M.K_PROBE_MS).snapshot()["max"] == 2.5
