@@ -186,8 +186,10 @@ def check_value(unit, key, spec, v):
         try:
             r = resolve(spec.validate)(v)
         except Exception as e:  # noqa: BLE001 - a failing check is an error line, not a crash
+            if spec.secret:  # its text might quote the value
+                return head + "failed its check (%s)%s" % (type(e).__name__, got)
             return head + "failed its check (%s: %s)%s" % (type(e).__name__, e, got)
-        if r is False:
+        if r is False or (isinstance(r, str) and spec.secret):
             return head + "failed its check" + got
         if isinstance(r, str):
             return head + r + got

@@ -195,6 +195,7 @@ class Rec:
     health = None  # worst status of its probes ('passing' | 'warning' | 'critical'), or None
     ready = True  # readiness from the health monitor (True without a readiness probe)
     probes = None  # probe name -> its last status, since the service last started
+    kseries = None  # (cpu_us, alloc_b, cpu_pct, alloc_b_per_s) Metrics, once made
     avail = None  # Avail, from the first sample it is enabled or not inactive
 
     def __init__(self):
@@ -367,10 +368,18 @@ class Registry:
                 keep += 1
         if keep < len(r.runs):
             r.runs = [run for run in r.runs if run[0] is svc.task and not run[0].done()]
-        self.metric(name, K_CPU_US).inc(cpu)
-        self.metric(name, K_ALLOC_B).inc(alloc)
-        self.metric(name, K_CPU_PCT, GAUGE).set(cpu / (period_ms * 10))
-        self.metric(name, K_ALLOC_RATE, GAUGE).set(alloc * 1000 // period_ms)
+        k = r.kseries
+        if k is None:  # the four series every sample updates, looked up once
+            k = r.kseries = (
+                self.metric(name, K_CPU_US),
+                self.metric(name, K_ALLOC_B),
+                self.metric(name, K_CPU_PCT, GAUGE),
+                self.metric(name, K_ALLOC_RATE, GAUGE),
+            )
+        k[0].value += cpu
+        k[1].value += alloc
+        k[2].value = cpu / (period_ms * 10)
+        k[3].value = alloc * 1000 // period_ms
 
     # ---- reports ----
 

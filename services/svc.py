@@ -148,6 +148,13 @@ def _status(sh, args):
         if st[key]:
             sh.println("  %-9s %s" % (key + ":", " ".join(st[key])))
     _health(sh, name)
+
+    if svc.unit.config:
+        cfg = kernel.load_config(name)  # secrets as ***
+        sh.println(
+            "  config:   v%d %s"
+            % (kernel.config_version(name), " ".join("%s=%s" % (k, cfg[k]) for k in sorted(cfg)))
+        )
     for line in kernel.journal_lines(5, name):
         sh.println("  " + line)
 

@@ -151,3 +151,13 @@ def test_top_draws_every_service_and_ends_on_a_key():
     assert out[1].split()[:2] == ["web", "active"]
     assert out[-1].startswith("cpu: ") and out[-1].endswith("any key ends 'top'")
     assert con.any() == 0  # the key was taken, not left as a command
+
+
+def test_svc_status_shows_the_config_version_with_secrets_masked():
+    import services.svc  # noqa: F401 - registers `svc`
+
+    sh, con = setup()
+    kernel.update_config("web", {"port": 81, "token": "swordfish"})
+    out = cmd(sh, con, "svc status web")
+    assert "  config:   v2 debug=False peers=[] port=81 token=***" in out, out
+    assert "swordfish" not in "\n".join(out)

@@ -356,6 +356,18 @@ def test_secrets_are_masked_everywhere_but_secret():
     except kernel.ConfigError as e:
         text += str(e)
     assert "hunter2" not in text and "topsecret" not in text and "***" in text, text
+
+    def leaky(v):
+        raise ValueError("bad token %s" % v)
+
+    from kernel import configs
+
+    spec = configs.parse_schema("s", {"t": {"type": "str", "secret": True, "validate": leaky}})[
+        "t"
+    ]
+    assert configs.check_value("s", "t", spec, "hunter3") == (
+        "config s: 't' failed its check (ValueError), got '***'"
+    )
     assert kernel.validate_config("s", {"port": 0}) == [
         "config s: 'port' must be an int in 1..65535, got 0"
     ]
