@@ -37,7 +37,8 @@ class Entry:
 
     watch = None  # the rollback watch Task of the current version, while it runs
 
-    def __init__(self, schema, layers):
+    def __init__(self, unit, schema, layers):
+        self.unit = unit  # the Unit whose schema this is (a replaced unit starts over)
         self.schema = schema
         self.layers = layers  # [default, kind, file, cmdline] dicts; the runtime is per version
         self.versions = []  # the last params.CONFIG_HISTORY Versions, oldest first
@@ -67,20 +68,22 @@ class Store:
 
     def entry(self, name):
         """The Entry of service `name`, made (sources read, version 1) on first use."""
-        e = self.entries.get(name)
-        if e is not None:
-            return e
+        old = self.entries.get(name)
         svc = self.mgr.get(name)  # UnitError for an unknown service
-        schema = svc.unit.config or {}
+        if old is not None and old.unit is svc.unit:
+            return old
+        schema = svc.unit.config or {}  # a new (or replaced) unit: its schema, sources again
         defaults = {k: s.default for k, s in schema.items() if s.default is not None}
-        e = Entry(schema, [defaults, {}, {}, {}])
+        e = Entry(svc.unit, schema, [defaults, {}, {}, {}])
         e.layers[1] = self._checked(name, schema, self.kinds.get(svc.unit.kind) or {}, "kind")
         e.layers[2] = self._checked(name, schema, self._file(name), "file")
         e.layers[3] = self._checked(name, schema, self._cmdline(name, schema), "cmdline")
         values = self._merge(e, {})
         for err in C.check(name, schema, {}, values):
             self.mgr.event(name, "config error", err)
-        e.versions.append(Version(1, self.mgr.now(), values, {}, [], "boot"))
+        first = old.current().number + 1 if old is not None else 1
+        why = "unit replaced" if old is not None else "boot"
+        e.versions.append(Version(first, self.mgr.now(), values, {}, [], why))
         self.entries[name] = e
         return e
 

@@ -375,3 +375,12 @@ def test_secrets_are_masked_everywhere_but_secret():
 
 async def _sleep(ms):
     await traps.sleep_ms(ms)
+
+
+def test_a_replaced_unit_gets_its_new_schema():
+    w, st, h = world(config_reload="none")
+    st.update("web", {"port": 81})
+    w.add(name="web", exec=forever(), config={"port": {"type": "int", "default": 1}, "x": "str"})
+    e = st.entry("web")
+    assert sorted(e.schema) == ["port", "x"] and e.current().values == {"port": 1}
+    assert e.current().number == 3 and e.current().reason == "unit replaced"
