@@ -45,6 +45,24 @@ def disk_args(board, path):
     return shlex.split(out.strip())
 
 
+def one_append(cmd):
+    """QEMU keeps only the last -append: join every -append's text into one (the ARM disk's
+    `disk=PATH` and a test's config tokens share the kernel command line)."""
+    texts = [cmd[i + 1] for i, a in enumerate(cmd[:-1]) if a == "-append"]
+    if len(texts) < 2:
+        return cmd
+    out = []
+    skip = False
+    for i, a in enumerate(cmd):
+        if skip:
+            skip = False
+        elif a == "-append" and i + 1 < len(cmd):
+            skip = True
+        else:
+            out.append(a)
+    return out + ["-append", " ".join(texts)]
+
+
 def new_image(path, size_mb=DISK_MB):
     """A blank (all zero, sparse) raw image, as `make run` creates."""
     with open(path, "wb") as f:
@@ -70,7 +88,9 @@ class Console:
         os.makedirs(log_dir, exist_ok=True)
         self.log_path = os.path.join(log_dir, name + ".log")
         self.log = open(self.log_path, "w", encoding="utf-8", errors="replace")
-        cmd = qemu_command(board) + (disk_args(board, disk) if disk else []) + list(extra_args)
+        cmd = one_append(
+            qemu_command(board) + (disk_args(board, disk) if disk else []) + list(extra_args)
+        )
         self.started = time.monotonic()
         self.p = pexpect.spawn(
             cmd[0], cmd[1:], cwd=REPO, encoding="utf-8", codec_errors="replace", timeout=None

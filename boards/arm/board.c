@@ -8,11 +8,6 @@
 
 #define TIMER_HZ (1000)
 
-
-#define SYS_CLOCK (0x10)
-#define SYS_TIME (0x11)
-#define SYS_GET_CMDLINE (0x15)
-#define SYS_EXIT_EXTENDED (0x20)
 #define ADP_STOPPED_APPLICATION_EXIT (0x20026)
 
 const board_info_t board_info = {
