@@ -32,7 +32,7 @@ from kernel import jstore, metrics, storage, svc, unitfiles
 import services.configcmd  # noqa: F401 - registers `config`
 import services.metricscmd  # noqa: F401 - registers `metrics`, `alerts`, `top`
 import services.svc  # noqa: F401 - registers the shell's `svc` verbs
-from kernel import alerting, metrics, storage, svc
+from kernel import alerting, storage, svc
 from kernel.version import VERSION
 from services import units as frozen
 from services.commands import BOOT_NO_SCRIPTS
