@@ -24,15 +24,12 @@ import sys
 from micropython import const
 
 import kernel
+import services.configcmd  # noqa: F401 - registers `config`
 import services.fscmds  # noqa: F401 - registers ls, cat, rm, mkdir, df, mount
 import services.healthsh  # noqa: F401 - registers `health` and `discover`
-import services.svc  # noqa: F401 - registers the shell's `svc` verbs
-from kernel import jstore, metrics, storage, svc, unitfiles
-
-import services.configcmd  # noqa: F401 - registers `config`
 import services.metricscmd  # noqa: F401 - registers `metrics`, `alerts`, `top`
 import services.svc  # noqa: F401 - registers the shell's `svc` verbs
-from kernel import alerting, storage, svc
+from kernel import alerting, jstore, storage, svc, unitfiles
 from kernel.version import VERSION
 from services import units as frozen
 from services.commands import BOOT_NO_SCRIPTS
@@ -90,7 +87,6 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
         unitfiles.load(svc.manager(), say)  # /etc/units: in addition to, or over, frozen
         unitfiles.load_enabled(svc.manager())  # the operator's enable/disable choices
         svc.persist = unitfiles.save_enabled
-
     alerting.start(_alert_console)  # the kernel's series and alert rules, from the first start
     job = svc.boot_start(say)
     aio = _asyncio()
