@@ -54,3 +54,25 @@ def test_boot_command_line_config_set_and_metrics(booted):
     assert out[-1].startswith("availability: 100.0% 1 min, 100.0% 1 h, 100.0% since enabled"), out
     assert c.cmd("alerts") == ["alerts: none firing ('alerts -a': resolved too)"]
     assert c.poweroff() == 0
+
+
+def test_config_file_on_the_disk_survives_a_reboot(board, tmp_path):
+    from console import new_image
+
+    disk = new_image(str(tmp_path / "disk.img"))
+    c = Console(board, "config-file-" + board, disk=disk)
+    try:
+        c.boot()
+        c.cmd("py import os")
+        c.cmd("py [os.mkdir(d) for d in ('/etc', '/etc/config')]")
+        c.cmd("py open('/etc/config/heartbeat.json', 'w').write('{\"period_ms\": 250}')")
+        c.send("reboot\r")
+        c.expect("[  OK  ] Started heartbeat.")
+        c.expect("multios> ")
+        assert c.cmd("config get heartbeat") == [
+            "heartbeat: config v1",
+            "  period_ms        = 250  (file)",
+        ]
+        assert c.poweroff() == 0
+    finally:
+        c.close()
