@@ -87,8 +87,6 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
         unitfiles.load(svc.manager(), say)  # /etc/units: in addition to, or over, frozen
         unitfiles.load_enabled(svc.manager())  # the operator's enable/disable choices
         svc.persist = unitfiles.save_enabled
-    alerting.start(_alert_console)  # the kernel's series and alert rules, from the first start
-    job = svc.boot_start(say)
     aio = _asyncio()
     if aio is not None:
         aio.install()  # services that `import asyncio` get the kernel's
@@ -96,6 +94,7 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
     scripts = disk and _scripts(hal, say, mode == BOOT_NO_SCRIPTS)
     if scripts and _exists(BOOT_PY):
         shell.runner.run_file(BOOT_PY)  # before the units start: it may add or change some
+    alerting.start(_alert_console)  # the kernel's series and alert rules, from the first start
     job = svc.boot_start(say)
     main_py = scripts and not raw and _exists(MAIN_PY)  # as MicroPython: none in raw REPL
     shell.task = kernel.spawn(_console(shell, raw, job, main_py), name="shell", budget_ms=0)
