@@ -6,8 +6,8 @@
 # kernel/params.py) plus the rules a unit lists in its `alerts` field, and Alerts: one Alert
 # per (service, rule) that fires when its condition has held for for_ms, counts each firing
 # (deduplicated: a firing alert is updated, not repeated), resolves when the condition clears,
-# and is journaled both ways; notify hooks (fn(alert)) hear every firing (the console prints
-# critical ones). Evaluated after each metrics sample (a hook of the metrics registry).
+# and is journaled both ways; notify hooks (fn(alert)) hear every firing. Evaluated after
+# each metrics sample (a hook of the metrics registry).
 # Invariants: O(services x rules) per sample; resolved alerts beyond params.ALERTS_KEPT are
 # dropped oldest first; the module is not named `alerts`: that is kernel.alerts(), a function.
 # Not here: the series (kernel/metrics.py), printing (services/metricscmd.py).

@@ -94,7 +94,7 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
     scripts = disk and _scripts(hal, say, mode == BOOT_NO_SCRIPTS)
     if scripts and _exists(BOOT_PY):
         shell.runner.run_file(BOOT_PY)  # before the units start: it may add or change some
-    alerting.start(_alert_console)  # the kernel's series and alert rules, from the first start
+    alerting.start()  # the kernel's series and alert rules, from the first start
     job = svc.boot_start(say)
     main_py = scripts and not raw and _exists(MAIN_PY)  # as MicroPython: none in raw REPL
     shell.task = kernel.spawn(_console(shell, raw, job, main_py), name="shell", budget_ms=0)
@@ -196,12 +196,3 @@ def _asyncio():
         kernel.log("boot: no kernel.asyncio for the console (%s)" % e, "warn")
         return None
     return asyncio
-
-
-def _alert_console(a):
-    # A critical alert is shown to the person at the console (the shell redraws its line);
-    # every alert is in the journal already.
-    if a.rule.severity == alerting.CRITICAL:
-        from services import shell
-
-        shell.alert("ALERT " + a.text())
