@@ -221,6 +221,7 @@ def _endpoint(name, key, v):
         raise _unit_err(name, key, "must have 'host' and an int 'port', got %r" % (v,))
     return v
 
+
 def _schema(name, key, v):
     from kernel import configs
 
@@ -274,7 +275,6 @@ FIELDS = {
     "readiness": ("readiness", _probe),
     "meta": ("meta", _dict),
     "endpoint": ("endpoint", _endpoint),
-
     "config": ("config", _schema),
     "config_reload": ("config_reload", _choice(CONFIG_RELOAD_NAMES)),
     "rollback_sec": ("rollback_ms", _ms),

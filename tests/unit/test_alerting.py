@@ -173,3 +173,36 @@ def test_alerts_api_and_shell_verb():
 
 async def _sleep(ms):
     await traps.sleep_ms(ms)
+
+
+def test_the_health_monitors_results_reach_metrics_and_alerts():
+    import kernel
+    from kernel.clock import VirtualClock
+
+    kernel.reset(VirtualClock(0, 0))
+    state = {"ok": True}
+
+    def check():
+        return state["ok"]
+
+    kernel.create_service(
+        {
+            "name": "web",
+            "exec": forever(),
+            "liveness": {
+                "check": "command",
+                "exec": check,
+                "period_sec": 1,
+                "failure_threshold": 100,
+            },
+        }
+    )
+    al = A.start()
+    kernel.start_service("web")
+    s = kernel.scheduler()
+    s.run_until(s.spawn(_sleep(3500), "t"))
+    assert M.registry().value("web", "probes_passing") >= 2
+    state["ok"] = False
+    s.run_until(s.spawn(_sleep(3000), "t"))
+    assert M.registry().value("web", "probes_critical") >= 2
+    assert [a.rule.name for a in al.listing()] == ["probe critical"]
