@@ -73,6 +73,8 @@ HEALTH_FAILURE_THRESHOLD = const(3)  # consecutive failures to fail
 HEALTH_HISTORY = const(10)  # results kept per probe (health_report's history)
 HEALTH_POLL_MS = const(5)  # ms between socket polls of a tcp/http probe
 HEALTH_HTTP_MAX_B = const(4096)  # bytes of an http probe's response read at most
+HEALTH_BATCH = const(16)  # probes the monitor runs in one step before it yields (a step
+#                          must stay well inside the watchdog budget; ~1.3 ms a run on ARM)
 
 # Console shell (services/shell.py)
 SHELL_LINE_MAX = const(512)  # bytes, longest command line; longer input is dropped
