@@ -81,6 +81,8 @@ SHELL_LINE_MAX = const(512)  # bytes, longest command line; longer input is drop
 SHELL_HISTORY = const(20)  # lines kept for the up arrow
 RAW_PASTE_WINDOW = const(128)  # bytes, raw-paste flow-control window (mpremote run)
 RAW_SOURCE_MAX = const(65536)  # bytes, longest program the raw REPL accepts
+SOFT_RESET_MAX_MS = const(2000)  # ms the services get to stop at a soft reset; then the VM goes
+SHELL_RESTART_MS = const(100)  # ms before a crashed shell task starts its shell again
 
 # Storage (kernel/storage.py): littlefs v2 on the board's disk (hal.Disk)
 FS_BLOCK_B = const(4096)  # bytes per littlefs block (8 disk sectors)
