@@ -156,20 +156,8 @@ class Shell:
             self._soft_reset(EXIT_RAW)
 
     def _soft_reset(self, code):
-        # First the HAL: from here the VM is rebuilt whatever happens (services/init.py
-        # stops the services within reset_max_ms, else the VM is torn down anyway); the
-        # user's builtins overrides are gone and the heap unlocked. Then the user's globals
-        # go, so a heap they filled is free again for stopping the services.
-        if code == EXIT_RAW:
-            self.hal.set_boot_mode(
-                BOOT_RAW
-            )  # set now: the VM may be torn down before init runs on
-        if self._reset_request is not None:
-            self._reset_request(self.reset_max_ms)
-        self.ns.clear()
-        gc.collect()
         self.write(b"MPY: soft reboot\r\n")
-        self.request_exit(code)
+        self.soft_reset(code)
 
     # -- commands -------------------------------------------------------------------------
 
@@ -208,8 +196,19 @@ class Shell:
     def reboot(self):
         self.request_exit(EXIT_REBOOT)
 
-    def soft_reset(self):
-        self.request_exit(EXIT_SOFT)
+    def soft_reset(self, code=EXIT_SOFT):
+        """Ends the shell for a soft reset (EXIT_SOFT: back at the prompt, EXIT_RAW: in the
+        raw REPL). First the HAL: from here the VM is rebuilt whatever happens (init stops
+        the services within reset_max_ms, else the VM is torn down anyway); the user's
+        builtins overrides are gone and the heap is unlocked. Then the user's globals go, so
+        a heap they filled is free again for stopping the services."""
+        if code == EXIT_RAW:
+            self.hal.set_boot_mode(BOOT_RAW)  # now: the VM may go before init runs on
+        if self._reset_request is not None:
+            self._reset_request(self.reset_max_ms)
+        self.ns.clear()
+        gc.collect()
+        self.request_exit(code)
 
     def poweroff(self):
         self.request_exit(EXIT_POWEROFF)

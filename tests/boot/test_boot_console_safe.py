@@ -277,6 +277,6 @@ def test_service_that_never_stops_is_torn_down_after_2_s(rb):
     text = rb.read_until(BANNER)
     took = time.monotonic() - start
     assert b"soft reset: the services did not stop in time, VM torn down\r\n" in text, text
-    assert 2.0 <= took < 8.0, took
+    assert 2.0 <= took < 30.0, took  # 2 s, then a boot (slow when the machine is busy)
     out, err = rb.run(FRESH, reset=False)
     assert (out, err) == (FRESH_OUT, b""), (out, err)

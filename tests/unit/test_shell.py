@@ -471,3 +471,11 @@ def test_memory_error_while_editing_is_answered_and_the_shell_goes_on():
     assert con.take() == b"\r\nMemoryError: heap full (Ctrl-D: soft reset)\r\n"
     sh._feed_line = feed_line
     assert run(sh, con, b"echo still") == b"still\r\n"
+
+
+def test_reboot_no_scripts_is_a_soft_reset_the_hal_hears_of():
+    hal = FakeHal()
+    sh, con = make(hal=hal)
+    run(sh, con, b"reboot --no-scripts")
+    assert sh.exit == EXIT_SOFT
+    assert hal.calls == [("reset_request", 2000)] and hal.mode == 2  # commands.BOOT_NO_SCRIPTS
