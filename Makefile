@@ -35,9 +35,21 @@ fetch: setup $(MPY)/py/mpconfig.h
 	@test -x $(MPY)/mpy-cross/build/mpy-cross || { echo "build: mpy-cross"; \
 	    $(SUBMAKE) -C $(MPY)/mpy-cross >build/mpy-cross.log 2>&1 || { tail -20 build/mpy-cross.log; exit 1; }; }
 
+# A changed build configuration (config header, make fragments, manifests) rebuilds from
+# scratch: MicroPython's generated headers (root pointers, qstrs, module lists) do not follow
+# such a change, and a stale one fails the build or the tests after a pull.
+define config_stamp
+	@sum=$$(cat $(2) | md5sum | cut -c1-32); test "$$(cat $(1)/config.sum 2>/dev/null)" = "$$sum" \
+	    || { rm -rf $(1)/obj; mkdir -p $(1); echo "$$sum" >$(1)/config.sum; }
+endef
+UNIX_CONFIG = $(wildcard boards/unix/*.mk boards/unix/manifest.py)
+FW_CONFIG   = boards/common/mpconfigport.h boards/common/port.mk boards/common/manifest.py \
+              boards/$(BOARD)/board.mk
+
 # The unix port with the project's `_hal` C module, for unit tests.
 unix: fetch
 	@echo "build: unix port -> build/unix/micropython"
+	$(call config_stamp,build/unix,$(UNIX_CONFIG))
 	@$(SUBMAKE) -f boards/unix/unix.mk MPY=$(MPY)
 
 # Bare-metal firmware for one board, through the shared port layer in boards/common.
@@ -48,6 +60,7 @@ FW_ELF = build/$(BOARD)/firmware.elf
 FW_LOG = build/$(BOARD)/build.log
 firmware: fetch
 	@mkdir -p build/$(BOARD)
+	$(call config_stamp,build/$(BOARD),$(FW_CONFIG))
 	@test -f $(FW_ELF) && test -z "$$(find boards hal kernel services -newer $(FW_ELF) -print -quit)" \
 	    || echo "build: $(BOARD) firmware -> $(FW_ELF) (log: $(FW_LOG))"
 	@$(SUBMAKE) -f boards/common/port.mk BOARD=$(BOARD) TOP=$(MPY) BUILD=build/$(BOARD)/obj \

@@ -25,11 +25,17 @@
 #   poweroff(code) reset()         end the machine (QEMU exit status = code) / reboot
 #   console_any() -> int           bytes waiting on the console (UART RX ring)
 #   console_read(n) -> bytes       up to n bytes, never blocks (b'' when none)
+#   console_readinto(buf) -> int   up to len(buf) bytes into buf, never blocks, no heap
 #   console_write(b)               bytes to the console, unbuffered
 #   alloc_bytes() -> int           heap bytes allocated since boot, mod TICKS_PERIOD
 #   boot_mode() set_boot_mode(m)   survives a soft reset: 0 normal, 1 raw REPL
 #   repl()                         MicroPython's friendly REPL in the foreground until Ctrl-D
 #                                  (returns None), or Ctrl-A (returns "raw": go on in raw REPL)
+#   run_user(fn, *args)            fn(*args) as code typed at the console: its builtins
+#                                  overrides (builtins.x = ...) are active only inside; the
+#                                  heap is unlocked afterwards
+#   reset_request(max_ms)          a soft reset is under way: from now on the VM is rebuilt
+#                                  whatever happens (torn down after max_ms at the latest)
 #   info() -> dict                 board, cpu, clock, ram, heap, entropy (see below)
 import _hal
 from _hal import *  # noqa: F401,F403

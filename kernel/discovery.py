@@ -192,9 +192,7 @@ class Registry:
         self.ttl_task = None
         self.lookups = 0  # pattern lookups answered, and how many from the cache
         self.hits = 0
-
-    def now(self):
-        return self.mgr.now()
+        self.now = mgr.sched.uptime_ms  # bound once: the manager's now(), one call less
 
     # ---- changes ----
 
@@ -423,26 +421,32 @@ class Registry:
     def lookup(self, pattern="*", ready=None):
         """The instances matching pattern (and readiness, when ready is not None), as a
         tuple in registration order by service; cached until the next change or the TTL."""
-        now = self.now()
         nx = self.next_expiry
-        if nx is not None and now >= nx:
-            self.expire(now)
+        if nx is not None:
+            now = self.now()
+            if now >= nx:
+                self.expire(now)
         cache = self.cache[0 if ready is None else 1 if ready else 2]
         self.lookups += 1
+        s = self.mgr.sched
+        if s.clock is None:  # before the kernel runs (boot): no clock, no cache
+            return self._find(self.pattern(pattern), ready)
+        t = s._ticks_ms()  # the clock's own ticks: a C call on the boards, cheaper than uptime
         e = cache.get(pattern)
-        if e is not None and e[0] == self.index and now < e[1]:
+        if e is not None and e[0] == self.index and s._diff(e[1], t) > 0:
             self.hits += 1
             return e[2]
-        m = self.pattern(pattern)
-        if m[1] == _EXACT and m[0] == _NAME:
-            inst = self.by_name.get(m[2])
-            out = () if inst is None or (ready is not None and inst.ready != ready) else (inst,)
-        else:
-            out = self._scan(m, ready)
+        out = self._find(self.pattern(pattern), ready)
         if len(cache) >= params.DISC_CACHE_MAX:
             cache.clear()
-        cache[pattern] = (self.index, now + params.DISC_CACHE_TTL_MS, out)
+        cache[pattern] = (self.index, s._add(t, params.DISC_CACHE_TTL_MS), out)
         return out
+
+    def _find(self, m, ready):
+        if m[1] == _EXACT and m[0] == _NAME:
+            inst = self.by_name.get(m[2])
+            return () if inst is None or (ready is not None and inst.ready != ready) else (inst,)
+        return self._scan(m, ready)
 
     def _scan(self, m, ready):
         # Its own function: a generator expression in lookup() would make `m` and `ready`

@@ -235,6 +235,7 @@ class Monitor:
         self.mgr = mgr
         self.reg = reg
         self.sched = mgr.sched
+        self._uptime = mgr.sched.uptime_ms  # bound once: the manager's now(), one call less
         self.q = Lanes()
         self.probers = {}  # service name -> Prober
         self.hooks = []  # fn(service, probe, status, output, latency_us) per result
@@ -248,7 +249,7 @@ class Monitor:
 
     def now(self):
         """Monitor time: uptime ms minus the starvation pauses."""
-        return self.mgr.now() - self.skew
+        return self._uptime() - self.skew
 
     def on_event(self, name, event, cause):
         svc = self.mgr.services.get(name)
@@ -311,14 +312,20 @@ class Monitor:
             if due is not None and now - due > params.SVC_STARVE_MS:
                 self.skew += now - due  # starved by foreground code: probe time paused
                 now = due
+            n = 0
             while True:
                 p = q.first()
-                if p is None or p.due > now:
+                if p is None or p.due > now or n == params.HEALTH_BATCH:
                     break
                 q.remove(p)
                 self._fire(p, now)
+                n += 1
             if p is None:
                 break
+            if p.due <= now:  # a batch done, more due: let the others step, then go on
+                self.due = now
+                await sleep_ms(0)
+                continue
             self.due = p.due
             await sleep_ms(min(max(self.due - now, 0), params.SVC_TIMER_MAX_MS))
         self.task = None

@@ -73,12 +73,16 @@ HEALTH_FAILURE_THRESHOLD = const(3)  # consecutive failures to fail
 HEALTH_HISTORY = const(10)  # results kept per probe (health_report's history)
 HEALTH_POLL_MS = const(5)  # ms between socket polls of a tcp/http probe
 HEALTH_HTTP_MAX_B = const(4096)  # bytes of an http probe's response read at most
+HEALTH_BATCH = const(16)  # probes the monitor runs in one step before it yields (a step
+#                          must stay well inside the watchdog budget; ~1.3 ms a run on ARM)
 
 # Console shell (services/shell.py)
 SHELL_LINE_MAX = const(512)  # bytes, longest command line; longer input is dropped
 SHELL_HISTORY = const(20)  # lines kept for the up arrow
 RAW_PASTE_WINDOW = const(128)  # bytes, raw-paste flow-control window (mpremote run)
 RAW_SOURCE_MAX = const(65536)  # bytes, longest program the raw REPL accepts
+SOFT_RESET_MAX_MS = const(2000)  # ms the services get to stop at a soft reset; then the VM goes
+SHELL_RESTART_MS = const(100)  # ms before a crashed shell task starts its shell again
 
 # Storage (kernel/storage.py): littlefs v2 on the board's disk (hal.Disk)
 FS_BLOCK_B = const(4096)  # bytes per littlefs block (8 disk sectors)

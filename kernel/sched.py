@@ -311,7 +311,11 @@ class Scheduler(Lifecycle):
         self._a0 = self._alloc() if self._alloc is not None else 0
         try:
             while not self._stop and (until is None or until.state < ENDED):
-                self._run_ready(until)
+                try:
+                    self._run_ready(until)
+                except MemoryError as e:
+                    self._out_of_memory(e)
+                    continue
                 if (
                     self._head is None
                     and not self._stop
@@ -325,6 +329,23 @@ class Scheduler(Lifecycle):
             self._depth -= 1
             _running = prev
         self._epoch = (self._epoch + 1) & _MASK  # tell an outer round we ran
+
+    def _out_of_memory(self, e):
+        # The heap ran out between two steps (a trap or a wakeup that allocates; a step's own
+        # MemoryError fails its task in _run_ready), e.g. after console code filled it: the
+        # task being handled gets the MemoryError at its await point, as if the await had
+        # raised it, with the reserve freed to handle it. The kernel goes on.
+        t = self.cur
+        self.cur = None
+        self._reserve = None
+        if t is not None and t.state < ENDED and t.coro is not None:
+            self._unlink(t)  # off any queue the failed trap may have put it on
+            t.pending = e
+            self._ready(t)
+        try:
+            self._reserve = bytearray(params.MEMORY_RESERVE_B)
+        except MemoryError:
+            pass  # retaken at the next failure
 
     def run_until(self, t):
         """Run until task t has ended (tests, asyncio.run); returns t."""

@@ -12,8 +12,13 @@
 # 4. the console shell, a kernel task: once the boot job is done /main.py runs (not after a
 #    raw-REPL reset), then the prompt; the kernel runs until the shell ends;
 # 5. every service is stopped in reverse dependency order (each cancelled, then killed after
-#    its stop_timeout), concurrently where independent; the journal is flushed;
+#    its stop_timeout), concurrently where independent; for a soft reset within
+#    params.SOFT_RESET_MAX_MS in all (the C HAL tears the VM down after that anyway), after
+#    putting back any of our modules that console code replaced in sys.modules; the
+#    journal is flushed;
 # 6. by the shell's exit code: power off, reset, or return to the C loop (soft reset).
+# Everything the stop path runs is bound when this module is imported: no import and no
+# builtins override of the console's user code reaches it (see services/pyrun.py).
 # After a soft reset asked for in the raw REPL (hal.boot_mode() == 1) steps 1-2 print
 # nothing and the shell starts in the raw REPL, as mpremote expects. Nothing is printed
 # while stopping for such a reset either.
@@ -21,21 +26,27 @@
 # manager (kernel/svc.py and below).
 import sys
 
-from micropython import const
-
 import kernel
 import services.configcmd  # noqa: F401 - registers `config`
 import services.fscmds  # noqa: F401 - registers ls, cat, rm, mkdir, df, mount
 import services.healthsh  # noqa: F401 - registers `health` and `discover`
 import services.metricscmd  # noqa: F401 - registers `metrics`, `alerts`, `top`
 import services.svc  # noqa: F401 - registers the shell's `svc` verbs
-from kernel import alerting, jstore, storage, svc, unitfiles
+from kernel import alerting, jstore, params, storage, svc, unitfiles
+from kernel.errors import TimeoutError as StopTimeout
 from kernel.version import VERSION
 from services import units as frozen
 from services.commands import BOOT_NO_SCRIPTS
-from services.shell import EXIT_POWEROFF, EXIT_RAW, EXIT_REBOOT, HalConsole, Shell
+from services.shell import (
+    BOOT_RAW,
+    EXIT_POWEROFF,
+    EXIT_RAW,
+    EXIT_REBOOT,
+    EXIT_SOFT,
+    HalConsole,
+    Shell,
+)
 
-_BOOT_RAW = const(1)  # hal.boot_mode(): come back in the raw REPL
 BOOT_PY = "/boot.py"  # run before the units start, as on MicroPython boards
 MAIN_PY = "/main.py"  # run once the boot job is done, before the prompt
 
@@ -66,7 +77,7 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
     shell's exit code (services.shell.EXIT_*) after acting on it. units/groups replace the
     frozen ones of services/units.py (tests)."""
     mode = hal.boot_mode()
-    raw = mode == _BOOT_RAW
+    raw = mode == BOOT_RAW
     hal.set_boot_mode(0)  # a later reset boots normally unless asked again
 
     def say(text):
@@ -97,7 +108,10 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
     alerting.start()  # the kernel's series and alert rules, from the first start
     job = svc.boot_start(say)
     main_py = scripts and not raw and _exists(MAIN_PY)  # as MicroPython: none in raw REPL
-    shell.task = kernel.spawn(_console(shell, raw, job, main_py), name="shell", budget_ms=0)
+    modules = dict(sys.modules)  # what a soft reset puts back (_restore_modules)
+    shell.task = kernel.spawn(
+        _console(shell, raw, job, main_py, aio, modules), name="shell", budget_ms=0
+    )
     try:
         kernel.run(clock)
     except BaseException as e:
@@ -110,9 +124,7 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
         hal.poweroff(0)
     elif code == EXIT_REBOOT:
         hal.reset()
-    elif code == EXIT_RAW:
-        hal.set_boot_mode(_BOOT_RAW)
-    return code
+    return code  # a soft reset: the shell has set the boot mode
 
 
 def _storage(hal, say):
@@ -161,7 +173,7 @@ def _exists(path):
         return False
 
 
-async def _console(shell, raw, job, main_py=False):
+async def _console(shell, raw, job, main_py=False, aio=None, modules=None):
     # The shell's task: wait for the boot job (its lines come first), run the shell, then
     # stop the services and the kernel.
     if job is not None:
@@ -177,15 +189,40 @@ async def _console(shell, raw, job, main_py=False):
         except Exception as e:  # noqa: BLE001 - a shell bug must not leave the console dead
             kernel.log("shell: crashed with %r, restarted" % e, "error")
             shell.console.write(b"\r\nshell: crashed (see 'log'), restarted\r\n")
-            raw = False
+            raw = shell.in_raw  # mpremote in the raw REPL stays there
+            await kernel.sleep_ms(params.SHELL_RESTART_MS)  # a shell that keeps failing
     quiet = code == EXIT_RAW  # mpremote waits for the raw REPL banner: print nothing
+    soft = code == EXIT_RAW or code == EXIT_SOFT
 
     def say(text):
         if not quiet:
             shell.console.write(text.encode() + b"\r\n")
 
-    await svc.stop_all(say)
-    kernel.stop()
+    try:
+        if soft and modules is not None:
+            _restore_modules(modules)
+        if soft and aio is not None:
+            await aio.wait_for_ms(svc.stop_all(say), shell.reset_max_ms)
+        else:
+            await svc.stop_all(say)
+    except StopTimeout:
+        shell.console.write(
+            b"soft reset: services still stopping after %d ms, dropped\r\n" % shell.reset_max_ms
+        )
+    except Exception as e:  # noqa: BLE001 - said in one line; the reset goes on
+        shell.console.write(b"stop: failed: %s\r\n" % repr(e).encode())
+    finally:
+        kernel.stop()
+
+
+def _restore_modules(saved):
+    # Console code may have replaced or removed our modules in sys.modules
+    # (`sys.modules['kernel'] = None`): put back what boot had, before the stop path runs.
+    mods = sys.modules
+    for name in saved:
+        m = saved[name]
+        if mods.get(name) is not m:
+            mods[name] = m
 
 
 def _asyncio():

@@ -3,8 +3,11 @@
 # Owns: the console's Python namespace (with kernel, hal and asyncio imported, shared with
 # `repl` through __main__'s dict), the console output stream that Python code prints to, and
 # the foreground section around user code (Ctrl-C raises KeyboardInterrupt only while it runs).
-# Invariants: user code never escapes with an exception: every error is printed to the console;
-# Ctrl-C is disabled again (kbd_intr(-1)) whenever control returns to the shell.
+# Invariants: user code never escapes with an exception: every error is printed to the console
+# (a one-line note when the heap is too full to format it); Ctrl-C is disabled again
+# (kbd_intr(-1)) whenever control returns to the shell. User code runs through
+# hal.run_user (C): its builtins overrides (`builtins.__import__ = ...`) are active only while
+# it runs, never in the shell, the kernel or a service, and it never leaves the heap locked.
 # Not here: the raw REPL's framing of bytes (services/rawrepl.py), commands.
 import builtins
 import io
@@ -15,6 +18,7 @@ from micropython import const
 
 _CTRL_C = const(3)
 _OWN_FILE = globals().get("__file__")  # our frame, dropped from tracebacks the user sees
+_NO_HEAP = b"(heap full: the exception could not be printed)\r\n"
 
 
 class Output(io.IOBase):
@@ -42,6 +46,18 @@ def _unlock_heap():
         depth = micropython.heap_unlock()
     if depth < 0:
         micropython.heap_lock()  # it was not locked: undo our unlock
+
+
+try:
+    from _hal import run_user
+except ImportError:  # a MicroPython without the HAL: no worlds of builtins, unlock in Python
+
+    def run_user(fn, *args):
+        """fn(*args) as console code; the heap is unlocked afterwards."""
+        try:
+            return fn(*args)
+        finally:
+            _unlock_heap()
 
 
 def console_namespace(out, kernel, hal, asyncio, ns=None, native_stdout=False):
@@ -107,7 +123,7 @@ class PyRunner:
                 code = compile(code, path, "exec")
             self._enter()
             try:
-                exec(code, self.ns)  # noqa: S102
+                run_user(exec, code, self.ns)
             finally:
                 self._leave()
         except BaseException as e:  # noqa: BLE001 - user code: every error is theirs to see
@@ -116,17 +132,18 @@ class PyRunner:
         return True
 
     def _eval_or_exec(self, source):
+        # Compiling is ours; running the code is the user's (run_user).
         if _HAVE_COMPILE:
             try:
                 code = compile(source, "<stdin>", "eval")
             except SyntaxError:
-                exec(compile(source, "<stdin>", "exec"), self.ns)  # noqa: S102
+                run_user(exec, compile(source, "<stdin>", "exec"), self.ns)
                 return None
-            return eval(code, self.ns)
+            return run_user(eval, code, self.ns)
         try:
-            return eval(source, self.ns)  # a SyntaxError here comes from parsing: nothing ran
+            return run_user(eval, source, self.ns)  # a SyntaxError here: nothing ran
         except SyntaxError:
-            exec(source, self.ns)  # noqa: S102
+            run_user(exec, source, self.ns)
             return None
 
     def run_raw(self, source):
@@ -135,12 +152,12 @@ class PyRunner:
         SystemExit (which asks for a soft reset, as in MicroPython's raw REPL)."""
         error = None
         try:
-            code = source.decode()
+            code = source.decode()  # bytes or bytearray
             if _HAVE_COMPILE:
                 code = compile(code, "<stdin>", "exec")
             self._enter()
             try:
-                exec(code, self.ns)  # noqa: S102
+                run_user(exec, code, self.ns)
             finally:
                 self._leave()
         except BaseException as e:  # noqa: BLE001 - user code: reported in the frame below
@@ -153,13 +170,19 @@ class PyRunner:
         return forced_exit
 
     def print_exception(self, e):
-        buf = io.StringIO()
-        sys.print_exception(e, buf)
-        text = buf.getvalue()
-        if _OWN_FILE:
-            own = '  File "%s"' % _OWN_FILE
-            text = "\n".join(ln for ln in text.split("\n") if not ln.startswith(own))
-        self.out.write(text)
+        try:
+            buf = io.StringIO()
+            sys.print_exception(e, buf)
+            text = buf.getvalue()
+            if _OWN_FILE:
+                own = '  File "%s"' % _OWN_FILE
+                text = "\n".join(ln for ln in text.split("\n") if not ln.startswith(own))
+            self.out.write(text)
+        except MemoryError:  # user code filled the heap: stream it, else say so in one line
+            try:
+                sys.print_exception(e, self.out)
+            except MemoryError:
+                self.out._write(_NO_HEAP)
 
     def _enter(self):
         if self.foreground is not None:
@@ -167,7 +190,6 @@ class PyRunner:
         micropython.kbd_intr(_CTRL_C)
 
     def _leave(self):
-        _unlock_heap()
         micropython.kbd_intr(-1)
         if self.foreground is not None:
             self.foreground(False)

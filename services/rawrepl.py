@@ -6,8 +6,9 @@
 # leaves; Ctrl-C clears; Ctrl-D on an empty buffer asks for a soft reset. Raw-paste
 # (Ctrl-E 'A' Ctrl-A) answers "R\x01", the window size (2 bytes little-endian) and 0x01,
 # then 0x01 for each window of bytes consumed, 0x04 at the end, then runs the code.
-# Invariants: every reply is byte-exact with MicroPython's; input larger than source_max is
-# consumed and refused with a MemoryError in the exception frame, never held.
+# Invariants: every reply is byte-exact with MicroPython's; input larger than source_max, or
+# than the heap that user code left free, is consumed and refused with a MemoryError in the
+# exception frame, never held; no reply needs the heap (a full one still gets its frames).
 # Not here: running the code (a PyRunner does), what a soft reset does (the shell decides).
 from micropython import const
 
@@ -27,6 +28,9 @@ _M_RAW = const(0)
 _M_PASTE = const(1)
 
 BANNER = b"raw REPL; CTRL-B to exit\r\n"
+_BANNER_PROMPT = BANNER + b">"
+_NO_HEAP = b"\x04MemoryError: raw REPL: no heap left for the program\r\n\x04"
+_EMPTY = b""  # the input buffer while nothing is kept
 
 
 class RawRepl:
@@ -38,15 +42,20 @@ class RawRepl:
         self.runner = runner
         self.window = window  # raw-paste flow-control window, in bytes (MicroPython: 128)
         self.source_max = source_max  # longest program accepted, in bytes
-        self.buf = bytearray()
+        self.buf = _EMPTY
         self._mode = _M_RAW
         self._remain = 0  # raw-paste bytes the host may still send in this window
-        self._too_long = False  # input passed source_max; consumed but not kept
+        self._refused = None  # the error frame for input consumed but not kept, or None
+        w = window
+        self._paste_ok = bytes((0x52, 0x01, w & 0xFF, w >> 8, 0x01))  # "R\x01", window, one more
+        self._too_long = (
+            b"\x04MemoryError: raw REPL: program longer than %d bytes\r\n\x04" % source_max
+        )
 
     def enter(self):
         """Prints the banner and the prompt; called on Ctrl-A and after a soft reset."""
         self._reset()
-        self.write(BANNER + b">")
+        self.write(_BANNER_PROMPT)
 
     def feed(self, c):
         """Takes one input byte (an int) and returns a RAW_* code."""
@@ -64,7 +73,7 @@ class RawRepl:
             self._reset()
         elif c == _CTRL_D:
             self.write(b"OK")
-            if not self.buf and not self._too_long:
+            if not self.buf and self._refused is None:
                 self.write(b"\r\n")
                 return RAW_RESET
             return self._run()
@@ -79,8 +88,7 @@ class RawRepl:
             return RAW_NONE
         self._mode = _M_PASTE
         self._remain = self.window
-        w = self.window
-        self.write(bytes((0x52, 0x01, w & 0xFF, w >> 8, 0x01)))  # "R\x01", window, one more
+        self.write(self._paste_ok)
         return RAW_NONE
 
     def _feed_paste(self, c):
@@ -99,29 +107,33 @@ class RawRepl:
         return RAW_NONE
 
     def _add(self, c):
-        if len(self.buf) < self.source_max:
+        if self._refused is not None:
+            return
+        if len(self.buf) >= self.source_max:
+            self._refused = self._too_long
+            return
+        try:
+            if self.buf is _EMPTY:
+                self.buf = bytearray()
             self.buf.append(c)
-        else:
-            self._too_long = True
+        except MemoryError:
+            self._refused = _NO_HEAP
 
     def _run(self):
         source = self.buf
-        too_long = self._too_long
+        refused = self._refused
         self._reset()
-        if too_long:
-            self.write(
-                b"\x04MemoryError: raw REPL: program longer than %d bytes\r\n\x04"
-                % self.source_max
-            )
+        if refused is not None:
+            self.write(refused)
             forced_exit = False
         else:
-            forced_exit = self.runner.run_raw(bytes(source))
+            forced_exit = self.runner.run_raw(source)  # bytes or bytearray, not copied
         if forced_exit:
             return RAW_RESET
         self.write(b">")
         return RAW_NONE
 
     def _reset(self):
-        self.buf = bytearray()
+        self.buf = _EMPTY  # a bytearray is made by the first byte kept (_add)
         self._mode = _M_RAW
-        self._too_long = False
+        self._refused = None

@@ -5,17 +5,23 @@
 # the prompt and the line being typed redrawn), and how the shell ends (exit codes for boot).
 # Invariants: nothing the console sends ends the shell except an explicit request (reboot,
 # poweroff, soft reset); a failing command prints its error and the next prompt comes; while
-# the raw REPL is active nothing but the raw REPL writes to the console.
+# the raw REPL is active nothing but the raw REPL writes to the console. Nothing user code
+# leaves behind stops it: user code runs only through services/pyrun.py (its builtins
+# overrides are never ours), console bytes are read into a preallocated buffer (a full heap
+# still lets the raw REPL answer), and a soft reset first tells the HAL (hal.reset_request:
+# from then on the VM is rebuilt whatever happens) and drops the console's namespace.
 # Not here: the commands (services/commands.py), line editing (services/lineedit.py), the raw
 # REPL protocol (services/rawrepl.py), running Python (services/pyrun.py), what a reboot or
 # a soft reset does to the machine (services/init.py).
+import gc
+
 import micropython
 from micropython import const
 
 from kernel import params as kernel_params
 from services import commands
 from services.lineedit import KEY_EOF, KEY_LINE, KEY_RAW, LineEditor
-from services.pyrun import Output, PyRunner, console_namespace
+from services.pyrun import Output, PyRunner, console_namespace, run_user
 from services.rawrepl import RAW_EXIT, RAW_RESET, RawRepl
 
 # Why the shell ended: what services/init.py does next.
@@ -24,6 +30,8 @@ EXIT_SOFT = const(1)  # soft reset, come back at the prompt (Ctrl-D at the promp
 EXIT_RAW = const(2)  # soft reset, come back in the raw REPL (Ctrl-D in the raw REPL)
 EXIT_REBOOT = const(3)  # `reboot`
 EXIT_POWEROFF = const(4)  # `poweroff`
+
+BOOT_RAW = const(1)  # hal.boot_mode() that brings the next boot up in the raw REPL
 
 _READ_CHUNK = const(64)  # console bytes taken per read, in bytes
 
@@ -38,6 +46,7 @@ class HalConsole:
     def __init__(self, hal):
         self.any = hal.console_any
         self.read = hal.console_read
+        self.readinto = hal.console_readinto  # into a preallocated buffer: no heap needed
         self.write = hal.console_write
         self.stdout = True  # sys.stdout writes to this same console (cooked: \n -> \r\n)
 
@@ -52,6 +61,10 @@ class Shell:
         self.hal = hal
         self.wait = wait or kernel.wait_console  # async wait until console bytes are waiting
         p = params or kernel_params
+        self.reset_max_ms = p.SOFT_RESET_MAX_MS
+        self._reset_request = getattr(hal, "reset_request", None)
+        self._readinto = getattr(console, "readinto", None)
+        self._rbuf = bytearray(_READ_CHUNK)
         self.out = Output(console.write)
         self.ns = console_namespace(
             self.out, kernel, hal, asyncio, ns, getattr(console, "stdout", False)
@@ -87,7 +100,15 @@ class Shell:
         """Feeds every byte that is waiting on the console."""
         n = self.console.any()
         while n and self.exit == EXIT_NONE:
-            self.feed(self.console.read(min(n, _READ_CHUNK)))
+            if self._readinto is None:
+                self.feed(self.console.read(min(n, _READ_CHUNK)))
+            else:
+                buf = self._rbuf
+                n = self._readinto(buf)
+                for i in range(n):  # compiled to a counter: no allocation
+                    if self.exit != EXIT_NONE:
+                        return
+                    self._feed_byte(buf[i])
             n = self.console.any()
 
     def feed(self, data):
@@ -95,14 +116,22 @@ class Shell:
         for c in data:
             if self.exit != EXIT_NONE:
                 return
-            try:
-                if self.in_raw:
-                    self._feed_raw(c)
-                else:
-                    self._feed_line(c)
-            except KeyboardInterrupt:
-                # A Ctrl-C that landed just after user code finished: nothing to stop.
-                micropython.kbd_intr(-1)
+            self._feed_byte(c)
+
+    def _feed_byte(self, c):
+        try:
+            if self.in_raw:
+                self._feed_raw(c)
+            else:
+                self._feed_line(c)
+        except KeyboardInterrupt:
+            # A Ctrl-C that landed just after user code finished: nothing to stop.
+            micropython.kbd_intr(-1)
+        except MemoryError:
+            # User code filled the heap (the raw REPL answers that itself): the byte is
+            # dropped, the shell goes on; a soft reset gives the heap back.
+            if not self.in_raw:
+                self.write(b"\r\nMemoryError: heap full (Ctrl-D: soft reset)\r\n")
 
     def _feed_line(self, c):
         key = self.editor.feed(c)
@@ -128,7 +157,7 @@ class Shell:
 
     def _soft_reset(self, code):
         self.write(b"MPY: soft reboot\r\n")
-        self.request_exit(code)
+        self.soft_reset(code)
 
     # -- commands -------------------------------------------------------------------------
 
@@ -167,8 +196,19 @@ class Shell:
     def reboot(self):
         self.request_exit(EXIT_REBOOT)
 
-    def soft_reset(self):
-        self.request_exit(EXIT_SOFT)
+    def soft_reset(self, code=EXIT_SOFT):
+        """Ends the shell for a soft reset (EXIT_SOFT: back at the prompt, EXIT_RAW: in the
+        raw REPL). First the HAL: from here the VM is rebuilt whatever happens (init stops
+        the services within reset_max_ms, else the VM is torn down anyway); the user's
+        builtins overrides are gone and the heap is unlocked. Then the user's globals go, so
+        a heap they filled is free again for stopping the services."""
+        if code == EXIT_RAW:
+            self.hal.set_boot_mode(BOOT_RAW)  # now: the VM may go before init runs on
+        if self._reset_request is not None:
+            self._reset_request(self.reset_max_ms)
+        self.ns.clear()
+        gc.collect()
+        self.request_exit(code)
 
     def poweroff(self):
         self.request_exit(EXIT_POWEROFF)
@@ -184,7 +224,8 @@ class Shell:
             # and stores names in those (a separate locals dict would swallow its names).
             # hal.repl is called from the exec'd code itself: calling it through a Python
             # function of ours would make our module's dict the REPL's globals.
-            exec(_REPL_RESULT + " = " + _REPL_NAME + "()", self.ns)  # noqa: S102
+            # run_user: what is typed there is user code (its builtins overrides are its own).
+            run_user(exec, _REPL_RESULT + " = " + _REPL_NAME + "()", self.ns)
         finally:
             self.ns.pop(_REPL_NAME, None)
             how = self.ns.pop(_REPL_RESULT, None)

@@ -31,6 +31,10 @@ static uint32_t alloc_base_blocks;  // blocks allocated before the last collecti
 
 static uint32_t rng_state[4];
 
+static int world;                       // HAL_WORLD_*: whose builtins overrides are active
+static bool reset_asked;                // a soft reset was requested in this VM
+static volatile uint32_t reset_left;    // timer ticks until it tears the VM down (0: off)
+
 // Root pointers multios_irq_handler[] and multios_wdt_exc are registered in modhal.c
 // (only files scanned for qstrs can register them).
 
@@ -63,6 +67,12 @@ void hal_timer_isr(void) {
         wdt_hits++;
         wdt_left = wdt_budget_ticks;  // a task that swallows it is hit again
         mp_sched_exception(MP_STATE_VM(multios_wdt_exc));
+    }
+    if (reset_left != 0 && --reset_left == 0) {
+        // Stopping for a soft reset took too long: abort to main.c at the next safe point.
+        if (!mp_sched_schedule(MP_OBJ_FROM_PTR(&hal_reset_abort_obj), mp_const_none)) {
+            reset_left = 1;     // the queue is full: again at the next tick
+        }
     }
     mp_obj_t h = MP_STATE_VM(multios_irq_handler)[HAL_IRQ_TIMER];
     if (h != MP_OBJ_NULL && h != mp_const_none) {
@@ -220,17 +230,72 @@ uint32_t hal_capture_dropped(void) {
 mp_vm_return_kind_t hal_resume(mp_obj_t gen, mp_obj_t send_value, mp_obj_t throw_value, mp_int_t budget_ms, bool quiet, mp_obj_t *ret) {
     bool outer = capture_on;    // a foreground step's nested loop steps quiet ones
     capture_on = quiet;
+    // A service never sees the console user's builtins overrides, not even when a nested
+    // loop (asyncio.run typed at the console) steps it.
+    int outer_world = quiet ? hal_world_enter(HAL_WORLD_SYSTEM) : world;
     if (budget_ms > 0) {
         hal_wdt_arm(budget_ms);
     }
     mp_vm_return_kind_t kind = mp_resume(gen, send_value, throw_value, ret);
     last_wdt_hits = budget_ms > 0 ? hal_wdt_disarm() : 0;
+    hal_world_enter(outer_world);
     capture_on = outer;
     return kind;
 }
 
 uint32_t hal_wdt_last_hits(void) {
     return last_wdt_hits;
+}
+
+// ---- worlds of builtins overrides, soft reset ----
+
+// MicroPython looks overrides up in MP_STATE_VM(mp_module_builtins_override_dict) (and makes
+// it on the first `builtins.x = ...`); the world not running keeps its dict in
+// MP_STATE_VM(multios_builtins)[], a root pointer (modhal.c).
+int hal_world_enter(int w) {
+    int prev = world;
+    #if MICROPY_CAN_OVERRIDE_BUILTINS
+    if (w != prev) {
+        MP_STATE_VM(multios_builtins)[prev] = MP_STATE_VM(mp_module_builtins_override_dict);
+        MP_STATE_VM(mp_module_builtins_override_dict) = MP_STATE_VM(multios_builtins)[w];
+        world = w;
+    }
+    #endif
+    return prev;
+}
+
+void hal_heap_unlock_all(void) {
+    MP_STATE_THREAD(gc_lock_depth) &= GC_COLLECT_FLAG;
+}
+
+void hal_reset_request(uint32_t max_ms) {
+    // From here only the system's code runs until the VM is rebuilt: the user's builtins
+    // overrides are dropped and a heap that user code left locked is unlocked.
+    hal_world_enter(HAL_WORLD_SYSTEM);
+    MP_STATE_VM(multios_builtins)[HAL_WORLD_USER] = NULL;
+    hal_heap_unlock_all();
+    reset_asked = true;
+    reset_left = (uint32_t)(((uint64_t)max_ms * board_info.timer_hz + 999) / 1000) + 1;
+}
+
+bool hal_reset_requested(void) {
+    return reset_asked;
+}
+
+void hal_step_abandon(void) {
+    wdt_armed = false;
+    capture_on = false;
+}
+
+void hal_vm_reset(void) {
+    world = HAL_WORLD_SYSTEM;
+    MP_STATE_VM(multios_builtins)[HAL_WORLD_SYSTEM] = NULL;
+    MP_STATE_VM(multios_builtins)[HAL_WORLD_USER] = NULL;
+    reset_asked = false;
+    reset_left = 0;
+    hal_reset_target = NULL;
+    hal_step_abandon();         // an abort may have left a step's state behind
+    capture_len = 0;
 }
 
 // ---- RNG: xoshiro128** ----

@@ -55,6 +55,23 @@ uint32_t hal_rng_u32(void);
 uint32_t hal_alloc_bytes(void);
 void hal_gc_collect_hook(void);         // before each collection zeroes the GC's counter
 
+// Two worlds of builtins overrides (`builtins.abs = ...`, `builtins.__import__ = ...`): the
+// user's, seen only by code typed at the console while it runs (hal_run_user), and the
+// system's, seen by the kernel, the shell and every service step (hal_resume, quiet).
+enum { HAL_WORLD_SYSTEM, HAL_WORLD_USER };
+int hal_world_enter(int world);         // -> the previous world, to restore with
+void hal_heap_unlock_all(void);         // micropython.heap_unlock() until the depth is 0
+
+// Soft reset (Ctrl-D in the raw REPL or at the prompt). Once asked for, it always ends in a
+// fresh VM: main.c takes whatever ends init (a return, any exception) as the reset, and
+// after max_ms the timer jumps to hal_reset_target (main.c) without running more Python.
+void hal_reset_request(uint32_t max_ms);
+bool hal_reset_requested(void);
+extern nlr_buf_t *hal_reset_target;     // main.c's, while init runs; NULL otherwise
+extern const mp_obj_fun_builtin_fixed_t hal_reset_abort_obj;
+void hal_vm_reset(void);                // after each mp_init: nothing left from the last VM
+void hal_step_abandon(void);            // a step left by a jump: watchdog off, no capture
+
 extern int hal_boot_mode;               // survives soft reset: 0 normal, 1 raw REPL
 extern const mp_obj_type_t mp_type_Watchdog;  // BaseException subclass, preallocated
 

@@ -18,6 +18,9 @@ MP_DEFINE_EXCEPTION(Watchdog, BaseException)
 MP_REGISTER_ROOT_POINTER(mp_obj_t multios_irq_handler[2]);
 MP_REGISTER_ROOT_POINTER(mp_obj_t multios_irq_error[2]);
 MP_REGISTER_ROOT_POINTER(mp_obj_t multios_wdt_exc);
+MP_REGISTER_ROOT_POINTER(mp_obj_dict_t *multios_builtins[2]);  // per world, see hal.c
+
+nlr_buf_t *hal_reset_target;
 
 static mp_obj_t hal_init_(void) {
     hal_init();
@@ -242,6 +245,19 @@ static mp_obj_t hal_console_peek_(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(hal_console_peek_obj, hal_console_peek_);
 
+// console_readinto(buf): up to len(buf) waiting bytes into buf -> how many; never blocks,
+// never allocates (the shell reads this way, so a heap that user code filled cannot mute it).
+static mp_obj_t hal_console_readinto(mp_obj_t buf_in) {
+    mp_buffer_info_t buf;
+    mp_get_buffer_raise(buf_in, &buf, MP_BUFFER_WRITE);
+    size_t n = 0;
+    while (n < buf.len && hal_console_any()) {
+        ((uint8_t *)buf.buf)[n++] = hal_console_getc();
+    }
+    return MP_OBJ_NEW_SMALL_INT(n);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_console_readinto_obj, hal_console_readinto);
+
 static mp_obj_t hal_console_write(mp_obj_t data) {
     mp_buffer_info_t buf;
     mp_get_buffer_raise(data, &buf, MP_BUFFER_READ);
@@ -288,6 +304,47 @@ static mp_obj_t hal_repl(void) {
     #endif
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(hal_repl_obj, hal_repl);
+
+// run_user(fn, *args): fn(*args) as code typed at the console: with the user's builtins
+// overrides. Afterwards, whether fn returned or raised, the system's builtins are back and
+// the heap is unlocked (as after MicroPython's own REPL runs a line).
+static mp_obj_t hal_run_user(size_t n_args, const mp_obj_t *args) {
+    int outer = hal_world_enter(HAL_WORLD_USER);
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t ret = mp_call_function_n_kw(args[0], n_args - 1, 0, args + 1);
+        nlr_pop();
+        hal_world_enter(outer);
+        hal_heap_unlock_all();
+        return ret;
+    }
+    hal_world_enter(outer);
+    hal_heap_unlock_all();
+    nlr_jump(nlr.ret_val);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR(hal_run_user_obj, 1, hal_run_user);
+
+// reset_request(max_ms): a soft reset is under way; see hal.h.
+static mp_obj_t hal_reset_request_(mp_obj_t max_ms) {
+    mp_int_t ms = mp_obj_get_int(max_ms);
+    hal_reset_request(ms > 0 ? (uint32_t)ms : 0);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_reset_request_obj, hal_reset_request_);
+
+// What the timer schedules when a soft reset takes too long: straight to main.c's handler,
+// past every Python frame (no except or finally runs), as MicroPython's VM abort does.
+static mp_obj_t reset_abort(mp_obj_t arg) {
+    (void)arg;
+    if (hal_reset_target != NULL) {
+        hal_step_abandon();     // the step we leave must not keep the console captured
+        hal_heap_unlock_all();
+        MP_STATE_THREAD(nlr_top) = hal_reset_target;
+        nlr_jump(NULL);
+    }
+    return mp_const_none;
+}
+MP_DEFINE_CONST_FUN_OBJ_1(hal_reset_abort_obj, reset_abort);
 
 // ---- accounting and the step watchdog ----
 
@@ -383,12 +440,15 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_console_any), MP_ROM_PTR(&hal_console_any_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_read), MP_ROM_PTR(&hal_console_read_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_peek), MP_ROM_PTR(&hal_console_peek_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_readinto), MP_ROM_PTR(&hal_console_readinto_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_write), MP_ROM_PTR(&hal_console_write_obj) },
     { MP_ROM_QSTR(MP_QSTR_poweroff), MP_ROM_PTR(&hal_poweroff_obj) },
     { MP_ROM_QSTR(MP_QSTR_reset), MP_ROM_PTR(&hal_reset_obj) },
     { MP_ROM_QSTR(MP_QSTR_boot_mode), MP_ROM_PTR(&hal_boot_mode_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_boot_mode), MP_ROM_PTR(&hal_set_boot_mode_obj) },
     { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&hal_repl_obj) },
+    { MP_ROM_QSTR(MP_QSTR_run_user), MP_ROM_PTR(&hal_run_user_obj) },
+    { MP_ROM_QSTR(MP_QSTR_reset_request), MP_ROM_PTR(&hal_reset_request_obj) },
     { MP_ROM_QSTR(MP_QSTR_alloc_bytes), MP_ROM_PTR(&hal_alloc_bytes_obj) },
     { MP_ROM_QSTR(MP_QSTR_resume), MP_ROM_PTR(&hal_resume_obj) },
     { MP_ROM_QSTR(MP_QSTR_captured), MP_ROM_PTR(&hal_captured_obj) },

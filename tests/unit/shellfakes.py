@@ -61,6 +61,9 @@ class FakeHal:
     def repl(self):
         self.calls.append(("repl",))
 
+    def reset_request(self, max_ms):
+        self.calls.append(("reset_request", max_ms))
+
 
 class FakeTask:
     cpu_s = 0  # as kernel.task.Task: carried-over totals

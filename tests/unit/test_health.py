@@ -539,3 +539,17 @@ def test_inline_probe_runs_allocate_nothing():
 
     w.sched.run_until(w.sched.spawn(locked(), "locked"))
     assert seen == [400]  # 20 probes x 10 Hz x 2 s, with the heap locked
+
+
+def test_the_monitor_yields_between_batches_of_due_probes():
+    from kernel import params
+
+    w, reg, mon = world()
+    n = params.HEALTH_BATCH * 3
+    for i in range(n):
+        svc_with(w, "b%d" % i, liveness={"check": "process", "period_sec": 1})
+    w.m.start_job(["b%d" % i for i in range(n)], "test")
+    w.run_for(10)
+    steps = mon.task.steps
+    w.run_for(1000)  # all n are due at 1000 ms: three batches, one step each
+    assert mon.runs == 2 * n and mon.task.steps - steps == 3, (mon.runs, mon.task.steps - steps)

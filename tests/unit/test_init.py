@@ -140,7 +140,9 @@ def test_raw_repl_soft_reset_round_trip():
     code, out, hal = boot_with(b"\r\x03\r\x01print(1)\x04\x04", hal)  # mpremote's sequence
     assert code == EXIT_RAW
     assert hal.mode == 1  # come back in the raw REPL
-    assert hal.calls == []  # no poweroff, no reset: main() returns to the C loop
+    # The HAL heard of the soft reset first (from then on the VM is rebuilt whatever
+    # happens); no poweroff, no reset: main() returns to the C loop.
+    assert hal.calls == [("reset_request", 2000)]
     assert out.endswith(b"raw REPL; CTRL-B to exit\r\n>OK1\r\n\x04\x04>OK\r\nMPY: soft reboot\r\n")
     assert b"Stopped" not in out  # nothing but the raw REPL writes to the console
 
@@ -216,3 +218,45 @@ def test_the_kernel_imports_no_service():
                 ):
                     offenders.append("kernel/%s:%d: %s" % (name, n, line.strip()))
     assert offenders == [], offenders
+
+
+def stubborn_unit(stopped):
+    async def stubborn():
+        try:
+            while True:
+                try:
+                    await kernel.sleep_ms(1000)
+                except kernel.CancelledError:
+                    pass  # ignores the stop request
+        finally:
+            stopped.append(True)
+
+    return {"name": "stubborn", "exec": stubborn, "enabled": True}
+
+
+def test_soft_reset_stops_services_within_the_cap_then_goes_anyway():
+    stopped = []
+    code, out, hal = boot_with(b"\x04", units=HEARTBEAT + (stubborn_unit(stopped),))
+    assert code == EXIT_SOFT
+    assert out.endswith(
+        b"MPY: soft reboot\r\n[  OK  ] Stopped heartbeat.\r\n"
+        b"soft reset: services still stopping after 2000 ms, dropped\r\n"
+    ), out
+    assert b"Killed stubborn" not in out  # its stop_timeout (3000 ms) never came
+    assert stopped == []  # the VM teardown drops it; poweroff would kill it (test above)
+
+
+def test_soft_reset_after_console_code_broke_imports_and_builtins():
+    import sys
+
+    typed = (
+        b"py import sys; sys.modules['kernel'] = None; sys.modules.pop('kernel.svc')\r"
+        b"py import builtins; builtins.__import__ = None; builtins.len = None\r"
+        b"\x04"
+    )
+    code, out, hal = boot_with(typed)
+    assert code == EXIT_SOFT
+    assert out.endswith(b"MPY: soft reboot\r\n[  OK  ] Stopped heartbeat.\r\n"), out
+    assert sys.modules["kernel"] is kernel  # put back before the stop path ran
+    assert sys.modules["kernel.svc"] is boot.svc
+    assert len("ab") == 2

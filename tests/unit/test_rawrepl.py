@@ -167,3 +167,53 @@ def test_binary_bytes_pass_through():
     con.take()
     feed(raw, b"b = b'\xc3\xa9'\nprint(len(b))\x04")
     assert con.take() == b"OK2\r\n\x04\x04>"
+
+
+class FullBuffer(bytearray):
+    """A program buffer on a heap that user code filled: every append fails."""
+
+    def append(self, c):
+        raise MemoryError
+
+
+def test_a_program_without_heap_is_refused_and_ctrl_d_still_resets():
+    raw, con, ns = make()
+    con.take()
+    feed(raw, b"p")  # the buffer now exists...
+    raw.buf = FullBuffer()  # ... and the heap is full
+    assert feed(raw, b"rint(1)\x04") == []
+    assert con.take() == b"OK\x04MemoryError: raw REPL: no heap left for the program\r\n\x04>"
+    assert feed(raw, b"\x04") == [RAW_RESET]  # a soft reset needs no heap
+    assert con.take() == b"OK\r\n"
+
+
+class Parts:
+    """A console write that records what it was given, without allocating."""
+
+    def __init__(self):
+        self.parts = [None] * 16
+        self.n = 0
+
+    def write(self, data):
+        self.parts[self.n] = data
+        self.n += 1
+
+
+def test_replies_need_no_heap():
+    import micropython
+
+    raw, con, ns = make()
+    feed(raw, b"x")  # the input buffer exists
+    out = Parts()
+    raw.write = out.write
+    exits = 0
+    micropython.heap_lock()
+    try:
+        for c in b"\x03\x01\x04\x02":  # clear, banner, soft reset, leave
+            if raw.feed(c) != RAW_NONE:
+                exits += 1
+    finally:
+        micropython.heap_unlock()
+    assert exits == 2  # RAW_RESET, RAW_EXIT
+    got = b"".join(out.parts[: out.n])
+    assert got == BANNER + b">OK\r\n\r\n", got

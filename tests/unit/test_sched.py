@@ -375,3 +375,41 @@ def test_same_seed_gives_same_trace_and_ten_minutes_run_fast():
     assert len(a) > 5000  # ~8 tasks x 2 wakes/s x 600 s
     assert a[-1][1] <= 600000
     assert dt < 5000, "3 x 10 simulated minutes took %d ms" % dt
+
+
+def test_memory_error_in_a_trap_reaches_the_task_not_the_kernel():
+    # Console code may fill the heap; a trap that then allocates (a first sleep grows the
+    # task's attributes) must fail at that task's await, never take the kernel down.
+    s = fresh()
+    push = s._sleepq.push
+    full = [True]
+
+    def push_on_a_full_heap(t, deadline):
+        if full[0]:
+            full[0] = False
+            raise MemoryError("heap full")
+        push(t, deadline)
+
+    s._sleepq.push = push_on_a_full_heap
+    seen = []
+
+    async def sleeper():
+        try:
+            await traps.sleep_ms(10)
+        except MemoryError as e:
+            seen.append(str(e))
+        await traps.sleep_ms(10)  # the heap is back: sleeping works again
+        return "slept"
+
+    async def other():
+        for i in range(3):
+            await traps.yield_()
+        return "ran"
+
+    a = s.spawn(sleeper())
+    b = s.spawn(other())
+    s.run_until(a)
+    s.run_until(b)
+    assert seen == ["heap full"]
+    assert (a.state, a.value, b.state, b.value) == (DONE, "slept", DONE, "ran")
+    assert s._reserve is not None  # retaken for the next time

@@ -363,12 +363,14 @@ def test_start_in_raw_mode_after_soft_reset():
 
 
 def test_ctrl_d_at_the_prompt_is_soft_reset():
-    sh, con = make()
+    hal = FakeHal()
+    sh, con = make(hal=hal)
     con.take()
     con.send(b"\x04")
     sh.poll()
     assert con.take() == b"\r\nMPY: soft reboot\r\n"
     assert sh.exit == EXIT_SOFT
+    assert hal.calls == [("reset_request", 2000)] and hal.mode == 0  # back at the prompt
 
 
 def test_reboot_and_poweroff_request_exit():
@@ -414,3 +416,66 @@ def test_run_task_body_ends_with_the_exit_code():
             coro.send(None)
     except StopIteration as e:
         assert e.value == EXIT_POWEROFF
+
+
+def test_soft_reset_tells_the_hal_first_and_drops_the_namespace():
+    hal = FakeHal()
+    sh, con = make(hal=hal)
+    run(sh, con, b"py left = bytearray(1000)")
+    con.send(b"\x01\x04")  # the raw REPL, then Ctrl-D on an empty program
+    sh.poll()
+    assert sh.exit == EXIT_RAW
+    assert hal.calls == [("reset_request", 2000)]  # from here the VM is rebuilt anyway
+    assert hal.mode == 1  # set now: init may never run again in this VM
+    assert "left" not in sh.ns and "kernel" not in sh.ns  # the user's heap is free again
+
+
+class IntoConsole(FakeConsole):
+    """A console with readinto, as the HAL's: the shell reads into its own buffer."""
+
+    reads = 0
+
+    def read(self, n):
+        raise AssertionError("read() allocates: the shell must use readinto")
+
+    def readinto(self, buf):
+        n = min(len(buf), len(self.inbuf))
+        buf[:n] = self.inbuf[:n]
+        self.inbuf = self.inbuf[n:]
+        self.reads += 1
+        return n
+
+
+def test_poll_reads_into_a_preallocated_buffer():
+    con = IntoConsole()
+    sh = Shell(con, FakeKernel(), FakeHal(), ns={}, asyncio=None)
+    sh.start()
+    con.take()
+    con.send(b"echo " + b"x" * 100 + b"\r")
+    sh.poll()
+    assert con.take().endswith(b"\r\n" + b"x" * 100 + b"\r\n" + PROMPT)
+    assert con.reads == 2  # 106 bytes, 64 at a time
+
+
+def test_memory_error_while_editing_is_answered_and_the_shell_goes_on():
+    sh, con = make()
+    con.take()
+
+    def full(c):
+        raise MemoryError
+
+    feed_line = sh._feed_line
+    sh._feed_line = full
+    con.send(b"x")
+    sh.poll()
+    assert con.take() == b"\r\nMemoryError: heap full (Ctrl-D: soft reset)\r\n"
+    sh._feed_line = feed_line
+    assert run(sh, con, b"echo still") == b"still\r\n"
+
+
+def test_reboot_no_scripts_is_a_soft_reset_the_hal_hears_of():
+    hal = FakeHal()
+    sh, con = make(hal=hal)
+    run(sh, con, b"reboot --no-scripts")
+    assert sh.exit == EXIT_SOFT
+    assert hal.calls == [("reset_request", 2000)] and hal.mode == 2  # commands.BOOT_NO_SCRIPTS
