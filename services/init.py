@@ -29,6 +29,7 @@ import sys
 import kernel
 import services.fscmds  # noqa: F401 - registers ls, cat, rm, mkdir, df, mount
 import services.healthsh  # noqa: F401 - registers `health` and `discover`
+import services.netcmds  # noqa: F401 - registers ifconfig, ping, netstat, wget
 import services.svc  # noqa: F401 - registers the shell's `svc` verbs
 from kernel import jstore, params, storage, svc, unitfiles
 from kernel.errors import TimeoutError as StopTimeout

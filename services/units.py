@@ -14,6 +14,15 @@ UNITS = (
         "liveness": {"check": "process", "period_sec": 5},
         "readiness": {"check": "ttl", "ttl_sec": 3, "period_sec": 5},
     },
+    {"name": "netd", "description": "Network", "exec": "services.netd:main", "enabled": True},
+    {
+        "name": "http",
+        "description": "HTTP service",
+        "exec": "services.http:main",
+        "wants": ["netd"],
+        "after": ["netd"],
+        "enabled": True,
+    },
     """
 [Unit]
 Name=pair-store
