@@ -4,6 +4,10 @@
 #define MULTIOS_LWIP_ARCH_CC_H
 
 #include <stdint.h>
+#include <limits.h>
+#include <sys/types.h>      // ssize_t from the libc (lwIP would typedef it as int otherwise)
+#define SSIZE_MAX LONG_MAX
+#define LWIP_NO_UNISTD_H 1
 
 #define LWIP_NO_CTYPE_H 1   // lwIP's own isdigit etc.: no libc ctype table
 
