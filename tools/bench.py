@@ -5,7 +5,8 @@
 # compare figures as ratios within one run. Boot time is QEMU start to the first prompt
 # (median of several boots); free heap is after boot and a collection. On-target figures come
 # from tools/bench_sched.py (scheduler, issue 4), tools/bench_svc.py (service manager) and
-# tools/bench_storage.py (littlefs on the board's disk, on a fresh image).
+# tools/bench_storage.py (littlefs on the board's disk, on a fresh image); network figures
+# from tools/bench_net.py (HTTP and TCP from the host).
 import json
 import os
 import statistics
@@ -14,6 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_net  # noqa: E402
 from console import REPO, Console, disk_args, new_image, qemu_command  # noqa: E402
 
 BOOTS = 5
@@ -65,6 +67,7 @@ def bench_board(board):
     result.update(target_bench(board, TARGET_BENCHES))
     result.update(target_bench(board, TARGET_BENCHES[:1], icount=True))
     result.update(storage_bench(board))
+    result.update(bench_net.run(board))  # HTTP and TCP through forwarded ports (network)
     return result
 
 
