@@ -13,10 +13,13 @@
 # MicroPython comes from Debian's source package; the pin lives here and only here.
 MP_SUITE   := trixie
 MP_VERSION := 1.25.0
+# lwIP (the boards' TCP/IP stack) comes from Debian's source package the same way.
+LWIP_VERSION := 2.2.1
 
 BOARD  ?= arm
 BOARDS := arm x86_64
 MPY    := build/micropython
+LWIP   := build/lwip
 VENV   := .venv
 PY     := $(VENV)/bin/python
 NPROC  := $(shell nproc 2>/dev/null || echo 2)
@@ -31,7 +34,9 @@ setup:
 
 $(MPY)/py/mpconfig.h:
 	@sh tools/fetch.sh $(MP_SUITE) $(MP_VERSION) $(MPY)
-fetch: setup $(MPY)/py/mpconfig.h
+$(LWIP)/src/include/lwip/init.h:
+	@sh tools/fetch.sh $(MP_SUITE) $(LWIP_VERSION) $(LWIP) lwip
+fetch: setup $(MPY)/py/mpconfig.h $(LWIP)/src/include/lwip/init.h
 	@test -x $(MPY)/mpy-cross/build/mpy-cross || { echo "build: mpy-cross"; \
 	    $(SUBMAKE) -C $(MPY)/mpy-cross >build/mpy-cross.log 2>&1 || { tail -20 build/mpy-cross.log; exit 1; }; }
 
@@ -93,6 +98,12 @@ else
 QEMU_SYSTEM = $(shell sed -n 's/^QEMU_SYSTEM *:= *//p' boards/$(BOARD)/board.mk)
 QEMU_ARGS   = $(shell sed -n '/^QEMU_ARGS/,/[^\\]$$/p' boards/$(BOARD)/board.mk | sed 's/^QEMU_ARGS *:= *//; s/\\$$//')
 endif
+# The network: QEMU's user-mode network (no tap, no bridge) with the board's NIC model, the
+# guest's HTTP port forwarded to 127.0.0.1:$(HTTP_PORT). NET=none: no NIC at all.
+NET       ?= user
+HTTP_PORT ?= 8080
+QEMU_NIC   = $(shell sed -n 's/^QEMU_NIC *:= *//p' boards/$(BOARD)/board.mk)
+QEMU_NET   = $(if $(filter none,$(NET)),-nic none,-nic user,model=$(QEMU_NIC),hostfwd=tcp:127.0.0.1:$(HTTP_PORT)-:80)
 # The console: stdio multiplexed so that Ctrl-] x leaves QEMU, while Ctrl-A (raw REPL)
 # and Ctrl-C (KeyboardInterrupt) reach the guest.
 QEMU_CONSOLE = -chardev stdio,id=con,mux=on,signal=off -serial chardev:con -echr 0x1d
@@ -108,7 +119,8 @@ disk-image:
 
 run: firmware disk-image
 	@echo "run: booting MultiOS on $(BOARD). Leave QEMU with Ctrl-] then x."
-	@$(QEMU_SYSTEM) $(QEMU_ARGS) $(QEMU_DISK) $(QEMU_CONSOLE)
+	@$(if $(filter none,$(NET)),echo "run: no network (NET=none)",echo "run: HTTP service at http://127.0.0.1:$(HTTP_PORT)/ (guest port 80)")
+	@$(QEMU_SYSTEM) $(QEMU_ARGS) $(QEMU_DISK) $(QEMU_NET) $(QEMU_CONSOLE)
 
 debug: firmware disk-image
 	@echo "debug: QEMU waits for gdb: gdb-multiarch build/$(BOARD)/firmware.elf -ex 'target remote :1234'"
@@ -121,6 +133,11 @@ qemu-cmd:
 # The QEMU arguments that attach DISK (tests pass a fresh image each).
 qemu-disk:
 	@echo $(QEMU_DISK)
+
+# The board's NIC model for QEMU's -nic (boot tests add their own user-mode network).
+.PHONY: qemu-nic
+qemu-nic:
+	@echo $(QEMU_NIC)
 
 test: unix firmware-all
 	@MULTIOS_BOARDS="$(BOARDS)" $(PY) -m pytest tests

@@ -5,8 +5,9 @@
 # accounted and watched). Covered: sleep, sleep_ms, create_task, gather, wait_for,
 # wait_for_ms, current_task, run, get_event_loop/new_event_loop (minimal), Event, Lock,
 # Semaphore, Queue (+ QueueFull/QueueEmpty), ThreadSafeFlag, Task.cancel, CancelledError,
-# TimeoutError. Not covered: streams (open_connection, start_server, StreamReader), loop
-# exception handlers; for one deadline across several awaits use kernel.deadline().
+# TimeoutError; streams (open_connection, start_server, Stream) from kernel/streams.py on
+# first use. Not covered: loop exception handlers; for one deadline across several awaits
+# use kernel.deadline().
 # run(main) from the console's foreground task runs a nested loop that steps every other
 # task but the caller; from a service it raises RuntimeError; with no kernel running it runs
 # the kernel until main ends. install() makes `import asyncio` give this module.
@@ -178,3 +179,15 @@ new_event_loop = get_event_loop
 def install():
     """Make `import asyncio` return this module (services written for asyncio)."""
     sys.modules["asyncio"] = sys.modules[__name__]
+
+
+_STREAMS = ("open_connection", "start_server", "Stream", "StreamReader", "StreamWriter")
+
+
+def __getattr__(name):
+    # Streams live in kernel/streams.py, imported on first use.
+    if name in _STREAMS:
+        from kernel import streams
+
+        return getattr(streams, name)
+    raise AttributeError(name)

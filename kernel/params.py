@@ -125,3 +125,22 @@ CONFIG_WATCH_MS = const(100)  # ms between health checks while a new version is 
 # Shell's live views (services/metricscmd.py)
 TOP_REFRESH_MS = const(1000)  # ms between redraws of `top`
 TOP_POLL_MS = const(50)  # ms between checks for the key that ends `top`
+
+# Network (kernel/netwait.py, kernel/streams.py, services/netd.py, net commands, HTTP)
+NET_POLL_MS = const(10)  # ms between socket re-checks where the stack cannot wake tasks
+#                          (the unix port's host sockets; the boards are woken by _net)
+NET_DHCP_TIMEOUT_MS = const(15000)  # ms netd waits for a DHCP lease before it logs a warning
+NET_STREAM_CHUNK = const(1460)  # bytes a StreamReader asks the socket for at a time
+NET_CONNECT_TIMEOUT_MS = const(10000)  # ms open_connection() waits for the handshake
+PING_COUNT = const(4)  # echo requests `ping` sends unless told otherwise
+PING_TIMEOUT_MS = const(1000)  # ms `ping` waits for each reply
+PING_INTERVAL_MS = const(200)  # ms between two echo requests
+WGET_TIMEOUT_MS = const(10000)  # ms `wget` waits for the whole response
+WGET_BODY_MAX = const(4096)  # bytes of the body `wget` prints
+HTTP_PORT = const(80)  # the guest's HTTP service port
+HTTP_HEADER_MAX = const(4096)  # bytes of request line + headers; beyond: 413 and close
+HTTP_LINE_MAX = const(1024)  # bytes of one request or header line; beyond: 413 and close
+HTTP_BODY_MAX = const(16384)  # bytes of a request body; beyond: 413 and close
+HTTP_HEAD_TIMEOUT_MS = const(5000)  # ms to send a whole request head (slowloris): 408
+HTTP_IDLE_MS = const(10000)  # ms a keep-alive connection may sit idle before it is closed
+HTTP_CONN_MAX = const(32)  # connections served at once; more are closed at accept

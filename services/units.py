@@ -16,6 +16,15 @@ UNITS = (
         "config": {"period_ms": {"type": "int", "default": 1000, "min": 10, "max": 60000}},
         "on_config": "services.heartbeat:on_config",
     },
+    {"name": "netd", "description": "Network", "exec": "services.netd:main", "enabled": True},
+    {
+        "name": "http",
+        "description": "HTTP service",
+        "exec": "services.http:main",
+        "wants": ["netd"],
+        "after": ["netd"],
+        "enabled": True,
+    },
     """
 [Unit]
 Name=pair-store

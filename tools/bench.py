@@ -7,6 +7,10 @@
 # from tools/bench_sched.py (scheduler, issue 4), tools/bench_svc.py (service manager),
 # tools/bench_storage.py (littlefs on the board's disk, on a fresh image) and
 # tools/bench_config.py (config and metrics).
+
+# from tools/bench_sched.py (scheduler, issue 4), tools/bench_svc.py (service manager) and
+# tools/bench_storage.py (littlefs on the board's disk, on a fresh image); network figures
+# from tools/bench_net.py (HTTP and TCP from the host).
 import json
 import os
 import statistics
@@ -15,6 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_net  # noqa: E402
 from console import REPO, Console, disk_args, new_image, qemu_command  # noqa: E402
 
 BOOTS = 5
@@ -66,6 +71,7 @@ def bench_board(board):
     result.update(target_bench(board, TARGET_BENCHES))
     result.update(target_bench(board, TARGET_BENCHES[:1], icount=True))
     result.update(storage_bench(board))
+    result.update(bench_net.run(board))  # HTTP and TCP through forwarded ports (network)
     return result
 
 

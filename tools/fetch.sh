@@ -1,6 +1,7 @@
 #!/bin/sh
-# tools/fetch.sh SUITE VERSION DEST: fetch MicroPython's source from Debian, once.
+# tools/fetch.sh SUITE VERSION DEST [PACKAGE]: fetch a Debian source package, once.
 #
+# PACKAGE defaults to micropython; lwip is fetched the same way (pinned in the Makefile).
 # Uses `apt-get source` with a private apt configuration under build/apt (the machine's own
 # apt sources are never edited). The mirror is the one the machine already uses for Debian:
 # read from /etc/apt/sources.list{,.d/*}, so no host name is written anywhere in the repo.
@@ -8,8 +9,8 @@
 # the source files. Any Debian revision of the pinned upstream VERSION is accepted (the
 # archive keeps only the latest). The unpacked tree is linked at DEST.
 set -eu
-suite=$1 version=$2 dest=$3
-[ -f "$dest/py/mpconfig.h" ] && exit 0
+suite=$1 version=$2 dest=$3 pkg=${4:-micropython}
+[ -d "$dest/" ] && exit 0
 
 apt_dir=$(pwd)/build/apt
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" build/src
@@ -28,12 +29,12 @@ echo "deb-src [signed-by=$keyring] $uri $suite main" > "$apt_dir/sources.list"
 opts="-o Dir::Etc::SourceList=$apt_dir/sources.list -o Dir::Etc::SourceParts=/dev/null
       -o Dir::State::Lists=$apt_dir/lists -o Dir::Cache=$apt_dir/cache -o APT::Sandbox::User=root"
 
-echo "fetch: MicroPython $version source from Debian $suite"
+echo "fetch: $pkg $version source from Debian $suite"
 apt-get $opts update -q
-full=$(apt-cache $opts showsrc micropython | awk -v v="$version" \
+full=$(apt-cache $opts showsrc "$pkg" | awk -v v="$version" \
        '/^Version:/ && index($2, v "+") == 1 { print $2 }' | sort -V | tail -n 1)
-[ -n "$full" ] || { echo "fetch: Debian $suite has no micropython $version" >&2; exit 1; }
-(cd build/src && apt-get $opts source -q "micropython=$full")
-src=$(ls -d build/src/micropython-"$version"* | head -n 1)
+[ -n "$full" ] || { echo "fetch: Debian $suite has no $pkg $version" >&2; exit 1; }
+(cd build/src && apt-get $opts source -q "$pkg=$full")
+src=$(ls -d build/src/"$pkg"-"$version"* | head -n 1)
 ln -sfn "$(cd "$src" && pwd)" "$dest"
 echo "fetch: unpacked $full at $dest"

@@ -4,10 +4,12 @@ CPU_NAME      := Cortex-M3
 CFLAGS_BOARD  := -mthumb -mcpu=cortex-m3 -mfloat-abi=soft
 LDSCRIPT      := boards/arm/link.ld
 SRC_BOARD_C   := boards/arm/startup.c boards/arm/board.c boards/arm/semidisk.c
+NET_DRIVER_C  := boards/arm/lan9118.c
 SRC_BOARD_O   := shared/runtime/gchelper_native.o shared/runtime/gchelper_thumb2.o
 MPY_CROSS_FLAGS += -march=armv7m
 
 QEMU_SYSTEM   := qemu-system-arm
+QEMU_NIC      := lan9118
 QEMU_ARGS     := -machine mps2-an385 -cpu cortex-m3 -nographic -monitor none \
                  -semihosting-config enable=on,target=native \
                  -kernel build/arm/firmware.elf

@@ -11,6 +11,7 @@ extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[], _estack[], _eha
 int main(void);
 void SysTick_Handler(void);
 void UART0_RX_Handler(void);
+void ETH_IRQHandler(void);
 
 void Reset_Handler(void) __attribute__((naked, noreturn));
 void Reset_Handler(void) {
@@ -126,4 +127,5 @@ __attribute__((section(".isr_vector"), used)) const vector_t isr_vector[16 + 32]
     SysTick_Handler,
     [16 + 0] = UART0_RX_Handler,
     [16 + 1 ... 16 + 31] = Default_Handler,
+    [16 + 13] = ETH_IRQHandler,     // boards/arm/lan9118.c
 };

@@ -14,6 +14,9 @@
 #endif
 #include "board.h"
 #include "hal.h"
+#if MULTIOS_NET
+#include "net.h"
+#endif
 
 #define RX_RING_SIZE (1024)     // power of two; bytes beyond it are dropped
 
@@ -79,6 +82,9 @@ void hal_timer_isr(void) {
         mp_sched_schedule(MP_OBJ_FROM_PTR(&hal_irq_dispatch_timer_obj),
             MP_OBJ_NEW_SMALL_INT(n & (HAL_TICKS_PERIOD - 1)));
     }
+    #if MULTIOS_NET
+    net_timer_isr(n);
+    #endif
 }
 
 // ---- console ring ----
@@ -348,4 +354,7 @@ void hal_init(void) {
         MP_STATE_VM(multios_irq_error)[i] = MP_OBJ_NULL;
     }
     MP_STATE_VM(multios_wdt_exc) = mp_obj_new_exception(&mp_type_Watchdog);
+    #if MULTIOS_NET
+    net_vm_init();
+    #endif
 }

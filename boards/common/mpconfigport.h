@@ -71,3 +71,5 @@ typedef long mp_off_t;
 
 void board_wfi(void);
 uint32_t hal_rng_u32(void);
+
+#include "boards/common/mpconfignet.h"

@@ -48,6 +48,10 @@ SRC_C += \
 
 LIB_SRC_C += $(SRC_LIB_LIBM_C) $(SRC_LIB_LIBM_SQRT_SW_C)
 
+ifneq ($(NET_DRIVER_C),)
+include boards/common/lwip.mk
+endif
+
 OBJ += $(PY_O)
 OBJ += $(addprefix $(BUILD)/, $(SRC_C:.c=.o))
 OBJ += $(addprefix $(BUILD)/, $(SRC_BOARD_S:.S=.o))

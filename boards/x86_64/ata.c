@@ -39,12 +39,6 @@ static uint32_t sectors;
 static uint32_t mult = 1;       // sectors per DRQ block
 static char model[41];
 
-static inline uint16_t inw(uint16_t port) {
-    uint16_t v;
-    __asm volatile ("inw %1, %0" : "=a" (v) : "Nd" (port));
-    return v;
-}
-
 // Wait until BSY clears, then for DRQ if asked; false on error, device fault or timeout.
 static bool wait_ready(bool drq) {
     for (int i = 0; i < SPIN_MAX; i++) {

@@ -111,6 +111,18 @@ static bool pic_in_service(int irq) {
     return inb(cmd) & (1 << (irq & 7));
 }
 
+// Further devices (the NIC) attach their handler to an IRQ line; attaching unmasks it.
+static void (*irq_handlers[IRQ_N])(void);
+
+void board_irq_attach(int irq, void (*handler)(void)) {
+    irq_handlers[irq] = handler;
+    if (irq >= 8) {
+        outb(PIC2_DATA, inb(PIC2_DATA) & ~(1 << (irq - 8)));
+        irq = 2;    // the cascade
+    }
+    outb(PIC1_DATA, inb(PIC1_DATA) & ~(1 << irq));
+}
+
 void board_irq(int irq) {
     if ((irq == 7 || irq == 15) && !pic_in_service(irq)) {
         if (irq == 15) {
@@ -124,6 +136,8 @@ void board_irq(int irq) {
         while (inb(UART_LSR) & UART_LSR_DR) {
             hal_console_rx_isr(inb(UART_DATA));
         }
+    } else if (irq_handlers[irq] != NULL) {
+        irq_handlers[irq]();
     }
     if (irq >= 8) {
         outb(PIC2_CMD, PIC_EOI);

@@ -16,6 +16,7 @@ LDFLAGS_BOARD := -no-pie -static -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none
 LDSCRIPT      := boards/x86_64/link.ld
 SRC_BOARD_C   := boards/x86_64/board.c boards/x86_64/traps.c boards/x86_64/ata.c
 SRC_BOARD_S   := boards/x86_64/start.S
+NET_DRIVER_C  := boards/x86_64/virtio_net.c
 SRC_BOARD_O   := shared/runtime/gchelper_generic.o
 MPY_TOOL_FLAGS += -mmpz-dig-size=32
 POSTLINK       = $(OBJCOPY) -O elf32-i386 $@ $(@D)/firmware32.elf
@@ -24,6 +25,7 @@ POSTLINK       = $(OBJCOPY) -O elf32-i386 $@ $(@D)/firmware32.elf
 # the prompt about 20 ms sooner. -cpu max has RDRAND; without it the RNG falls back to jitter.
 # Exit status: poweroff(0) -> 0 (ACPI), poweroff(n) -> 2n+1 (isa-debug-exit), see board.c.
 QEMU_SYSTEM   := qemu-system-x86_64
+QEMU_NIC      := virtio-net-pci
 QEMU_ARGS     := -machine pc -cpu max -m 128M -nodefaults -display none -monitor none \
                  -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
                  -kernel build/x86_64/firmware32.elf

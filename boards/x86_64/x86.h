@@ -46,6 +46,8 @@
 
 #define RFLAGS_IF       (1u << 9)
 
+void board_irq_attach(int irq, void (*handler)(void));   // board.c: handler, PIC unmasked
+
 static inline void outb(uint16_t port, uint8_t v) {
     __asm volatile ("outb %0, %1" : : "a" (v), "Nd" (port));
 }
@@ -61,6 +63,18 @@ static inline void outl(uint16_t port, uint32_t v) {
 static inline uint8_t inb(uint16_t port) {
     uint8_t v;
     __asm volatile ("inb %1, %0" : "=a" (v) : "Nd" (port));
+    return v;
+}
+
+static inline uint16_t inw(uint16_t port) {
+    uint16_t v;
+    __asm volatile ("inw %1, %0" : "=a" (v) : "Nd" (port));
+    return v;
+}
+
+static inline uint32_t inl(uint16_t port) {
+    uint32_t v;
+    __asm volatile ("inl %1, %0" : "=a" (v) : "Nd" (port));
     return v;
 }
 

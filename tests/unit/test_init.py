@@ -78,12 +78,16 @@ def test_frozen_units_start_in_dependency_order_and_stop_in_reverse():
         out
         == (
             BANNER + b"[  OK  ] Started heartbeat.\r\n"
+            b"[  OK  ] Started Network.\r\n"
+            b"[  OK  ] Started HTTP service.\r\n"  # after netd (its `after`)
             b"[  OK  ] Started Pair store.\r\n"
             b"[  OK  ] Started Pair ticker.\r\n"
             b"multios> poweroff\r\n"
             b"[  OK  ] Stopped Pair ticker.\r\n"  # the ticker requires the store: it stops first
+            b"[  OK  ] Stopped HTTP service.\r\n"  # before netd, which it is ordered after
             b"[  OK  ] Stopped heartbeat.\r\n"  # independent: stopped concurrently
             b"[  OK  ] Stopped Pair store.\r\n"
+            b"[  OK  ] Stopped Network.\r\n"
         )
     ), out
     assert code == EXIT_POWEROFF

@@ -1,0 +1,276 @@
+# kernel/streams: asyncio's streams on the kernel: open_connection, start_server, Stream.
+#
+# Owns: Stream (MicroPython's one class for StreamReader and StreamWriter: read, readinto,
+# readline, readexactly, write, drain, close, wait_closed, get_extra_info) and Server, over
+# non-blocking sockets. A call that would block parks the task in kernel.netwait until the
+# network stack's next event and tries again, so tasks never spin and the watchdog never
+# sees a blocked step. kernel.asyncio exposes these names (`asyncio.open_connection`).
+# Invariants: a Stream buffers at most one chunk it has read ahead (readline) and what was
+# written but not yet drained; close() frees the socket at once.
+# Not here: timeouts (asyncio.wait_for around the call), TLS (ssl= is refused).
+import errno
+import select
+
+try:
+    import socket
+except ImportError:  # a build without a network stack
+    socket = None
+
+import kernel
+from kernel import netwait, params
+
+_AGAIN = (errno.EAGAIN, errno.EINPROGRESS, errno.ETIMEDOUT)
+owners = {}  # listening port -> name of the task that started the server (netstat)
+_BAD = select.POLLERR | select.POLLHUP
+
+
+def _again(e):
+    return e.errno in _AGAIN
+
+
+class Stream:
+    """A connected socket, read and written by tasks (StreamReader and StreamWriter)."""
+
+    def __init__(self, s, extra=None):
+        self.s = s
+        self.e = extra if extra is not None else {}
+        self._rb = b""  # read ahead (readline), not yet returned
+        self._out = []  # written, not yet drained
+
+    def get_extra_info(self, name):
+        return self.e.get(name)
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.wait_closed()
+
+    async def _recv(self, n):
+        # One chunk of at most n bytes; b"" at end of stream.
+        s = self.s
+        while True:
+            if s is None:
+                raise OSError(errno.EBADF)
+            try:
+                d = s.recv(n)
+                if d is not None:
+                    return d
+            except OSError as e:
+                if not _again(e):
+                    raise
+            await netwait.wait()
+            s = self.s
+
+    def _take(self, n):
+        d = self._rb[:n]
+        self._rb = self._rb[n:]
+        return d
+
+    async def read(self, n=-1):
+        """Up to n bytes (one chunk), or everything until end of stream when n < 0."""
+        if n == 0:
+            return b""
+        if n > 0:
+            if self._rb:
+                return self._take(n)
+            return await self._recv(n)
+        parts = [self._rb] if self._rb else []
+        self._rb = b""
+        while True:
+            d = await self._recv(params.NET_STREAM_CHUNK)
+            if not d:
+                return b"".join(parts)
+            parts.append(d)
+
+    async def readinto(self, buf):
+        """Read into buf (bytearray/memoryview); returns the count, 0 at end of stream."""
+        d = await self.read(len(buf))
+        buf[: len(d)] = d
+        return len(d)
+
+    async def readexactly(self, n):
+        """Exactly n bytes; EOFError if the stream ends first."""
+        parts = []
+        while n > 0:
+            d = await self.read(min(n, params.NET_STREAM_CHUNK))
+            if not d:
+                raise EOFError("readexactly: stream ended %d bytes short" % n)
+            parts.append(d)
+            n -= len(d)
+        return b"".join(parts)
+
+    async def readline(self, limit=-1):
+        """One line with its b"\\n" (or what was left at end of stream); at most `limit`
+        bytes when limit > 0 (then possibly without the newline)."""
+        while True:
+            i = self._rb.find(b"\n")
+            if i >= 0:
+                return self._take(i + 1 if limit < 0 else min(i + 1, limit))
+            if 0 < limit <= len(self._rb):
+                return self._take(limit)
+            d = await self._recv(params.NET_STREAM_CHUNK)
+            if not d:
+                return self._take(len(self._rb))
+            self._rb += d
+
+    def write(self, buf):
+        """Queue bytes to send; drain() sends them."""
+        if buf:
+            self._out.append(bytes(buf))
+
+    async def drain(self):
+        """Send what was written, waiting while the socket's send buffer is full."""
+        out = self._out
+        while out:
+            data = out[0]
+            mv = memoryview(data)
+            off = 0
+            while off < len(data):
+                if self.s is None:
+                    raise OSError(errno.EBADF)
+                try:
+                    n = self.s.send(mv[off:])
+                except OSError as e:
+                    if not _again(e):
+                        raise
+                    n = 0
+                if n:
+                    off += n
+                else:
+                    await netwait.wait()
+            out.pop(0)
+
+    def close(self):
+        """Close the socket now (written but undrained bytes are dropped)."""
+        if self.s is not None:
+            try:
+                self.s.close()
+            except OSError:
+                pass
+            self.s = None
+        self._out = []
+
+    async def wait_closed(self):
+        self.close()
+
+    def is_closing(self):
+        return self.s is None
+
+
+StreamReader = Stream
+StreamWriter = Stream
+
+
+async def _wait_writable(s, timeout_ms):
+    # A non-blocking connect: until the socket is writable (connected) or fails.
+    p = select.poll()
+    p.register(s, select.POLLOUT)
+    dl = kernel.deadline(timeout_ms)
+    while True:
+        ev = p.poll(0)
+        if ev:
+            if ev[0][1] & _BAD:
+                raise OSError(errno.ECONNREFUSED)
+            return
+        left = kernel.remaining_ms(dl)
+        if left <= 0:
+            raise OSError(errno.ETIMEDOUT)
+        await netwait.wait(left)
+
+
+async def open_connection(host, port, ssl=None):
+    """Connect to host:port -> (reader, writer), one Stream twice (as MicroPython)."""
+    if ssl:
+        raise ValueError("open_connection: ssl is not supported")
+    ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
+    s = socket.socket(ai[0], socket.SOCK_STREAM, ai[2])
+    s.setblocking(False)
+    try:
+        try:
+            s.connect(ai[-1])
+        except OSError as e:
+            if not _again(e):
+                raise
+        await _wait_writable(s, params.NET_CONNECT_TIMEOUT_MS)
+    except BaseException:
+        s.close()
+        raise
+    st = Stream(s, {"peername": ai[-1]})
+    return st, st
+
+
+class Server:
+    """A listening socket and its accept task; each connection runs cb(reader, writer)."""
+
+    def __init__(self, s, cb):
+        self.s = s
+        self.cb = cb
+        self.task = None
+        self.conns = 0  # connections accepted since start
+        self.port = 0
+
+    async def _serve(self):
+        s = self.s
+        while self.s is not None:
+            try:
+                c, addr = s.accept()
+            except OSError as e:
+                if not _again(e) or self.s is None:
+                    if self.s is None:
+                        return
+                    raise
+                await netwait.wait()
+                continue
+            c.setblocking(False)
+            self.conns += 1
+            st = Stream(c, {"peername": addr})
+            kernel.spawn(_run_conn(self.cb, st), "conn")
+
+    def close(self):
+        if self.s is not None:
+            self.s.close()
+            self.s = None
+            owners.pop(self.port, None)
+        if self.task is not None:
+            self.task.cancel()
+
+    async def wait_closed(self):
+        t = self.task
+        if t is not None and t is not kernel.current():
+            try:
+                await t
+            except BaseException:  # noqa: BLE001 - a cancelled accept loop is its normal end
+                pass
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        self.close()
+        await self.wait_closed()
+
+
+async def _run_conn(cb, st):
+    try:
+        await cb(st, st)
+    finally:
+        st.close()
+
+
+async def start_server(cb, host, port, backlog=5, ssl=None):
+    """Listen on host:port; every connection gets its own task running cb(reader, writer)."""
+    if ssl:
+        raise ValueError("start_server: ssl is not supported")
+    ai = socket.getaddrinfo(host, port)[0]
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(ai[-1])
+    s.listen(backlog)
+    s.setblocking(False)
+    srv = Server(s, cb)
+    srv.port = port
+    me = kernel.current()
+    owners[port] = me.name if me is not None else "-"
+    srv.task = kernel.spawn(srv._serve(), "server:%d" % port)
+    return srv

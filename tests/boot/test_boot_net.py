@@ -1,0 +1,300 @@
+# Boot tests of the network: DHCP, ping, the HTTP service from the host, the guest reaching a
+# host server through guestfwd, blocking sockets from `py`, asyncio streams in the guest.
+# QEMU user-mode networking only, on free ports of 127.0.0.1; every test has one deadline.
+import http.client
+import json
+import re
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+from console import REPO, Console
+
+GUEST_SERVER = "10.0.2.100"  # guestfwd address of the host's test server
+
+
+def nic_model(board):
+    out = subprocess.run(
+        ["make", "-s", "--no-print-directory", "qemu-nic", "BOARD=" + board],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not out:
+        pytest.skip("board %s has no NIC driver" % board)
+    return out
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def net_console(board, name, budget_s=60.0, guestfwd_port=None):
+    """A booted console with a user-mode NIC; returns (console, host port of guest :80)."""
+    port = free_port()
+    nic = "user,model=%s,hostfwd=tcp:127.0.0.1:%d-:80" % (nic_model(board), port)
+    if guestfwd_port is not None:
+        nic += ",guestfwd=tcp:%s:80-tcp:127.0.0.1:%d" % (GUEST_SERVER, guestfwd_port)
+    c = Console(board, name, budget_s, ["-nic", nic])
+    lines = c.boot()
+    assert "[  OK  ] Started Network." in lines, lines
+    assert "[  OK  ] Started HTTP service." in lines, lines
+    wait_up(c)
+    return c, port
+
+
+def wait_up(c):
+    # netd logs its address once DHCP answered (QEMU's DHCP answers in milliseconds).
+    while True:
+        if any("netd: up 10.0.2.15/24 gw 10.0.2.2" in ln for ln in c.cmd("log -n 40")):
+            return
+        if c.remaining() <= 0:
+            c.fail("no DHCP lease")
+        time.sleep(0.2)
+
+
+def py(c, code):
+    """Run code with `py`; its last output line ("" for a statement that prints nothing)."""
+    out = c.cmd("py " + code)
+    return out[-1] if out else ""
+
+
+@pytest.fixture
+def host_server():
+    """A one-shot HTTP/1.0 server on the host's loopback; yields (port, requests seen)."""
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    srv.settimeout(60)
+    seen = []
+
+    def run():
+        try:
+            while True:
+                c, _ = srv.accept()
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    d = c.recv(4096)
+                    if not d:
+                        break
+                    data += d
+                seen.append(data)
+                body = b"hello from the host\n"
+                c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                c.close()
+        except OSError:
+            pass
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    yield srv.getsockname()[1], seen
+    srv.close()
+
+
+def test_dhcp_ifconfig_ping_netstat(board):
+    c, _ = net_console(board, "net_ping_" + board)
+    try:
+        out = c.cmd("ifconfig")
+        assert re.match(r"en0: \S+ up, link up, mac 52:54:00:12:34:56$", out[0]), out
+        assert out[1] == "  inet 10.0.2.15/24 gw 10.0.2.2 dns 10.0.2.3 (dhcp)", out
+        rx = re.match(r"  rx: (\d+) packets, (\d+) bytes, 0 drops, 0 errors$", out[2])
+        assert rx and int(rx.group(1)) >= 2, out  # at least the DHCP offer and ack
+        ping = c.cmd("ping -c 3 10.0.2.2")
+        replies = [
+            ln
+            for ln in ping
+            if re.match(r"40 bytes from 10.0.2.2: icmp_seq=\d ttl=\d+ time=\d+\.\d{3} ms$", ln)
+        ]
+        assert len(replies) == 3, ping
+        assert "3 packets transmitted, 3 received, 0% packet loss" in ping, ping
+        assert any(ln.startswith("rtt min/avg/max = ") for ln in ping), ping
+        ns = c.cmd("netstat")
+        assert any(
+            re.match(r"tcp\s+0\.0\.0\.0:80\s+0\.0\.0\.0:0\s+LISTEN\s+0 http$", ln) for ln in ns
+        ), ns
+        assert "usage: ping [-c N] HOST" in c.cmd("help ping")[0]
+        assert c.cmd("ping")[0].startswith("ping: usage:")
+        assert c.poweroff() == 0
+    finally:
+        c.close()
+
+
+def test_guest_reaches_host_through_guestfwd(board, host_server):
+    port, seen = host_server
+    c, _ = net_console(board, "net_guestfwd_" + board, guestfwd_port=port)
+    try:
+        # guestfwd to a tcp: chardev is one connection for QEMU's lifetime: one request.
+        out = c.cmd("wget http://%s/hello.txt" % GUEST_SERVER)
+        assert out[0] == "HTTP/1.0 200 OK", out
+        assert "hello from the host" in out, out
+        assert seen and seen[0].startswith(b"GET /hello.txt HTTP/1.1\r\nHost: 10.0.2.100\r\n"), (
+            seen
+        )
+        assert c.poweroff() == 0
+    finally:
+        c.close()
+
+
+def test_blocking_sockets_from_py(board, host_server):
+    port, seen = host_server
+    c, _ = net_console(board, "net_py_" + board, guestfwd_port=port)
+    try:
+        py(c, "import socket; s = socket.socket(); s.settimeout(5)")
+        py(c, "s.connect(('%s', 80)); s.send(b'GET /py HTTP/1.0\\r\\n\\r\\n')" % GUEST_SERVER)
+        got = py(c, "s.recv(200)")
+        assert "hello from the host" in got, got
+        assert seen[-1].startswith(b"GET /py HTTP/1.0"), seen
+        # The socket's own timeout ends a blocking call; the shell and services go on.
+        assert "ETIMEDOUT" in py(c, "s.recv(10)")
+        py(c, "s.close()")
+        beats = int(py(c, "import services.heartbeat as h; print(h.beats)"))
+        assert beats >= 1
+        assert c.poweroff() == 0
+    finally:
+        c.close()
+
+
+# The shell takes lines of up to 512 bytes: the code goes in as several exec() calls.
+ECHO = (
+    "import asyncio",
+    "async def echo(r, w):\\n"
+    "    while True:\\n"
+    "        line = await r.readline()\\n"
+    "        if not line: break\\n"
+    "        w.write(line); await w.drain()\\n"
+    "    w.close(); await w.wait_closed()",
+    "async def talk(r, w, out):\\n"
+    "    for i in range(20):\\n"
+    "        w.write(b'line %d\\\\n' % i); await w.drain()\\n"
+    "        out.append(await r.readline())\\n"
+    "    w.write(b'abcdef\\\\n'); await w.drain()\\n"
+    "    out.append(await r.readexactly(3)); out.append(await r.read(4))",
+    "async def client():\\n"
+    "    srv = await asyncio.start_server(echo, '127.0.0.1', 7007)\\n"
+    "    r, w = await asyncio.open_connection('127.0.0.1', 7007)\\n"
+    "    out = []\\n"
+    "    await talk(r, w, out)\\n"
+    "    w.close(); await w.wait_closed(); srv.close(); await srv.wait_closed()\\n"
+    "    return out",
+)
+
+
+def test_asyncio_echo_server_and_client_in_the_guest(board):
+    c, _ = net_console(board, "net_echo_" + board)
+    try:
+        for chunk in ECHO:
+            assert py(c, 'exec("%s")' % chunk) == "", chunk
+        out = py(c, "r = asyncio.run(client()); print((len(r), r[0], r[19], r[20], r[21]))")
+        assert out == "(22, b'line 0\\n', b'line 19\\n', b'abc', b'def\\n')", out
+        assert c.poweroff() == 0
+    finally:
+        c.close()
+
+
+def _get(conn, path):
+    conn.request("GET", path)
+    r = conn.getresponse()
+    return r.status, r.getheader("Content-Type"), r.read()
+
+
+def _raw(port, data, wait_s=8.0):
+    """Send raw bytes, return what the server answers until it closes (or wait_s)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=wait_s)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            try:
+                d = s.recv(4096)
+            except socket.timeout:
+                break
+            if not d:
+                break
+            out += d
+        return out
+    finally:
+        s.close()
+
+
+def _pools(c):
+    return json.loads(py(c, "import _net, json; print(json.dumps(_net.mem()))"))
+
+
+def test_http_service_from_the_host(board):
+    c, port = net_console(board, "net_http_" + board, budget_s=120.0)
+    try:
+        base = _pools(c)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for _ in range(50):  # keep-alive: all on one connection
+            status, ctype, body = _get(conn, "/health")
+            assert status == 200 and ctype == "application/json", (status, body)
+        health = json.loads(body)
+        assert health["status"] == "ok" and health["services"]["http"] == "active", health
+        status, ctype, body = _get(conn, "/metrics")
+        assert status == 200 and ctype.startswith("text/plain"), ctype
+        assert re.search(rb"^multios_http_requests_total (\d+)$", body, re.M), body
+        assert b'multios_service_up{name="netd"} 1' in body, body
+        status, ctype, body = _get(conn, "/services")
+        names = [s["name"] for s in json.loads(body)]
+        assert "http" in names and "netd" in names, names
+        status, ctype, body = _get(conn, "/")
+        assert status == 200 and ctype == "text/html" and b"<h1>MultiOS</h1>" in body
+        assert _get(conn, "/nope")[0] == 404
+        conn.close()
+        # Abuse: garbage, oversized line, head and body, slowloris, many drops.
+        assert _raw(port, b"\x00\x01garbage\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+        assert _raw(port, b"GET /" + b"a" * 3000 + b" HTTP/1.1\r\n\r\n").startswith(
+            b"HTTP/1.1 413 "
+        )
+        big = b"GET / HTTP/1.1\r\n" + b"X-Pad: %s\r\n" % (b"p" * 900) * 6 + b"\r\n"
+        assert _raw(port, big).startswith(b"HTTP/1.1 413 ")
+        assert _raw(port, b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n").startswith(
+            b"HTTP/1.1 413 "
+        )
+        assert _raw(port, b"GET /health HTTP/1.1\r\nHost: x\r\n").startswith(b"HTTP/1.1 408 ")
+        for _ in range(100):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.close()
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(b"GET /health HTTP/1.1\r\n")
+        s.shutdown(socket.SHUT_WR)  # half-closed in the middle of a head
+        assert s.recv(100).startswith(b"HTTP/1.1 400 ")
+        s.close()
+        # Still serving; then pools return to their baseline once connections are gone.
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        assert _get(conn, "/health")[0] == 200
+        conn.close()
+        deadline = time.monotonic() + 15
+        while True:
+            now = _pools(c)
+            open_ = int(py(c, "import services.http as h; print(h.stats['open'])"))
+            if open_ == 0 and all(now[k] == base[k] for k in ("pbuf_pool", "pbuf", "tcp_seg")):
+                break
+            assert time.monotonic() < deadline, (base, now, open_)
+            time.sleep(0.5)
+        assert c.poweroff() == 0
+    finally:
+        c.close()
+
+
+def test_no_network_boots_without_an_address(board):
+    # -nic none (make run NET=none): a PCI NIC is absent; mps2's on-board LAN9118 stays, unwired.
+    c = Console(board, "net_none_" + board, 60.0, ["-nic", "none"])
+    try:
+        lines = c.boot()
+        assert "[  OK  ] Started Network." in lines, lines
+        out = c.cmd("ifconfig")
+        assert out == ["ifconfig: no network interface on this board"] or (
+            out[1].startswith("  inet 0.0.0.0/")
+        ), out
+        assert c.poweroff() == 0
+    finally:
+        c.close()

@@ -1,0 +1,159 @@
+# Tests for the network's Python side: ping's ICMP, wget's URLs, netd's prefix, the HTTP
+# service's parser and router, and kernel/streams over the unix port's host sockets.
+import kernel
+import kernel.asyncio as asyncio  # noqa: PLR0402 - not through kernel.__getattr__
+from kernel import params, streams
+from kernel.clock import VirtualClock
+from services import http, netcmds, netd
+
+
+def fresh():
+    return kernel.reset(VirtualClock(0, 0))
+
+
+def test_icmp_checksum_of_a_known_packet():
+    # RFC 1071's example words: 0x0001 0xf203 0xf4f5 0xf6f7 sum to 0xddf2, checksum 0x220d.
+    assert netcmds.checksum(bytes([0x00, 0x01, 0xF2, 0x03, 0xF4, 0xF5, 0xF6, 0xF7])) == 0x220D
+    req = netcmds.echo_request(7)
+    assert len(req) == 40 and req[0] == 8
+    assert netcmds.checksum(req) == 0  # a valid packet sums to zero with its checksum
+
+
+def test_parse_reply_with_and_without_ip_header():
+    req = bytearray(netcmds.echo_request(3))
+    req[0] = 0  # an echo reply
+    assert netcmds.parse_reply(bytes(req)) == (3, 0)
+    ip = bytes([0x45, 0, 0, 60, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 2, 2, 10, 0, 2, 15])
+    assert netcmds.parse_reply(ip + bytes(req)) == (3, 64)
+    other = bytearray(req)
+    other[5] ^= 1  # someone else's id
+    assert netcmds.parse_reply(bytes(other)) is None
+    assert netcmds.parse_reply(netcmds.echo_request(3)) is None  # a request, not a reply
+    assert netcmds.parse_reply(b"\x00\x00") is None
+
+
+def test_ping_arguments():
+    assert netcmds._parse_ping("10.0.2.2") == ("10.0.2.2", params.PING_COUNT)
+    assert netcmds._parse_ping("-c 2 10.0.2.2") == ("10.0.2.2", 2)
+    assert netcmds._parse_ping("a b")[0] is None
+    assert netcmds._parse_ping("")[0] is None
+
+
+def test_split_url():
+    assert netcmds.split_url("http://10.0.2.100/a/b") == ("10.0.2.100", 80, "/a/b")
+    assert netcmds.split_url("http://h:8080") == ("h", 8080, "/")
+    for bad in ("ftp://h/", "http:///x", "h/x"):
+        try:
+            netcmds.split_url(bad)
+        except ValueError:
+            continue
+        raise AssertionError(bad)
+
+
+def test_prefix_len():
+    assert netd.prefix_len("255.255.255.0") == 24
+    assert netd.prefix_len("255.255.0.0") == 16
+    assert netd.prefix_len("0.0.0.0") == 0
+
+
+class FakeReader:
+    """readline() over fixed bytes, as kernel.streams.Stream does (limit included)."""
+
+    def __init__(self, data):
+        self.data = data
+
+    async def readline(self, limit=-1):
+        i = self.data.find(b"\n")
+        n = len(self.data) if i < 0 else i + 1
+        if limit > 0:
+            n = min(n, limit)
+        line, self.data = self.data[:n], self.data[n:]
+        return line
+
+
+def head_of(data):
+    fresh()
+
+    async def go():
+        try:
+            return await http.read_head(FakeReader(data))
+        except http.HttpError as e:
+            return e.status
+
+    return asyncio.run(go())
+
+
+def test_http_head_parsing():
+    m, t, v, h = head_of(b"GET /health?x=1 HTTP/1.1\r\nHost: a\r\nX-Y:  z \r\n\r\n")
+    assert (m, t, v) == ("GET", "/health?x=1", "HTTP/1.1")
+    assert h == {"host": "a", "x-y": "z"}
+    assert head_of(b"") is None  # closed before a byte: no answer owed
+
+
+def test_http_bad_and_oversized_heads():
+    assert head_of(b"garbage\r\n\r\n") == 400
+    assert head_of(b"GET / HTTP/1.1\r\nno colon\r\n\r\n") == 400
+    assert head_of(b"GET / HTTP/1.1\r\nHost: a\r\n") == 400  # ended in the middle
+    assert head_of(b"GET / SPDY/9\r\n\r\n") == 400
+    assert head_of(b"GET /" + b"a" * params.HTTP_LINE_MAX + b" HTTP/1.1\r\n\r\n") == 413
+    pad = b"X: " + b"p" * (params.HTTP_LINE_MAX - 10) + b"\r\n"
+    many = b"GET / HTTP/1.1\r\n" + pad * (params.HTTP_HEADER_MAX // len(pad) + 1) + b"\r\n"
+    assert head_of(many) == 413
+
+
+def test_http_router():
+    fresh()
+    assert http.dispatch("GET", "/nope")[0] == 404
+    assert http.dispatch("POST", "/health")[0] == 405
+    status, ctype, body = http.dispatch("GET", "/metrics")
+    assert status == 200 and ctype.startswith("text/plain")
+    assert b"multios_uptime_seconds " in body
+    r = http.response(200, "text/plain", b"hi", True)
+    assert r == (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
+        b"Connection: keep-alive\r\n\r\nhi"
+    )
+
+
+def test_streams_echo_over_host_sockets():
+    # The unix port's host sockets behind the same API: a server and a client in two tasks.
+    fresh()
+    port = 47000 + kernel.now_ms() % 1000
+
+    async def echo(r, w):
+        while True:
+            line = await r.readline()
+            if not line:
+                break
+            w.write(line)
+            await w.drain()
+
+    async def main():
+        srv = await asyncio.start_server(echo, "127.0.0.1", port)
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        out = []
+        for i in range(5):
+            w.write(b"line %d\n" % i)
+            await w.drain()
+            out.append(await r.readline())
+        w.write(b"abcdef\n")
+        await w.drain()
+        out.append(await r.readexactly(3))
+        out.append(await r.read(4))
+        w.close()
+        await w.wait_closed()
+        srv.close()
+        await srv.wait_closed()
+        return out
+
+    out = asyncio.run(asyncio.wait_for(main(), 30))
+    assert out == [
+        b"line 0\n",
+        b"line 1\n",
+        b"line 2\n",
+        b"line 3\n",
+        b"line 4\n",
+        b"abc",
+        b"def\n",
+    ]
+    assert asyncio.StreamReader is streams.Stream and asyncio.StreamWriter is streams.Stream
