@@ -128,6 +128,19 @@ const char *board_cmdline(void) {
     return s != NULL ? s + 1 : "";
 }
 
+uint64_t board_cpu_hz(void) {
+    return SYSCLK_HZ;
+}
+
+// QEMU has no per-board serial number: the CPUID and the SCC's board ID identify the model
+// (the same on every QEMU instance).
+size_t board_unique_id(uint8_t *id, size_t max) {
+    uint32_t words[2] = { SCB_CPUID, SCC_ID };
+    size_t n = max < sizeof(words) ? max : sizeof(words);
+    memcpy(id, words, n);
+    return n;
+}
+
 void board_poweroff(int code) {
     uint32_t block[2] = { ADP_STOPPED_APPLICATION_EXIT, (uint32_t)code };
     semihost(SYS_EXIT_EXTENDED, block);

@@ -5,6 +5,7 @@
 #define REG(addr) (*(volatile uint32_t *)(addr))
 
 // System control block and SysTick.
+#define SCB_CPUID       REG(0xe000ed00)
 #define SCB_ICSR        REG(0xe000ed04)
 #define SCB_AIRCR       REG(0xe000ed0c)
 #define SCB_CCR         REG(0xe000ed14)
@@ -43,6 +44,9 @@
 // FPGA I/O: a free-running counter at the 25 MHz system clock.
 #define FPGAIO_COUNTER  REG(0x40028018)
 #define SYSCLK_HZ       (25000000u)
+
+// Serial communication controller: the board's ID register (0x41043850 on the AN385).
+#define SCC_ID          REG(0x4002fffc)
 
 // ARM semihosting (QEMU -semihosting-config enable=on,target=native): one trap per call.
 #define SYS_OPEN        (0x01)

@@ -32,6 +32,8 @@ void board_irq_restore(uint32_t state);
 uint64_t board_time_us(void);                   // wall clock: microseconds since 1970 UTC
 uint64_t board_entropy(void);                   // best entropy the board has, 64 bits
 void board_wdt_enable(void);                    // make sure hal_timer_isr runs periodically
+uint64_t board_cpu_hz(void);                    // the CPU clock, for machine.freq()
+size_t board_unique_id(uint8_t *id, size_t max); // identification bytes, machine.unique_id()
 void board_poweroff(int code) __attribute__((noreturn));
 void board_reset(void) __attribute__((noreturn));
 const char *board_cmdline(void);                // the boot command line (QEMU -append), "" if none

@@ -23,6 +23,7 @@
 volatile uint32_t hal_irq_count[HAL_IRQ_N];
 volatile uint32_t hal_ctrl_c_count;
 int hal_boot_mode;              // in .bss, which a soft reset does not clear
+uint32_t hal_soft_resets;       // the same
 
 static volatile uint8_t rx_ring[RX_RING_SIZE];
 static volatile uint32_t rx_head, rx_tail;
@@ -341,6 +342,16 @@ uint32_t hal_alloc_bytes(void) {
 
 void hal_gc_collect_hook(void) {
     alloc_base_blocks += (uint32_t)MP_STATE_MEM(gc_alloc_amount);
+}
+
+// MICROPY_PORT_INIT_FUNC: once per VM (mp_init), unlike hal_init, which runs on every
+// `import _hal` of a built-in module.
+void hal_vm_init(void) {
+    static bool booted;
+    if (booted) {
+        hal_soft_resets++;
+    }
+    booted = true;
 }
 
 void hal_init(void) {

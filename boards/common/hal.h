@@ -72,9 +72,11 @@ extern const mp_obj_fun_builtin_fixed_t hal_reset_abort_obj;
 void hal_vm_reset(void);                // after each mp_init: nothing left from the last VM
 void hal_step_abandon(void);            // a step left by a jump: watchdog off, no capture
 
+extern uint32_t hal_soft_resets;        // VMs built since power-on, minus one
 extern int hal_boot_mode;               // survives soft reset: 0 normal, 1 raw REPL
 extern const mp_obj_type_t mp_type_Watchdog;  // BaseException subclass, preallocated
 
+void hal_vm_init(void);                 // once per VM, from mp_init (MICROPY_PORT_INIT_FUNC)
 void hal_init(void);                    // once per (soft) reset, after mp_init
 
 #endif // MULTIOS_HAL_H

@@ -39,14 +39,35 @@
 #define MICROPY_PY_SELECT                   (1)
 #define MICROPY_PY_ASYNCIO                  (1)
 #define MICROPY_PY_RANDOM_SEED_INIT_FUNC    (hal_rng_u32())
-#define MICROPY_PY_MACHINE                  (0)
+#define MICROPY_PY_BTREE                    (0)
+
+// At least what stock MicroPython's ports/qemu (MPS2_AN385) enables: machine, the VFS core
+// (with ROMFS images), importing .mpy files (native code too), os with uname().
+#define MICROPY_PY_MACHINE                  (1)
+#define MICROPY_PY_MACHINE_INCLUDEFILE      "boards/common/modmachine.c"
+#define MICROPY_PY_MACHINE_RESET            (1)
+#define MICROPY_PY_MACHINE_BARE_METAL_FUNCS (1)
+#define MICROPY_PY_MACHINE_PIN_BASE         (1)
 #define MICROPY_PY_OS                       (1)
+#define MICROPY_PY_OS_UNAME                 (1)
 #define MICROPY_PY_OS_SYNC                  (1)
 // Storage: the VFS with littlefs v2 (MICROPY_VFS_LFS2, set by port.mk) on the board's disk;
 // open(), os and imports go through it (boot mounts `/`, kernel/storage.py).
 #define MICROPY_VFS                         (1)
 #define MICROPY_READER_VFS                  (1)
-#define MICROPY_PY_BTREE                    (0)
+#define MICROPY_VFS_ROM                     (1)
+#define MICROPY_VFS_ROM_IOCTL               (0)
+#define MICROPY_PERSISTENT_CODE_LOAD        (1)
+
+// The native emitters where MicroPython has them for the CPU: @micropython.native and
+// @micropython.viper, plus the inline assembler on Thumb-2. Native code lives in the GC
+// heap, which is executable on both boards (Cortex-M3 SRAM region; no NX bit on x86_64).
+#if defined(__thumb__)
+#define MICROPY_EMIT_THUMB                  (1)
+#define MICROPY_EMIT_INLINE_THUMB           (1)
+#elif defined(__x86_64__)
+#define MICROPY_EMIT_X64                    (1)
+#endif
 
 #define MICROPY_HW_BOARD_NAME               MULTIOS_BOARD_NAME
 #define MICROPY_HW_MCU_NAME                 MULTIOS_CPU_NAME
@@ -55,6 +76,8 @@
 #if defined(__thumb__)
 #define MICROPY_MAKE_POINTER_CALLABLE(p)    ((void *)((uintptr_t)(p) | 1))
 #endif
+
+#define MICROPY_PORT_INIT_FUNC              hal_vm_init()   // counts soft resets
 
 // Sleep until the next interrupt whenever MicroPython waits for an event.
 #define MICROPY_INTERNAL_WFE(TIMEOUT_MS)    board_wfi()
@@ -70,6 +93,7 @@ typedef long mp_off_t;
 #define MP_STATE_PORT                       MP_STATE_VM
 
 void board_wfi(void);
+void hal_vm_init(void);
 uint32_t hal_rng_u32(void);
 
 #include "boards/common/mpconfignet.h"

@@ -20,6 +20,9 @@ MICROPY_VFS_LFS2 = 1
 
 include $(TOP)/py/py.mk
 include $(TOP)/extmod/extmod.mk
+# py.mk names the config as `mpconfigport.h`; vpath finds it, but then mkrules.mk cannot tell
+# that the config changed and extracts qstrs from it alone: name it by its path.
+QSTR_GLOBAL_DEPENDENCIES := $(patsubst mpconfigport.h,boards/common/mpconfigport.h,$(QSTR_GLOBAL_DEPENDENCIES))
 
 INC += -I. -Iboards/common -I$(BOARD_DIR) -I$(TOP) -I$(BUILD)
 CFLAGS += $(INC) -Wall -Werror -Wpointer-arith -std=gnu99 -Os -DNDEBUG -g

@@ -286,6 +286,22 @@ void board_init(void) {
     __asm volatile ("sti" : : : "memory");
 }
 
+// ---- identity ----
+
+uint64_t board_cpu_hz(void) {
+    return tsc_hz;
+}
+
+// QEMU has no per-board serial number: CPUID leaf 1 (signature, APIC ID) identifies the
+// CPU model (the same on every QEMU instance with the same -cpu).
+size_t board_unique_id(uint8_t *id, size_t max) {
+    uint32_t r[4];
+    cpuid(1, r);
+    size_t n = max < 8 ? max : 8;
+    memcpy(id, r, n);
+    return n;
+}
+
 // ---- power ----
 
 void board_poweroff(int code) {

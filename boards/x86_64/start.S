@@ -102,6 +102,8 @@ _start:
     mov %eax, %cr4
     mov $pml4, %eax
     mov %eax, %cr3
+    // EFER.NXE stays off: every mapped page is executable, the heap included, where
+    // MicroPython's x64 emitter (@micropython.native, viper) writes its machine code.
     mov $MSR_EFER, %ecx
     rdmsr
     or $EFER_LME, %eax
