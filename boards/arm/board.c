@@ -60,9 +60,41 @@ uint64_t board_time_us(void) {
     return boot_epoch_us + board_ticks_us();
 }
 
-void SysTick_Handler(void) {
+// The frame the CPU stacked for the interrupted code: r0-r3, r12, lr, pc, xpsr.
+#define FRAME_PC (6)
+#define FRAME_XPSR (7)
+#define XPSR_T (1u << 24)
+#define XPSR_ICI_IT (0x0600fc00u)   // If-Then / interrupted-multiple state: none at the new pc
+
+// Thread mode, instead of the interrupted native code: 8-byte stack alignment (AAPCS; native
+// code may leave sp 4-aligned), then the Watchdog is raised from there.
+__attribute__((naked, used)) static void wdt_native_entry(void) {
+    __asm volatile (
+        "mov r0, sp\n"
+        "bic r0, r0, #7\n"
+        "mov sp, r0\n"
+        "b hal_wdt_native_raise\n");
+}
+
+__attribute__((used)) static void systick_c(uint32_t *frame, uint32_t exc_return) {
     board_ticks_us();
     hal_timer_isr();
+    if ((exc_return & 4) && hal_wdt_redirect(frame[FRAME_PC])) {   // thread mode only
+        frame[FRAME_PC] = (uint32_t)wdt_native_entry & ~1u;
+        frame[FRAME_XPSR] = (frame[FRAME_XPSR] & ~XPSR_ICI_IT) | XPSR_T;
+    }
+}
+
+// SysTick: hands systick_c the interrupted code's frame (Python runs on the PSP).
+void SysTick_Handler(void) __attribute__((naked));
+void SysTick_Handler(void) {
+    __asm volatile (
+        "tst lr, #4\n"
+        "ite eq\n"
+        "mrseq r0, msp\n"
+        "mrsne r0, psp\n"
+        "mov r1, lr\n"
+        "b systick_c\n");
 }
 
 void UART0_RX_Handler(void) {

@@ -30,6 +30,10 @@ static volatile uint32_t rx_head, rx_tail;
 
 static volatile bool wdt_armed;
 static volatile uint32_t wdt_left, wdt_budget_ticks, wdt_hits;  // in timer ticks
+// A hit stayed pending for a whole budget: the step runs code that never looks at pending
+// exceptions (native, viper or inline assembler code), so the board's timer interrupt sends
+// it to hal_wdt_native_raise when it lands in that code (see hal_wdt_redirect).
+static volatile bool wdt_force;
 
 static uint32_t alloc_base_blocks;  // blocks allocated before the last collection
 
@@ -70,6 +74,8 @@ void hal_timer_isr(void) {
     if (wdt_armed && --wdt_left == 0) {
         wdt_hits++;
         wdt_left = wdt_budget_ticks;  // a task that swallows it is hit again
+        wdt_force = wdt_force
+            || MP_STATE_MAIN_THREAD(mp_pending_exception) == MP_STATE_VM(multios_wdt_exc);
         mp_sched_exception(MP_STATE_VM(multios_wdt_exc));
     }
     if (reset_left != 0 && --reset_left == 0) {
@@ -178,11 +184,13 @@ void hal_wdt_arm(uint32_t budget_ms) {
     wdt_budget_ticks = (budget_ms * hz + 999) / 1000 + 1;
     wdt_left = wdt_budget_ticks;
     wdt_hits = 0;
+    wdt_force = false;
     wdt_armed = true;
 }
 
 uint32_t hal_wdt_disarm(void) {
     wdt_armed = false;  // from here the timer ISR leaves the pending exception alone
+    wdt_force = false;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     // A hit that landed after the task's last bytecode must not leak into the scheduler;
     // compare-and-swap, so a Ctrl-C that lands meanwhile is not lost.
@@ -193,6 +201,29 @@ uint32_t hal_wdt_disarm(void) {
 }
 
 static uint32_t last_wdt_hits;
+
+#if !MULTIOS_BOARD_UNIX
+extern uint8_t _heap_start[], _heap_end[];  // from the board's linker script
+
+// Interrupt context, from the board's timer handler with the interrupted pc: true when the
+// step ignored a watchdog hit for a whole budget and pc lies in the GC heap, i.e. in machine
+// code MicroPython emitted (native, viper, asm): never in C, so no lock or half-done
+// allocation is abandoned. The board then resumes at hal_wdt_native_raise instead of pc.
+bool hal_wdt_redirect(uintptr_t pc) {
+    return wdt_force && wdt_armed && pc >= (uintptr_t)_heap_start && pc < (uintptr_t)_heap_end;
+}
+
+// Thread context, entered instead of the native code: raises the Watchdog there, as if that
+// code had raised it itself, so the step ends through the usual exception path.
+void hal_wdt_native_raise(void) {
+    wdt_force = false;
+    mp_obj_t exc = MP_STATE_VM(multios_wdt_exc);
+    mp_obj_t pending = exc;
+    __atomic_compare_exchange_n(&MP_STATE_MAIN_THREAD(mp_pending_exception), &pending,
+        MP_OBJ_NULL, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    nlr_raise(exc);
+}
+#endif
 
 // ---- console ownership: what a quiet (service) step prints goes to a ring, not the UART ----
 

@@ -41,6 +41,9 @@ uint32_t hal_wdt_disarm(void);          // number of times it fired while armed
 // quiet: the step's stdout goes to the capture ring (services never print to the console).
 mp_vm_return_kind_t hal_resume(mp_obj_t gen, mp_obj_t send_value, mp_obj_t throw_value, mp_int_t budget_ms, bool quiet, mp_obj_t *ret);
 uint32_t hal_wdt_last_hits(void);
+// The board's timer interrupt: redirect the interrupted thread to hal_wdt_native_raise?
+bool hal_wdt_redirect(uintptr_t pc);
+void hal_wdt_native_raise(void) __attribute__((noreturn));
 bool hal_capturing(void);
 void hal_capture_write(const char *s, size_t n);
 size_t hal_capture_take(uint8_t *dst, size_t max);

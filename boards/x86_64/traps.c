@@ -8,6 +8,7 @@
 // stack, and the double-fault handler reports it from a stack that works.
 #include <stdint.h>
 #include "board.h"
+#include "hal.h"
 #include "x86.h"
 
 #define VECTOR_N (IRQ_VECTOR + IRQ_N)
@@ -103,6 +104,12 @@ static void put_reg(const char *name, uint64_t v) {
 void trap_dispatch(trap_frame_t *f) {
     if (f->vector >= IRQ_VECTOR) {
         board_irq(f->vector - IRQ_VECTOR);
+        if (f->vector == IRQ_VECTOR + PIT_IRQ && hal_wdt_redirect(f->rip)) {
+            // Native code ignored the step watchdog: iretq into hal_wdt_native_raise, on a
+            // stack aligned as after a call, below anything the native code keeps under rsp.
+            f->rsp = ((f->rsp - 128) & ~(uint64_t)15) - 8;
+            f->rip = (uint64_t)hal_wdt_native_raise;
+        }
         return;
     }
     uint64_t cr2 = read_cr2();
