@@ -5,6 +5,7 @@
 #   make powercut                 50 power cuts per board during heavy writes (make test: 5)
 #   make bench                    benchmarks: table on stdout, JSON under build/<board>/
 #   make stock                    stock MicroPython (ports/qemu MPS2_AN385), the reference
+#   make conformance              MicroPython's tests/run-tests.py: stock vs every board
 #   make debug                    QEMU waits for gdb-multiarch on :1234
 #   make lint                     ruff format --check and ruff check (ruff.toml)
 #   make clean
@@ -26,7 +27,7 @@ NPROC  := $(shell nproc 2>/dev/null || echo 2)
 SUBMAKE = $(MAKE) --no-print-directory -j$(NPROC)
 
 
-.PHONY: powercut disk-image qemu-disk lint qemu-cmd all setup fetch stock unix firmware firmware-all run debug test unit boot bench clean FORCE
+.PHONY: powercut disk-image qemu-disk lint qemu-cmd all setup fetch stock conformance unix firmware firmware-all run debug test unit boot bench clean FORCE
 all: firmware
 
 setup:
@@ -155,6 +156,12 @@ boot: firmware-all
 bench: unix firmware-all
 	@MULTIOS_BOARDS="$(if $(filter command line,$(origin BOARD)),$(BOARD),$(BOARDS))" $(PY) tools/bench.py
 
+# MicroPython's own tests (build/micropython/tests/run-tests.py over a QEMU pty) on stock and on
+# MultiOS, one table (README, Conformance). Long: about 20 minutes per firmware here.
+# CONFORMANCE_ARGS: e.g. --boards stock,arm --suites basics,float (tools/conformance.py -h).
+conformance: stock firmware-all
+	@$(PY) tools/conformance.py $(CONFORMANCE_ARGS)
+
 # STYLE.md: ruff format (line length 99) and ruff check, settings in ruff.toml.
 lint: setup
 	@test -x $(VENV)/bin/ruff || $(VENV)/bin/pip install -q --disable-pip-version-check ruff
@@ -162,4 +169,4 @@ lint: setup
 	@$(VENV)/bin/ruff check kernel hal services tools tests
 
 clean:
-	rm -rf build/unix build/arm build/x86_64 build/stock
+	rm -rf build/unix build/arm build/x86_64 build/stock build/conformance
