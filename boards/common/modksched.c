@@ -24,12 +24,24 @@
 #define CARRY (1 << 28)         // params.CPU_CARRY_US, params.ALLOC_CARRY_B
 
 // The slot of an attribute set in the instance's own table (Task.__init__, Scheduler.__init__).
+// Every Task's table has the same keys inserted in the same order, so an attribute sits at the
+// same index in each: remember the index per attribute and check it (one compare) before the
+// hashed lookup. A miss (another layout, a grown table) looks up and remembers the new index.
+#define HINTS (64)
+static uint16_t hint[HINTS];
+
 static mp_map_elem_t *slot(mp_obj_t obj, qstr attr) {
     mp_obj_instance_t *o = MP_OBJ_TO_PTR(obj);
-    mp_map_elem_t *e = mp_map_lookup(&o->members, MP_OBJ_NEW_QSTR(attr), MP_MAP_LOOKUP);
+    mp_map_t *map = &o->members;
+    size_t i = hint[attr & (HINTS - 1)];
+    if (i < map->alloc && map->table[i].key == MP_OBJ_NEW_QSTR(attr)) {
+        return &map->table[i];
+    }
+    mp_map_elem_t *e = mp_map_lookup(map, MP_OBJ_NEW_QSTR(attr), MP_MAP_LOOKUP);
     if (e == NULL) {
         mp_raise_msg_varg(&mp_type_AttributeError, MP_ERROR_TEXT("_ksched: no attribute '%q'"), attr);
     }
+    hint[attr & (HINTS - 1)] = (uint16_t)(e - map->table);
     return e;
 }
 
