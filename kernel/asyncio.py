@@ -19,7 +19,36 @@ from kernel import traps
 from kernel.errors import CancelledError, QueueEmpty, QueueFull, TimeoutError  # noqa: F401
 from kernel.sync import Event, Lock, Queue, Semaphore, ThreadSafeFlag  # noqa: F401
 from kernel.task import ENDED, Task, TaskQueue
-from kernel.traps import park, sleep, sleep_ms  # noqa: F401
+from kernel.traps import park
+
+_yield = traps.yield_
+_sleep_s = traps.sleep
+_sleep_ms = traps.sleep_ms
+
+
+def sleep(t):
+    """Sleep at least t seconds. 0 (or less) is the yield trap, which the C step puts back
+    in the run queue inline: `await asyncio.sleep(0)` costs what `await kernel.yield_()` does."""
+    if t > 0:
+        return _sleep_s(t)
+    return _yield()
+
+
+def sleep_ms(t):
+    """Sleep at least t milliseconds (0 or less: as sleep(0))."""
+    if t > 0:
+        return _sleep_ms(t)
+    return _yield()
+
+
+try:  # the same in C (boards/common/modkasync.c): no Python frame per await
+    import _kasync
+
+    _kasync.bind(_yield, _sleep_ms, sleep)
+    sleep = _kasync.sleep  # noqa: F811
+    sleep_ms = _kasync.sleep_ms  # noqa: F811
+except ImportError:
+    pass
 
 
 async def _sleep_for(ms):

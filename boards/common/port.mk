@@ -40,6 +40,7 @@ SRC_C += \
 	boards/common/disk.c \
 	boards/common/modktrap.c \
 	boards/common/modksched.c \
+	boards/common/modkasync.c \
 	shared/libc/string0.c \
 	shared/readline/readline.c \
 	shared/runtime/interrupt_char.c \

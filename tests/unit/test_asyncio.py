@@ -262,3 +262,72 @@ def test_wait_for_an_event_wait_returns_true_even_if_set_before_it_runs():
         return a, b
 
     assert asyncio.run(main()) == (True, True)
+
+
+def test_sleep_zero_is_the_yield_trap_and_sleep_rounds_up_to_ms():
+    # asyncio.sleep(0) must reach the kernel's inline yield (the C step requeues it without
+    # leaving C), and a positive sleep the sleep trap with whole milliseconds, rounded up.
+    from kernel import traps
+
+    assert asyncio.sleep(0) is traps.yield_
+    assert asyncio.sleep(0.0) is traps.yield_
+    assert asyncio.sleep(-1) is traps.yield_
+    assert asyncio.sleep_ms(0) is traps.yield_
+    assert asyncio.sleep_ms(-5) is traps.yield_
+    for t, ms in ((0.0015, 2), (1, 1000), (0.25, 250)):
+        trap = asyncio.sleep(t)
+        assert trap is traps.sleep_ms and trap.arg == ms, (t, trap.arg)
+    trap = asyncio.sleep_ms(7)
+    assert trap is traps.sleep_ms and trap.arg == 7
+    traps.yield_.armed = traps.sleep_ms.armed = False  # armed above, never awaited
+
+
+def test_asyncio_switches_allocate_nothing():
+    # The asyncio API's switches (sleep(0), sleep_ms(0), sleep(float), sleep_ms(1)) under
+    # micropython.heap_lock(), on the HAL's clock (C step, C watchdog) where the build has it:
+    # any allocation raises MemoryError and fails a task.
+    import micropython
+
+    try:
+        from kernel.clock import HalClock
+
+        clock = HalClock()
+    except ImportError:
+        clock = VirtualClock(0, 0)
+    s = kernel.reset(clock)
+
+    async def w():
+        while True:
+            await asyncio.sleep(0)
+            await asyncio.sleep_ms(0)
+            await asyncio.sleep(0.0)
+            await asyncio.sleep_ms(1)  # through the sleep heap and back
+
+    ts = [asyncio.create_task(w()) for _ in range(10)]
+
+    def all_ready():
+        for t in ts:
+            if t.state != 0:  # READY
+                return False
+        return True
+
+    def cycle():
+        for _ in range(4):
+            s._run_ready(None, 1)
+        while not all_ready():
+            s._wake_due(clock.ticks_ms())
+            if not all_ready():
+                clock.idle(1)
+
+    for _ in range(3):  # warm up: first steps and sleeps grow dicts once
+        cycle()
+    before = [t.steps for t in ts]
+    micropython.heap_lock()
+    try:
+        for _ in range(50):
+            cycle()
+    finally:
+        micropython.heap_unlock()
+    assert [t.steps - b for t, b in zip(ts, before)] == [200] * 10, [(t, t.exc) for t in ts]
+    for t in ts:
+        t.cancel()

@@ -96,7 +96,9 @@ def test_wait_console_and_foreground():
 def test_asyncio_attribute():
     import kernel.asyncio  # noqa: F401
 
-    assert kernel.asyncio.sleep_ms is kernel.sleep_ms
+    trap = kernel.asyncio.sleep_ms(5)  # asyncio's sleep_ms arms the kernel's own sleep trap
+    assert trap is kernel.sleep_ms and trap.arg == 5
+    trap.armed = False
 
 
 def test_now_ms_is_the_clock():
