@@ -13,6 +13,21 @@ vpath mpconfigport.h boards/common   # py.mk names it relative to the port direc
 include $(BOARD_DIR)/board.mk
 
 QSTR_DEFS = boards/common/qstrdefsport.h
+
+# Qstrs that the boot would otherwise intern at run time: the names of the frozen submodules
+# (an import interns `kernel.sched` and `sched`) and the ASCII letters and digits (one-character
+# strings are interned). MicroPython scans its run-time qstr pools linearly each time it makes
+# a string, so every qstr there slows all string code: with the 29 the boot left, perf_bench's
+# core_str took 1.19x stock's time. In the firmware's own (sorted) pool they cost nothing.
+QSTR_BOOT = $(BUILD)/qstrdefs_boot.h
+QSTR_DEFS += $(QSTR_BOOT)
+$(QSTR_BOOT): $(wildcard hal/*.py kernel/*.py services/*.py) boards/common/port.mk
+	$(Q)mkdir -p $(@D)
+	$(Q)$(PYTHON) -c 'import string, sys; \
+	    names = [f[:-3] for f in sys.argv[1:] if not f.endswith("__init__.py")]; \
+	    qs = [n.replace("/", ".") for n in names] + [n.split("/")[-1] for n in names]; \
+	    print("\n".join("Q(%s)" % q for q in qs + list(string.ascii_letters + string.digits)))' \
+	    $(filter %.py,$^) > $@
 FROZEN_MANIFEST = boards/common/manifest.py
 MICROPY_ROM_TEXT_COMPRESSION ?= 1
 # littlefs v2 from MicroPython's lib/littlefs (extmod.mk adds its sources and flags).
