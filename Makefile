@@ -153,7 +153,7 @@ unit: unix
 boot: firmware-all
 	@MULTIOS_BOARDS="$(BOARDS)" $(PY) -m pytest tests/boot
 
-bench: unix firmware-all
+bench: unix firmware-all stock
 	@MULTIOS_BOARDS="$(if $(filter command line,$(origin BOARD)),$(BOARD),$(BOARDS))" $(PY) tools/bench.py
 
 # MicroPython's own tests (build/micropython/tests/run-tests.py over a QEMU pty) on stock and on

@@ -11,6 +11,8 @@
 # from tools/bench_sched.py (scheduler, issue 4), tools/bench_svc.py (service manager) and
 # tools/bench_storage.py (littlefs on the board's disk, on a fresh image); network figures
 # from tools/bench_net.py (HTTP and TCP from the host).
+# Then MultiOS against stock MicroPython (tools/bench_vs.py, when `make stock` has built it):
+# its own table, and under "vs_stock" in the boards' JSON.
 import json
 import os
 import statistics
@@ -20,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_net  # noqa: E402
+import bench_vs  # noqa: E402
 from console import REPO, Console, disk_args, new_image, qemu_command  # noqa: E402
 
 BOOTS = 5
@@ -159,9 +162,40 @@ def bench_unix():
     return result
 
 
+def unix_pair(n=5):
+    """bench_pair.py on the unix port n times: the kernel's asyncio against MicroPython's,
+    medians (of the figures, and of each run's ratio)."""
+    binary = os.path.join(REPO, "build", "unix", "micropython")
+    env = dict(os.environ, MICROPYTHONPATH="", MICROPYPATH=".frozen:.")
+    runs = []
+    for i in range(n):
+        bench_vs.progress("unix: asyncio against MicroPython's, run %d of %d" % (i + 1, n))
+        out = subprocess.run(
+            [binary, os.path.join(REPO, "tools", "bench_pair.py")],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    r = {k: int(statistics.median(x[k] for x in runs)) for k in runs[0]}
+    ratios = [x["asyncio_switch_per_s"] / x["mpasyncio_switch_per_s"] for x in runs]
+    r["asyncio_vs_mpasyncio"] = round(statistics.median(ratios), 2)
+    return r
+
+
 def main():
     boards = os.environ.get("MULTIOS_BOARDS", "arm").split()
-    results = [bench_unix()] + [bench_board(b) for b in boards]
+    results = [bench_unix()]
+    for b in boards:
+        bench_vs.progress("%s: boots, free heap, scheduler and service benchmarks" % b)
+        results.append(bench_board(b))
+    vs = bench_vs.compare(boards, {r["board"]: r["boot_s"] for r in results[1:]})
+    up = unix_pair()
+    results[0]["vs_mpasyncio"] = up
+    for r in results[1:]:
+        r["vs_stock"] = vs[r["board"]]
     keys = []
     for r in results:
         keys += [k for k in r if k not in keys and k != "board" and not k.endswith("_all")]
@@ -175,7 +209,18 @@ def main():
         os.makedirs(out_dir, exist_ok=True)
         with open(os.path.join(out_dir, "bench.json"), "w") as f:
             json.dump(r, f, indent=1, sort_keys=True)
-    print("JSON: " + ", ".join("build/%s/bench.json" % r["board"] for r in results))
+    if "stock" in vs:
+        os.makedirs(os.path.join(REPO, "build", "stock"), exist_ok=True)
+        with open(os.path.join(REPO, "build", "stock", "bench.json"), "w") as f:
+            json.dump(vs["stock"], f, indent=1, sort_keys=True)
+    print()
+    print(bench_vs.table(vs))
+    print(
+        "unix: the kernel's asyncio %d switches/s, MicroPython's %d: %.2fx (median of 5)"
+        % (up["asyncio_switch_per_s"], up["mpasyncio_switch_per_s"], up["asyncio_vs_mpasyncio"])
+    )
+    names = [r["board"] for r in results] + (["stock"] if "stock" in vs else [])
+    print("JSON: " + ", ".join("build/%s/bench.json" % n for n in names))
 
 
 if __name__ == "__main__":
