@@ -71,12 +71,20 @@ async def _await(aw):
     return await aw
 
 
+async def _console_once():
+    await traps.wait_console()
+
+
 def _as_coro(aw):
     """A coroutine for any awaitable. A kernel Trap is a shared singleton whose arguments
-    the next await would overwrite, so its arguments are copied into a coroutine now."""
+    the next await would overwrite, so its arguments are copied into a coroutine now, and
+    the call's arm is taken back (an arm lives only until the end of this step)."""
     if hasattr(aw, "send"):
         return aw
     if isinstance(aw, traps.Trap):
+        aw.armed = False
+        if aw.code == traps.CONSOLE:
+            return _console_once()
         if aw.code == traps.SLEEP:
             return _sleep_for(aw.arg)
         if aw.code == traps.PARK:
@@ -124,22 +132,39 @@ async def _join_for(t, timeout_ms):
     return t.result()
 
 
-async def wait_for_ms(aw, timeout_ms):
+# wait_for and gather are plain functions that return the coroutine: a kernel trap among
+# their arguments (asyncio.sleep(1), ev.wait()) is copied into a coroutine at the call, in
+# the caller's step, while its arguments are the caller's (an arm lasts only that step).
+
+
+def wait_for_ms(aw, timeout_ms):
     """Await aw for at most timeout_ms ms (None: no limit); TimeoutError after that."""
+    if isinstance(aw, traps.Trap):
+        aw = _as_coro(aw)
+    return _wait_for_ms(aw, timeout_ms)
+
+
+async def _wait_for_ms(aw, timeout_ms):
     if timeout_ms is None:
         return await aw
     t = aw if isinstance(aw, Task) else _scheduler().spawn(_as_coro(aw), None)
     return await _join_for(t, timeout_ms)
 
 
-async def wait_for(aw, timeout):
+def wait_for(aw, timeout):
     """Await aw for at most `timeout` seconds (None: no limit); TimeoutError after that."""
-    return await wait_for_ms(aw, None if timeout is None else int(timeout * 1000))
+    return wait_for_ms(aw, None if timeout is None else int(timeout * 1000))
 
 
-async def gather(*aws, return_exceptions=False):
+def gather(*aws, return_exceptions=False):
     """Run the awaitables as tasks and return their results in order. An exception is
     raised (the first in argument order) unless return_exceptions, which returns it."""
+    return _gather(
+        [_as_coro(a) if isinstance(a, traps.Trap) else a for a in aws], return_exceptions
+    )
+
+
+async def _gather(aws, return_exceptions):
     s = _scheduler()
     ts = [a if isinstance(a, Task) else s.spawn(_as_coro(a), None) for a in aws]
     out = []

@@ -10,7 +10,7 @@ from micropython import const
 
 from kernel import params, traps
 from kernel.errors import CancelledError, Watchdog
-from kernel.log import ERROR
+from kernel.log import ERROR, WARN
 from kernel.task import CANCELLED, ENDED, FAILED, SLEEPING, WAITING, Task
 from kernel.waits import Waits
 
@@ -18,6 +18,8 @@ _MASK = const((1 << 30) - 1)  # params.COUNTER_MASK
 _CPU_CARRY = const(1 << 28)  # params.CPU_CARRY_US
 _ALLOC_CARRY = const(1 << 28)  # params.ALLOC_CARRY_B
 ENDED_STEP = traps.Trap(traps.READY)  # sentinel "the step ended the task", never awaited
+# Told to a service that left a trap armed when its message cannot be built (heap full).
+_STALE = RuntimeError("a kernel trap was called without await: the call was dropped")
 
 
 def _name_of(coro, tid):
@@ -36,6 +38,12 @@ class Lifecycle(Waits):
     def spawn(self, coro, name=None, budget_ms=None):
         """Make a task of a coroutine or generator; it runs from the next round."""
         if not hasattr(coro, "send"):
+            if isinstance(coro, traps.Trap):  # spawn(asyncio.sleep_ms(5)): armed by the call
+                coro.armed = False
+                raise TypeError(
+                    "spawn: got a kernel trap (%s): await it, or spawn a coroutine that "
+                    "awaits it" % traps.TRAP_NAMES[coro.code]
+                )
             raise TypeError("spawn: need a coroutine or generator, got %r" % (coro,))
         tid = self._next_id
         self._next_id = (tid + 1) & _MASK or 1
@@ -131,6 +139,8 @@ class Lifecycle(Waits):
                 resume(closer(), None, params.WATCHDOG_BUDGET_MS)
         except BaseException as e:  # noqa: BLE001 - it is being dropped; keep the first cause
             self.log.log("task %s: close raised %r (ignored)" % (t.name, e), ERROR)
+        if traps.armed():  # a finally block called a trap it could not await: nobody's
+            traps.disarm()
         self._resync()  # the close is nobody's step: do not charge it to the next task
 
     def _end(self, t, state, reason, value, exc):
@@ -173,6 +183,41 @@ class Lifecycle(Waits):
         # It swallowed the watchdog (or ran over with no watchdog to hit it): drop it.
         self._drop(t, "watchdog", Watchdog())
         return ENDED_STEP
+
+    def _stale(self, t, r):
+        """t's step left a trap armed that it did not await (`kernel.sleep_ms(5)` without
+        `await`); r is what the step yielded. Drop every arm now, before another task steps
+        (one resumed inside an await of that trap would yield it with t's argument), and
+        tell t: a log line (once per task), and a service's task (quiet) gets RuntimeError
+        at its next await, as MicroPython's asyncio asserts on the same mistake. Returns r,
+        which goes on to its handler (a trap a generator yielded bare keeps its arguments).
+        Allocates only for the message: with the heap full or locked, the drop still works."""
+        what = None
+        for tr in traps.HOT:
+            if tr is not r and tr.armed:
+                what = tr
+                break
+        traps.disarm()
+        if what is not None and what.code == traps.PARK:
+            what.arg = None  # drop its queue reference
+        exc = _STALE
+        try:
+            call = "a kernel trap"
+            if what is not None:
+                call = traps.CALL_NAMES[what.code]
+                if "%" in call:
+                    call = call % (what.arg,)
+            exc = RuntimeError(
+                "task %s called %s without await: the call was dropped (await it)" % (t.name, call)
+            )
+            t.stale += 1
+            if t.stale == 1:
+                self.log.log(str(exc), WARN)
+        except MemoryError:
+            pass
+        if t.quiet and r is not ENDED_STEP and t.pending is None:
+            t.pending = exc
+        return r
 
     def _carry(self, t):
         # Fold the hot counters into coarse ones before they leave small-int range. steps

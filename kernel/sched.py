@@ -40,7 +40,7 @@ except ImportError:
 # in the instances' own tables (so each is set in __init__, never only a class default) and
 # calls these methods. A rename on either side fails tests/unit/test_ksched.py.
 KSCHED_SCHED_FIELDS = ("_head", "_tail", "cur", "_t0", "_a0", "_epoch", "_ytrap")
-KSCHED_SCHED_METHODS = ("_carry", "_overrun")
+KSCHED_SCHED_METHODS = ("_carry", "_overrun", "_stale")
 KSCHED_TASK_FIELDS = (
     "next",
     "pending",
@@ -139,6 +139,7 @@ class Scheduler(Lifecycle):
         charge = _c_charge
         dispatch = self._traps
         ytrap = traps._yield
+        armed = traps.armed  # traps armed now: 0 after a step unless it left one (_stale)
         ended = ENDED_STEP
         sq = self._sleepq
         cq = self._console_q
@@ -148,6 +149,8 @@ class Scheduler(Lifecycle):
         self._a0 = a0
         epoch = self._epoch
         ctrl_c = self._nested_ctrl_c  # set only inside run_nested()
+        if armed():  # armed outside any step (code at the console, between runs): nobody's
+            traps.disarm()
         while rounds != 0 and not self._stop and (until is None or until.state < ENDED):
             rounds -= 1
             if ctrl_c is not None and ctrl_c() != self._ctrl_c0:
@@ -191,6 +194,8 @@ class Scheduler(Lifecycle):
                         r = self._fail(t, e)
                         charge(self, t, ms)
                     t = self.cur
+                    if r is ended and armed():  # (the C step checks the other steps itself)
+                        self._stale(t, r)
                     if self._epoch != epoch:  # a nested loop or _resync ran: end the round
                         epoch = self._epoch
                         last = t
@@ -243,6 +248,8 @@ class Scheduler(Lifecycle):
                     self._carry(t)
                 if d >= t.wd_us:
                     r = self._overrun(t, d, r)
+                if armed():
+                    r = self._stale(t, r)
                 if r is ytrap or r is None:
                     t.next = None  # back of the run queue, inline (the hottest trap)
                     if self._tail is None:

@@ -109,6 +109,7 @@ class Task:
     ph_rightmost_parent = None
     cpu_s = 0  # whole seconds of CPU carried out of cpu_us
     alloc_kb = 0  # KiB carried out of alloc_b
+    stale = 0  # trap calls it left unawaited (dropped at the end of its step, kernel/traps.py)
 
     def __init__(self, sched, coro, tid, name, budget_ms):
         self.sched = sched

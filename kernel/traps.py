@@ -10,6 +10,13 @@
 # trap itself, so the hot traps (yield_, sleep_ms) cost no Python frame when the trap is the
 # C twin `_ktrap.Trap` (boards/common/modktrap.c; same API, about 4x faster per await than
 # this module's Python Trap, which is used when the build lacks it).
+# An arm lives until the end of the step that made it. The singletons are shared by every
+# task, so a call that is never awaited (`kernel.sleep_ms(100000)` without `await`) would
+# otherwise be yielded, with its argument, by the next task that resumes inside an await of
+# the same trap (and that task would sleep 100 s). After each step the scheduler asks
+# armed() (how many traps are armed: 0 unless the step left one) and, when the step left
+# one, drops every arm at once with disarm() (a new generation: a trap is armed iff its
+# generation is the current one) and tells the offender (kernel/lifecycle.py _stale).
 # Not here: what a trap does (kernel/sched.py), waiting primitives (kernel/sync.py).
 from micropython import const
 
@@ -29,36 +36,70 @@ class PyTrap:
     """A reusable awaitable: trap(arg, arg2=-1) arms it; awaited, it yields itself to the
     scheduler once, then completes with `value`. Never armed, it completes at once."""
 
+    gen = 1  # the generation of live arms, for every PyTrap (py_disarm() moves it)
+    n_armed = 0  # PyTraps armed in it
+
     def __init__(self, code, value=None):
         self.code = code  # index into the scheduler's dispatch tuple
         self.arg = None  # the trap's argument, read by the scheduler at once
         self.arg2 = -1  # second argument (PARK: timeout in ms)
-        self.armed = False  # set by a call, cleared when it yields itself
+        self._gen = 0  # == PyTrap.gen while armed (0 never is)
         self.stop = StopIteration(value)  # raised on resume; `value` is the await's result
 
     def __call__(self, arg=_KEEP, arg2=-1):  # no *args: a tuple per call would allocate
-        self.armed = True
+        if self._gen != PyTrap.gen:
+            self._gen = PyTrap.gen
+            PyTrap.n_armed += 1
         if arg is not _KEEP:
             self.arg = arg
             self.arg2 = arg2
         return self
 
+    @property
+    def armed(self):
+        """True from a call until it is yielded (or the arm is dropped as stale)."""
+        return self._gen == PyTrap.gen
+
+    @armed.setter
+    def armed(self, on):
+        if on:
+            self()
+        elif self._gen == PyTrap.gen:
+            self._gen = 0
+            PyTrap.n_armed -= 1
+
     def __iter__(self):
         return self
 
     def __next__(self):
-        if self.armed:
-            self.armed = False
+        if self._gen == PyTrap.gen:
+            self._gen = 0
+            PyTrap.n_armed -= 1
             return self  # to the scheduler
         stop = self.stop
         stop.__traceback__ = None  # reuse its traceback buffer: no allocation per raise
         raise stop
 
 
+def py_armed():
+    """How many PyTraps are armed now."""
+    return PyTrap.n_armed
+
+
+def py_disarm():
+    """Drop every PyTrap's arm (a new generation); returns how many there were."""
+    n = PyTrap.n_armed
+    PyTrap.gen = (PyTrap.gen + 1) & 0x3FFFFFFF or 1
+    PyTrap.n_armed = 0
+    return n
+
+
 try:
-    from _ktrap import Trap
+    from _ktrap import Trap, armed, disarm  # armed() -> int, disarm() -> int, as py_*
 except ImportError:
     Trap = PyTrap
+    armed = py_armed
+    disarm = py_disarm
 
 NATIVE = Trap is not PyTrap  # True when the C twin is in this build
 
@@ -69,6 +110,8 @@ _park_true = Trap(PARK, True)  # the same trap, but the await evaluates to True
 _console = Trap(CONSOLE)
 READY_TRUE = Trap(READY, True)  # never called, so an await of it completes at once: True
 READY_NONE = Trap(READY, None)
+HOT = (_yield, _sleep, _park, _park_true, _console)  # the callable singletons
+CALL_NAMES = ("yield_()", "sleep_ms(%r)", "a wait (park)", "wait_console()")  # by code
 
 # The hot traps are the singletons themselves (a call arms them and returns them):
 yield_ = _yield  # yield_(): let every other runnable task step once, then continue

@@ -7,8 +7,9 @@
 // anything else (another trap, a task's end, kernel work between steps). So a round of tasks
 // that only yield is one C call instead of, per switch, resume + ticks_us + alloc_bytes and
 // ~60 bytecodes of queueing and arithmetic.
-// The rare parts stay in Python: the carries (sched._carry) and the overrun verdict
-// (sched._overrun), called from here when due, after the counters and baseline are stored.
+// The rare parts stay in Python: the carries (sched._carry), the overrun verdict
+// (sched._overrun) and a stale trap arm (sched._stale: one int compare per step finds it),
+// called from here when due, after the counters and baseline are stored.
 // A step that ends the task raises (StopIteration or the task's exception) before charging
 // it: the caller ends the task, then calls charge(sched, t, ms), so that ending it is
 // charged to it, as in the Python path.
@@ -19,6 +20,7 @@
 #include "py/objtype.h"
 #include "py/runtime.h"
 #include "hal.h"
+#include "ktrap.h"
 
 #define MASK (HAL_TICKS_PERIOD - 1)  // params.TICKS_PERIOD - 1
 #define CARRY (1 << 28)         // params.CPU_CARRY_US, params.ALLOC_CARRY_B
@@ -128,6 +130,9 @@ static mp_obj_t step(mp_obj_t sched, mp_obj_t ms, mp_obj_t *t_out) {
     mp_int_t d = charge(sched, t, ms);
     if (d >= mp_obj_get_int(slot(t, MP_QSTR_wd_us)->value)) {
         r = call(sched, MP_QSTR__overrun, 3, t, MP_OBJ_NEW_SMALL_INT(d), r);
+    }
+    if (ktrap_n_armed != 0 && ktrap_stale(r)) {  // it left a trap armed (kernel/traps.py)
+        r = call(sched, MP_QSTR__stale, 2, t, r, MP_OBJ_NULL);
     }
     if (r != mp_const_none && r != slot(sched, MP_QSTR__ytrap)->value) {
         return r;
