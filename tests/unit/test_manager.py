@@ -448,3 +448,58 @@ def test_reverse_indexes_follow_units_replaced():
     w.add(name="web", exec=w.body("web", [("run", 0)]))  # replaced: no requires, no conflicts
     assert w.m.dependents("db") == ["db"]
     assert w.m.conflicted.get("old") == []
+
+
+def test_a_start_adds_no_attribute_to_the_service():
+    # A start that grew the Service's attribute table (allocated at create time) left a
+    # freed hole behind every later object, and MicroPython's first-fit scan then walked
+    # the heap on each allocation: starts grew with the number of services.
+    w = World()
+    h = w.add(name="web", exec=w.body("web", [("run", 0)]), restart_sec=0)
+    before = sorted(h.__dict__)
+    w.m.start_job(["web"], "test")
+    w.run_for(10)
+    assert h.state == S.ACTIVE
+    assert sorted(h.__dict__) == before, [k for k in h.__dict__ if k not in before]
+
+
+def test_start_and_stop_never_walk_every_service():
+    # O(services) per start made starting N services one by one quadratic (the conflict
+    # scan; dependents() built the whole reverse map per stop). A start or a stop of one
+    # service must not iterate the registry at all.
+    from kernel.names import Names
+
+    class Watched(Names):
+        walks = 0
+
+        def __iter__(self):
+            Watched.walks += 1
+            return Names.__iter__(self)
+
+        def keys(self):
+            Watched.walks += 1
+            return Names.keys(self)
+
+        def values(self):
+            Watched.walks += 1
+            return Names.values(self)
+
+        def items(self):
+            Watched.walks += 1
+            return Names.items(self)
+
+    w = World()
+    reg = Watched()
+    for name in w.m.services:
+        reg[name] = w.m.services[name]
+    w.m.services = reg
+    for i in range(20):
+        w.add(name="s%d" % i, exec=w.body("s%d" % i, [("run", 0)]), conflicts=["x"])
+    w.add(name="x", exec=w.body("x", [("run", 0)]), requires=["s1"])
+    Watched.walks = 0
+    w.m.start_job(["x"], "test")  # pulls s1 in; stops what conflicts with x
+    w.run_for(10)
+    w.m.stop_job([w.m.services[n] for n in w.m.dependents("s1")], "test")
+    w.run_for(10)
+    assert Watched.walks == 0, Watched.walks
+    assert w.m.services["x"].state == S.INACTIVE and w.m.services["s1"].state == S.INACTIVE
