@@ -43,7 +43,8 @@ class Journal:
         self.ring = [None] * size
         self.size = size
         self.count = 0  # entries ever put (the sequence number of the next one)
-        self.rate = Names()  # name -> rate state (see _T0 ..)
+        self.rate = Names()  # name -> rate state (see _T0 ..), of names heard from lately
+        self._sweep_at = params.JOURNAL_RATE_NAMES  # sweep expired rate state at this size
 
     def add(self, name, event, cause=None, result=None):
         """Record an event; returns False when it was dropped as a repeat past the burst.
@@ -51,6 +52,8 @@ class Journal:
         now = self.now_ms()
         r = self.rate.get(name)
         if r is None:
+            if len(self.rate) >= self._sweep_at:
+                self._sweep(now)
             r = [now, 0, [], -1, 0]
             self.rate[name] = r
         elif now - r[_T0] >= params.JOURNAL_RATE_INTERVAL_MS:
@@ -79,6 +82,16 @@ class Journal:
         r[_MARK] = self.count
         r[_DROPPED] = 1
         self._put((now, name, _suppressed(1), "last: " + event))
+
+    def _sweep(self, now):
+        # Drop the rate state of names whose window has passed (a fresh window is what a
+        # missing entry means), so 10,000 services that each logged once cost nothing here.
+        # The next sweep waits until the map doubles again: amortised O(1) per event.
+        rate = self.rate
+        for name in rate.keys():
+            if now - rate[name][_T0] >= params.JOURNAL_RATE_INTERVAL_MS:
+                rate.pop(name)
+        self._sweep_at = max(params.JOURNAL_RATE_NAMES, 2 * len(rate))
 
     def forget(self, name):
         """Drop the rate state of a name that no longer exists."""

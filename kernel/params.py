@@ -59,6 +59,7 @@ SUP_PERIOD_MS = const(5000)  # ms, the sliding window of the intensity
 JOURNAL_EVENTS = const(128)  # lifecycle events kept in the journal ring
 JOURNAL_RATE_BURST = const(10)  # events one service may log per rate interval
 JOURNAL_RATE_INTERVAL_MS = const(1000)  # ms, the journal's per-service rate window
+JOURNAL_RATE_NAMES = const(64)  # names with rate state kept before expired ones are swept
 
 # Discovery (kernel/discovery.py)
 DISC_CACHE_TTL_MS = const(5000)  # ms a cached pattern result lives (any change ends it sooner)

@@ -60,3 +60,16 @@ def test_suppressed_line_is_renewed_once_the_ring_wrapped_past_it():
         j.add("b%d" % i, "started")  # push the "suppressed" line out of the ring
     j.add("a", "crash", None, 2)
     assert j.entries(1, "a")[0][2] == "1 event suppressed"
+
+
+def test_rate_state_of_quiet_names_is_swept():
+    now = [0]
+    j = Journal(lambda: now[0])
+    for i in range(3 * params.JOURNAL_RATE_NAMES):
+        j.add("svc%d" % i, "started")
+        now[0] += params.JOURNAL_RATE_INTERVAL_MS // params.JOURNAL_RATE_NAMES + 1
+    # Names heard from more than a window ago were dropped; recent ones are kept.
+    assert len(j.rate) < 2 * params.JOURNAL_RATE_NAMES, len(j.rate)
+    assert "svc%d" % (3 * params.JOURNAL_RATE_NAMES - 1) in j.rate
+    assert "svc0" not in j.rate
+    assert len(j.entries()) == min(3 * params.JOURNAL_RATE_NAMES, params.JOURNAL_EVENTS)
