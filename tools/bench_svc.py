@@ -5,7 +5,10 @@
 #   heap per registered idle service (gc.mem_free() deltas over 200 services);
 #   dependency resolution of 1,000 units / 3,000 edges and 10,000 / 30,000, and the ratio;
 #   starting a chain of 100 notify services in dependency order, virtual vs real clock;
-#   restart latency after a crash with restart_sec=0 (real clock), median of 20.
+#   restart latency after a crash with restart_sec=0 (real clock), median of 20;
+#   per service at 100, 1,000 and 10,000 idle units: start one by one (start_service's path,
+#   each new task stepped into its sleep), heap per running service, and service_status by
+#   name (1,000 lookups), real clock (issue 8: a start must cost the same at any N).
 # Host-side tool: nothing in the firmware imports it.
 import gc
 import time
@@ -117,6 +120,33 @@ def restart_latency_us(samples=20):
     return lat[len(lat) // 2]
 
 
+def start_and_lookup(n, lookups=1000):
+    """Per service: start of n idle units one by one (start_service's path, each task
+    stepped once into its sleep), heap per running service, and a service_status by name
+    (1,000 lookups spread over the n names). Real clock."""
+    gc.collect()
+    s = Scheduler(real_clock())
+    m = Manager(s)
+    names = ["idle%d" % i for i in range(n)]
+    for name in names:
+        m.create({"name": name, "exec": idle})
+    gc.collect()
+    free0 = gc.mem_free()
+    t0 = time.ticks_us()
+    for name in names:
+        m.get(name)  # kernel.start_service(name), on this manager
+        m.start_job([name], "start " + name)
+        s._run_ready(None, 1)
+    start_us = time.ticks_diff(time.ticks_us(), t0)
+    gc.collect()
+    heap_b = (free0 - gc.mem_free()) // n
+    t0 = time.ticks_us()
+    for i in range(lookups):
+        m.get(names[(i * 7919) % n]).status()  # kernel.service_status(name)
+    status_us = time.ticks_diff(time.ticks_us(), t0)
+    return start_us / n, heap_b, status_us / lookups
+
+
 def main():
     out("svc_heap_per_idle_service", heap_per_service(), "B")
     a = resolve_us(1000)
@@ -130,6 +160,15 @@ def main():
     out("svc_start_100_chain_virtual", chain_start_us(VirtualClock()), "us")
     out("svc_start_100_chain_real", chain_start_us(real_clock()), "us")
     out("svc_restart_latency_median", restart_latency_us(), "us")
+    for n, tag in ((100, "100"), (1000, "1k"), (10000, "10k")):
+        try:
+            start_us, heap_b, status_us = start_and_lookup(n)
+        except MemoryError:
+            out("svc_start_per_service_" + tag, "n/a (MemoryError)", "")
+            continue
+        out("svc_start_per_service_" + tag, "%.1f" % start_us, "us")
+        out("svc_status_lookup_" + tag, "%.1f" % status_us, "us")
+        out("svc_heap_per_running_service_" + tag, heap_b, "B")
 
 
 main()
