@@ -11,7 +11,7 @@ from kernel import service as S
 from kernel.job import Jobs
 from kernel.journal import Journal
 from kernel.log import ERROR
-from kernel.names import Names
+from kernel.names import Ids, Names
 from kernel.timers import Timers
 from kernel.units import UnitError
 
@@ -29,7 +29,7 @@ class Manager(Jobs, Timers):
         self.journal = Journal(self.now)
         self.subscribers = []  # fn(name, event, cause)
         self.armed = []  # Services with a deadline
-        self.by_task = {}  # task id -> Service, for notify_ready() / notify_watchdog()
+        self.by_task = Ids()  # task id -> Service, for notify_ready() / notify_watchdog()
         self.jobs = []  # Jobs in flight
         self.rng = rng  # backoff jitter; None: seeded from the clock at the first restart
         self.timer = None  # the timer Task, while one runs

@@ -22,6 +22,7 @@ from kernel.clock import real_clock
 from kernel.errors import KernelPanic
 from kernel.lifecycle import ENDED_STEP, Lifecycle
 from kernel.log import Log
+from kernel.names import Ids
 from kernel.sleepq import SleepQueue
 from kernel.task import DONE, ENDED, TaskQueue
 
@@ -73,7 +74,7 @@ class Scheduler(Lifecycle):
         self._console_q = TaskQueue()  # tasks in wait_console()
         self._flags = []  # ThreadSafeFlags that have had waiters (kernel/sync.py)
         self.flag_posted = False  # set by ThreadSafeFlag.set(): scan _flags at the next round
-        self._tasks = {}  # id -> alive Task
+        self._tasks = Ids()  # id -> alive Task (chunked: no big table, kernel/names.py)
         self._ended = []  # the last params.TASKS_ENDED_KEPT ended tasks, oldest first
         self._next_id = 1
         self._stop = False

@@ -62,3 +62,29 @@ def test_lookups_stay_short_at_thousands_of_names():
         for n in names:
             total += probes(m, n)
         assert total < 2 * len(names), (pattern, total / len(names))
+
+
+def test_ids_like_a_dict_in_small_chunks():
+    from kernel.names import Ids
+
+    m = Ids()
+    d = {}
+    for i in range(1, 3000, 7):
+        m[i] = i * 2
+        d[i] = i * 2
+    m[8] = "x"
+    d[8] = "x"
+    for i in range(1, 3000, 21):
+        assert m.pop(i) == d.pop(i)
+    assert m.pop(123456, "none") == "none"
+    assert len(m) == len(d)
+    for k in d:
+        assert m.get(k) == d[k] and m[k] == d[k] and k in m
+    assert 2 not in m and m.get(2) is None
+    assert sorted(m.values(), key=str) == sorted(d.values(), key=str)
+    assert max(len(c) for c in m._chunks.values()) <= 256
+    try:
+        m[2]
+        raise AssertionError("no KeyError")
+    except KeyError:
+        pass
