@@ -38,7 +38,6 @@ STARTUP_TIMEOUT_S = 240  # run-tests.py's feature checks before the first test l
 # Left out on every firmware alike, so the sets compare; each with its reason (the README
 # lists them too).
 EXCLUDED = {
-    "basics/builtin_override.py": "wedges MultiOS's raw REPL (replaced __import__): being fixed",
     "extmod/machine1.py": "needs unittest, which Debian's source package does not ship",
     "extmod/marshal_micropython.py": "needs unittest (not in Debian's source package)",
     "extmod/ssl_noleak.py": "needs unittest (not in Debian's source package)",
