@@ -66,6 +66,20 @@ DISC_CACHE_TTL_MS = const(5000)  # ms a cached pattern result lives (any change 
 DISC_CACHE_MAX = const(64)  # cached patterns per readiness filter; past it the cache restarts
 DISC_TOMBSTONES = const(64)  # deregistered instances kept so watches see them leave
 
+# Circuit breakers (kernel/circuit.py, kernel/breakers.py): resilience4j's defaults
+BREAKER_WINDOW_SIZE = const(100)  # calls (count window) or seconds (time window) it looks at
+BREAKER_MIN_CALLS = const(100)  # calls in the window before a rate may open it
+BREAKER_FAILURE_RATE = const(50)  # %, failed calls at or above which it opens
+BREAKER_SLOW_CALL_MS = const(60000)  # ms, a call at least this long counts as slow
+BREAKER_SLOW_RATE = const(100)  # %, slow calls at or above which it opens
+BREAKER_WAIT_OPEN_MS = const(60000)  # ms open before calls are let through to try again
+BREAKER_HALF_OPEN_CALLS = const(10)  # trial calls in half_open; their outcome decides
+BREAKER_WAIT_MULTIPLIER = const(1)  # wait growth per failed trial (1: none; e.g. 2 doubles)
+BREAKER_WAIT_MAX_MS = const(600000)  # ms, the longest a growing wait gets
+BREAKER_COUNT_MAX = const(10000)  # calls a count window holds at most (1 byte per call)
+BREAKER_TIME_MAX_SEC = const(3600)  # seconds a time window spans at most (a bucket each)
+BREAKER_WAIT_LIMIT_MS = const(86400000)  # ms, wait_open_sec and wait_max_sec at most
+
 # Health probes (kernel/health.py): Kubernetes' defaults
 HEALTH_PERIOD_MS = const(10000)  # ms, period_sec
 HEALTH_TIMEOUT_MS = const(1000)  # ms, timeout_sec
