@@ -182,6 +182,9 @@ _API = {
     "service_config": "configstore",
     "secret": "configstore",
     "alerts": "alerting",
+    "set_breaker": "breakers",
+    "get_breaker": "breakers",
+    "reset_breaker": "breakers",
 }
 
 

@@ -64,6 +64,10 @@ class Manager(Jobs, Timers):
             from kernel.supervisor import group_of
 
             group_of(self, u.group).adopt(svc)
+        if u.breaker is not None:  # its service gets circuit breakers (kernel/breakers.py)
+            from kernel.breakers import attach
+
+            attach(self).unit_added(u)
         return svc
 
     def _index(self, u, add):

@@ -77,6 +77,7 @@ class Unit:
     readiness = None
     meta = None  # dict for discovery (meta['weight'] for the balancer)
     endpoint = None  # 'host:port' text or a dict, for discovery and tcp/http probes
+    breaker = None  # circuit breaker options (kernel/breakcfg.py Config) for its service
 
     def __init__(self, name):
         self.name = name
@@ -222,6 +223,17 @@ def _endpoint(name, key, v):
     return v
 
 
+def _breaker(name, key, v):
+    from kernel import breakcfg  # only units with a breaker load its options
+
+    try:
+        return breakcfg.parse("unit %s: '%s'" % (name, key), json_value(name, key, v, (dict,)))
+    except UnitError:
+        raise
+    except ValueError as e:
+        raise UnitError(str(e)) from None
+
+
 def _schema(name, key, v):
     from kernel import configs
 
@@ -280,6 +292,7 @@ FIELDS = {
     "rollback_sec": ("rollback_ms", _ms),
     "on_config": ("on_config", _exec),
     "alerts": ("alerts", _alert_rules),
+    "breaker": ("breaker", _breaker),
 }
 # Other spellings, compared lower-case without '_' and '-': systemd's INI keys and short forms.
 _ALIASES = {
