@@ -150,6 +150,17 @@ class Console:
         out = self.expect(PROMPT)
         return clean(out)
 
+    def cmd_until(self, line, want, pause_s=0.1):
+        """Run `line` until want(output lines) holds, within the one deadline; returns the
+        lines. On failure the last output and the console's last lines are shown."""
+        while True:
+            out = self.cmd(line)
+            if want(out):
+                return out
+            if self.remaining() <= pause_s:
+                self.fail("%r never gave what was wanted; last output %r" % (line, out))
+            time.sleep(pause_s)
+
     def poweroff(self, command="poweroff"):
         """Power off through the shell and return QEMU's exit status."""
         self.p.send(command + "\r")
