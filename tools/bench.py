@@ -6,7 +6,8 @@
 # (median of several boots); free heap is after boot and a collection. On-target figures come
 # from tools/bench_sched.py (scheduler, issue 4), tools/bench_svc.py (service manager),
 # tools/bench_storage.py (littlefs on the board's disk, on a fresh image) and
-# tools/bench_config.py (config and metrics).
+# tools/bench_config.py (config and metrics), tools/bench_breaker.py (circuit breakers; also
+# under icount, with bench_sched.py).
 
 # from tools/bench_sched.py (scheduler, issue 4), tools/bench_svc.py (service manager) and
 # tools/bench_storage.py (littlefs on the board's disk, on a fresh image); network figures
@@ -28,7 +29,13 @@ from console import REPO, Console, disk_args, new_image, qemu_command  # noqa: E
 BOOTS = 5
 TARGET_BENCHES = [
     os.path.join(REPO, "tools", name)
-    for name in ("bench_sched.py", "bench_svc.py", "bench_health.py", "bench_config.py")
+    for name in (
+        "bench_sched.py",
+        "bench_breaker.py",
+        "bench_svc.py",
+        "bench_health.py",
+        "bench_config.py",
+    )
 ]
 MPREMOTE = os.path.join(REPO, ".venv", "bin", "mpremote")
 
@@ -72,7 +79,7 @@ def bench_board(board):
     result["boot_s_all"] = [round(b, 3) for b in boots]
     result["firmware_b"] = firmware_size(board)
     result.update(target_bench(board, TARGET_BENCHES))
-    result.update(target_bench(board, TARGET_BENCHES[:1], icount=True))
+    result.update(target_bench(board, TARGET_BENCHES[:2], icount=True))
     result.update(storage_bench(board))
     result.update(bench_net.run(board))  # HTTP and TCP through forwarded ports (network)
     return result

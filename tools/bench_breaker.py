@@ -1,0 +1,179 @@
+# tools/bench_breaker: the circuit breakers' figures (issue 10), run ON MicroPython:
+#   MICROPYPATH=.frozen:. build/unix/micropython -X heapsize=64M tools/bench_breaker.py
+#   mpremote connect <pty> run tools/bench_breaker.py      (on a board; its kernel is frozen)
+# Prints one "name value unit" line per figure:
+#   cost of allow() + record() per call on a closed breaker (count window of 100, and a
+#   time window of 60 s), available() per call, and a plain dict lookup in the same run
+#   (each minus the bare loop), real clock;
+#   on the virtual clock (exact ms, the same on every port): a client calling 3 instances
+#   round robin every 10 ms, skipping those not ready or whose breaker is not available:
+#   - breaker: web@2 starts failing its calls at t=1 s while staying registered and ready
+#     (an error the health probes do not see) and recovers at t=4 s: ms from the first
+#     failure to its breaker opening (out), and from the recovery to the breaker closing
+#     (back in), and the calls that failed;
+#   - health: a managed web@2 crashes (restart_sec 1): ms from the crash to discovery
+#     taking it out of the ready set, and to it being ready again.
+# Host-side tool: nothing in the firmware imports it.
+import gc
+import time
+
+from kernel import breakers, health, traps
+from kernel.clock import VirtualClock, real_clock
+from kernel.manager import Manager
+from kernel.sched import Scheduler
+
+N = 20000
+OPTIONS = {"window_size": 20, "minimum_calls": 10, "wait_open_sec": 2, "half_open_calls": 3}
+
+
+def out(name, value, unit):
+    print("%s %s %s" % (name, value, unit))
+
+
+def loop_us(body, n=N):
+    t0 = time.ticks_us()
+    body(n)
+    return time.ticks_diff(time.ticks_us(), t0) / n
+
+
+def bare(n):
+    for _ in range(n):
+        pass
+
+
+def call_path():
+    m = Manager(Scheduler(real_clock()))
+    brk = breakers.attach(m)
+    reg = brk.reg
+    reg.register("web@1")
+    brk.set("web", {"window_size": 100})
+    b = reg.get("web@1").breaker
+    brk.set("tw", {"window_type": "time", "window_size": 60})
+    tb = brk.services["tw"]
+    d = {"web@%d" % i: i for i in range(100)}
+
+    def allow_record(n, b=b):
+        for _ in range(n):
+            b.allow()
+            b.record(True, 3)
+
+    def available(n, b=b):
+        for _ in range(n):
+            b.available()
+
+    def lookup(n, d=d):
+        for _ in range(n):
+            d.get("web@42")
+
+    gc.collect()
+    base = loop_us(bare)
+    count_us = loop_us(allow_record) - base
+    time_us = loop_us(lambda n: allow_record(n, tb)) - base
+    avail_us = loop_us(available) - base
+    dict_us = loop_us(lookup) - base
+    out("breaker_allow_record_count_us", "%.2f" % count_us, "us")
+    out("breaker_allow_record_time_us", "%.2f" % time_us, "us")
+    out("breaker_available_us", "%.2f" % avail_us, "us")
+    out("breaker_dict_lookup_us", "%.2f" % dict_us, "us")
+    out("breaker_allow_record_vs_dict", "%.1f" % (count_us / max(dict_us, 0.001)), "x")
+
+
+class Sim:
+    """A Manager on a virtual clock, 3 instances of web and a client every 10 ms."""
+
+    def __init__(self):
+        self.clock = VirtualClock(0, 0)
+        self.s = Scheduler(self.clock)
+        self.m = Manager(self.s)
+        health.attach(self.m)
+        self.brk = breakers.attach(self.m)
+        self.reg = self.brk.reg
+        self.failing = set()  # instance names whose calls fail
+        self.calls = self.failed = 0
+        self.log = []  # (ms, what)
+        self.reg.listeners.append(self.seen)
+
+    def seen(self, code, inst):
+        if inst.name == "web@2":
+            b = inst.breaker
+            self.log.append((self.m.now(), b.state_name() if b else "-", inst.ready))
+
+    async def client(self, ms):
+        i = 0
+        for _ in range(ms // 10):
+            await traps.sleep_ms(10)
+            insts = self.reg.of_service("web")
+            for _ in range(len(insts)):  # round robin over those that may take the call
+                inst = insts[i % len(insts)]
+                i += 1
+                b = inst.breaker
+                if inst.ready and (b is None or b.available()) and (b is None or b.allow()):
+                    ok = inst.name not in self.failing
+                    self.calls += 1
+                    self.failed += not ok
+                    if b is not None:
+                        b.record(ok, 2)
+                    break
+
+    async def at(self, ms, fn):
+        await traps.sleep_ms(ms)
+        fn()
+
+    def run(self, ms):
+        self.s.run_until(self.s.spawn(self.client(ms), "client"))
+
+    def first(self, since, want):
+        for t, st, ready in self.log:
+            if t >= since and want(st, ready):
+                return t - since
+        return -1
+
+
+def breaker_sim():
+    sim = Sim()
+    for i in (1, 2, 3):
+        sim.reg.register("web@%d" % i)
+    sim.brk.set("web", OPTIONS)
+    sim.s.spawn(sim.at(1000, lambda: sim.failing.add("web@2")), "fault")
+    sim.s.spawn(sim.at(4000, lambda: sim.failing.discard("web@2")), "heal")
+    sim.run(8000)
+    out("breaker_out_after_fault_ms", sim.first(1000, lambda st, r: st == "open"), "ms")
+    out("breaker_in_after_recovery_ms", sim.first(4000, lambda st, r: st == "closed"), "ms")
+    out("breaker_failed_calls", sim.failed, "n")
+    out("breaker_calls", sim.calls, "n")
+
+
+def health_sim():
+    sim = Sim()
+
+    async def web():
+        if sim.m.now() < 1000:  # the first run crashes at t=1 s
+            await traps.sleep_ms(1000 - sim.m.now())
+            raise ValueError("crash")
+        while True:
+            await traps.sleep_ms(100000)
+
+    for i in (1, 2, 3):
+        sim.m.create({"name": "web@%d" % i, "exec": web if i == 2 else _forever, "restart_sec": 1})
+    sim.m.start_job(["web@1", "web@2", "web@3"], "bench")
+    sim.brk.set("web", OPTIONS)
+    sim.run(4000)
+    out("health_out_after_crash_ms", sim.first(1000, lambda st, r: not r), "ms")
+    out("health_in_after_crash_ms", sim.first(1000, lambda st, r: r), "ms")
+    out("health_crash_failed_calls", sim.failed, "n")
+
+
+async def _forever():
+    while True:
+        await traps.sleep_ms(100000)
+
+
+def main():
+    call_path()
+    gc.collect()
+    breaker_sim()
+    gc.collect()
+    health_sim()
+
+
+main()
