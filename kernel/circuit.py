@@ -74,6 +74,12 @@ class Breaker:
         """sched: anything with a `.clock` (the Scheduler; the clock may be bound later)."""
         self.sched = sched
         self.name = name
+        # Every attribute the call path writes is made here: one added later would grow the
+        # instance's map (an allocation) on some call.
+        self.on_change = self.owner = None
+        self.state = CLOSED
+        self.until = self.permits = self.since = 0
+        self.total_calls = self.total_failures = self.not_permitted = self.opened = 0
         self.configure(cfg)
 
     def configure(self, cfg):
@@ -82,7 +88,7 @@ class Breaker:
         self.slow_ms = cfg.slow_ms  # cfg's thresholds, copied: one attribute less per call
         self.fail_pm = cfg.fail_pm
         self.slow_pm = cfg.slow_pm
-        n = cfg.size
+        self.size = n = cfg.size
         if cfg.window == COUNT:
             self.ring = bytearray(n)
             self.b_calls = self.b_failures = self.b_slow = None
@@ -169,22 +175,25 @@ class Breaker:
                 self._time(f)
             else:  # the count window, inline: this is the hot path
                 i = self.pos
-                if self.filled == len(r):  # full: the oldest outcome leaves
+                n = self.size
+                self.pos = 0 if i + 1 == n else i + 1
+                if self.filled == n:  # full: the oldest outcome leaves
                     old = r[i]
+                    if old == f:
+                        # The usual call: no count moves. A full window was checked when
+                        # its counts last moved, so the rates are still under the bars.
+                        return
                 else:
                     old = 0
                     self.filled += 1
                     self.calls += 1
-                if old != f:  # the usual call changes no count
-                    r[i] = f
-                    d = (f & _FAILED) - (old & _FAILED)
-                    if d:
-                        self.failures += d
-                    d = (f >> 1) - (old >> 1)  # _SLOW
-                    if d:
-                        self.slow_calls += d
-                i += 1
-                self.pos = 0 if i == len(r) else i
+                r[i] = f
+                d = (f & _FAILED) - (old & _FAILED)
+                if d:
+                    self.failures += d
+                d = (f >> 1) - (old >> 1)  # _SLOW
+                if d:
+                    self.slow_calls += d
             n = self.calls
             if n >= self.min_calls and (
                 self.failures * 1000 >= self.fail_pm * n
@@ -212,7 +221,9 @@ class Breaker:
             self.slow_calls += 1
 
     def _time(self, f):
-        self._roll(self.sched.clock)
+        c = self.sched.clock
+        if not 0 <= c.ticks_diff(c.ticks_ms(), self.t0) < 1000:  # a new second
+            self._roll(c)
         i = self.pos
         self.b_calls[i] += 1
         if f & _FAILED:
