@@ -18,6 +18,7 @@
 from micropython import const
 
 from kernel import events as E
+from kernel import glob as globs
 from kernel import params
 from kernel import service as S
 from kernel import svc as _svc
@@ -88,21 +89,7 @@ def _glob(g, field):
             return (field, _EXACT, g)
         if star == len(g) - 1:
             return (field, _PREFIX, g[:-1])
-    return (field, _REGEX, _regex(_glob_regex(g)))
-
-
-def _glob_regex(g):
-    out = "^"
-    for c in g:
-        if c == "*":
-            out += ".*"
-        elif c == "?":
-            out += "."
-        elif c in ".^$+()[]{}|\\":
-            out += "\\" + c
-        else:
-            out += c
-    return out + "$"
+    return (field, _REGEX, _regex(globs.to_regex(g)))
 
 
 def _regex(text):

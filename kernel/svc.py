@@ -7,6 +7,7 @@
 # notify_ready()/notify_watchdog() for the calling service, and what boot needs (start the
 # enabled units; stop everything, dependents first). Errors are UnitError / CycleError with
 # one line a person can act on. Not here: the mechanics (kernel/manager.py).
+from kernel import glob as globs
 from kernel import service as S
 from kernel.units import UnitError
 
@@ -175,7 +176,7 @@ def discover_services(pattern="*", ready=None):
     if pattern.startswith("regex:"):
         rx = re.compile(pattern[6:])
     else:
-        rx = re.compile(_glob_regex(pattern))
+        rx = re.compile(globs.to_regex(pattern))
     out = []
     for s in list_services():
         if field == "name":
@@ -191,20 +192,6 @@ def discover_services(pattern="*", ready=None):
     if ready is not None:
         out = [s for s in out if (reg.get(s.name) is not None and reg.get(s.name).ready) == ready]
     return out
-
-
-def _glob_regex(g):
-    out = "^"
-    for c in g:
-        if c == "*":
-            out += ".*"
-        elif c == "?":
-            out += "."
-        elif c in ".^$+()[]{}|\\":
-            out += "\\" + c
-        else:
-            out += c
-    return out + "$"
 
 
 def subscribe(fn):

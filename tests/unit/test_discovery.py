@@ -286,3 +286,16 @@ def test_exact_and_cached_lookups_allocate_nothing():
     finally:
         micropython.heap_unlock()
     assert same and len(hit) == 111 and reg.hits == 60
+
+
+def test_glob_metacharacters_are_literal_and_whole_names_match():
+    from kernel import glob as globs
+
+    assert globs.to_regex("web@*") == "^web@.*$"
+    w, reg = world()
+    reg.register("a.b", tags=["t[1]"])
+    reg.register("axb", tags=["t11"])
+    reg.register("a.bc")
+    assert names(reg.lookup("a.?")) == ["a.b"]  # '.' literal, '?' one character, whole name
+    assert names(reg.lookup("tag:t[?]")) == ["a.b"]  # '[' ']' literal: no character class
+    assert names(reg.lookup("a?b*")) == ["a.b", "a.bc", "axb"]
