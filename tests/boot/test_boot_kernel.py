@@ -3,6 +3,9 @@
 import re
 import time
 
+import pytest
+from console import Console
+
 BEATS = "py __import__('services.heartbeat').heartbeat.beats"
 
 
@@ -35,14 +38,25 @@ def test_ctrl_c_stops_console_asyncio_run_not_the_services(console):
     assert console.poweroff() == 0
 
 
-def test_watchdog_stops_a_task_that_never_yields(console):
+@pytest.fixture
+def icount_console(board, request):
+    """A console whose guest time follows the instructions executed (QEMU -icount), so
+    the guest's own CPU accounting does not stretch when the host deschedules QEMU."""
+    c = Console(board, request.node.name, extra_args=["-icount", "shift=4,sleep=off"])
+    yield c
+    c.close()
+
+
+def test_watchdog_stops_a_task_that_never_yields(icount_console):
+    console = icount_console
     console.boot()
     console.cmd("py exec('async def spin():\\n    while True:\\n        pass')")
     console.cmd("py t = kernel.spawn(spin(), 'spinner')")
     start = time.monotonic()
     assert console.cmd("echo alive") == ["alive"]
     # A spinner the watchdog missed would hold the CPU for ever; host load (QEMU descheduled)
-    # adds hundreds of ms of wall clock, so the exact bound is read in guest time below.
+    # adds hundreds of ms of wall clock, so the exact bound is read in guest time below,
+    # which -icount makes a function of the guest's instructions alone.
     answered = time.monotonic() - start
     assert answered < 3.0, answered
     rows = [r for r in console.cmd("ps") if "spinner" in r]

@@ -152,17 +152,26 @@ def test_ticks_follow_the_host_clock_within_one_percent(console):
     console.boot()
 
     def sample():
-        t0 = time.monotonic()
-        guest = int(console.cmd("py hal.ticks_us()")[-1])
-        return (t0 + time.monotonic()) / 2, guest
+        # NTP-style: the guest read its clock somewhere inside the command's round trip;
+        # of three tries keep the one with the shortest trip (the least uncertainty).
+        best = None
+        for _ in range(3):
+            t0 = time.monotonic()
+            guest = int(console.cmd("py hal.ticks_us()")[-1])
+            t1 = time.monotonic()
+            if best is None or t1 - t0 < best[2]:
+                best = ((t0 + t1) / 2, guest, t1 - t0)
+        return best
 
-    h0, g0 = sample()
+    h0, g0, rtt0 = sample()
     time.sleep(4)
-    h1, g1 = sample()
+    h1, g1, rtt1 = sample()
     period = 1 << 30
     guest_s = ((g1 - g0) % period) / 1e6
     host_s = h1 - h0
-    assert abs(guest_s / host_s - 1) < 0.01, (guest_s, host_s)
+    # 1% of drift allowed, plus what the two round trips leave unknown (a loaded host
+    # stretches one reply more than the other).
+    assert abs(guest_s - host_s) < 0.01 * host_s + (rtt0 + rtt1) / 2, (guest_s, host_s, rtt0, rtt1)
     assert console.poweroff() == 0
 
 
