@@ -81,12 +81,20 @@ static void rescue_repl(void) {
     }
 }
 
+// Python function frames (MICROPY_ENABLE_PYSTACK): LIFO, reset with the VM.
+#if MICROPY_ENABLE_PYSTACK
+static mp_obj_t pystack[MULTIOS_PYSTACK_WORDS];
+#endif
+
 int main(void) {
     board_init();
     mp_stack_set_top(_estack);
     mp_stack_set_limit((_estack - _sstack) - 4096);   // RuntimeError well before overflow
     for (;;) {
         gc_init(_heap_start, _heap_end);
+        #if MICROPY_ENABLE_PYSTACK
+        mp_pystack_init(pystack, pystack + MP_ARRAY_SIZE(pystack));
+        #endif
         mp_init();
         hal_vm_reset();
         mp_hal_set_interrupt_char(-1);

@@ -27,6 +27,15 @@
 #define MICROPY_MEM_STATS                   (1)
 #define MICROPY_GC_ALLOC_THRESHOLD          (1)     // its counter feeds _hal.alloc_bytes()
 #define MICROPY_EPOCH_IS_1970               (1)
+// Function frames on a stack of their own, not the GC heap. Without it every call whose
+// state passes 11 words (most kernel methods) allocates its frame with gc_alloc, whose scan
+// for a multi-block run walks the whole fragmented heap of a running kernel: a 14-local
+// method cost 2.4x its body on ARM (tools/bench_health.py). main.c gives the stack its
+// memory (MULTIOS_PYSTACK_WORDS: 32 KiB on ARM, 128 KiB on x86_64: deeper than the C stack lets calls go) before every mp_init.
+#define MICROPY_ENABLE_PYSTACK              (1)
+#ifndef MULTIOS_PYSTACK_WORDS
+#define MULTIOS_PYSTACK_WORDS               (8192)
+#endif
 
 #define MICROPY_PY_SYS_PLATFORM             "multios"
 #define MICROPY_PY_SYS_STDFILES             (1)

@@ -11,7 +11,8 @@ CFLAGS_BOARD  := -m64 -march=x86-64 -mno-red-zone -mcmodel=small -fno-pic -fno-p
                  -fno-stack-protector -fcf-protection=none -fno-asynchronous-unwind-tables \
                  -nostdinc -isystem /usr/include/newlib \
                  -isystem $(shell $(CROSS_COMPILE)gcc -print-file-name=include) \
-                 -fno-builtin-sinf -fno-builtin-cosf -DMICROPY_FLOAT_USE_NATIVE_FLT16=0
+                 -fno-builtin-sinf -fno-builtin-cosf -DMICROPY_FLOAT_USE_NATIVE_FLT16=0 \
+                 -DMULTIOS_PYSTACK_WORDS=16384
 LDFLAGS_BOARD := -no-pie -static -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none
 LDSCRIPT      := boards/x86_64/link.ld
 SRC_BOARD_C   := boards/x86_64/board.c boards/x86_64/traps.c boards/x86_64/ata.c
