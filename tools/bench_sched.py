@@ -11,12 +11,14 @@
 #                         of noise, where one byte per switch would read 100000)
 #   spawn_join_us         spawn + run to end + join, per task
 #   idle_task_b           heap per idle (sleeping) task (ARM target < 300)
+#   virtual_10min_ms      ms of real time for 10 simulated minutes of 8 tasks sleeping
+#                         seeded random 10..1009 ms on the virtual clock (unix target < 1700)
 import gc
 import json
 
 import hal
 from kernel import sleep_ms, yield_
-from kernel.clock import real_clock
+from kernel.clock import VirtualClock, real_clock
 from kernel.sched import Scheduler
 
 try:
@@ -118,6 +120,28 @@ def bench_idle_task(n=200):
     return used / n
 
 
+def bench_virtual_minutes(minutes=10):
+    """Real ms to simulate `minutes` of a small busy system on the virtual clock."""
+    s = Scheduler(VirtualClock(1))
+    rng = [7920]
+
+    async def worker():
+        while True:
+            rng[0] = (rng[0] * 1103515245 + 12345) & 0x7FFFFFFF
+            await sleep_ms(10 + rng[0] % 1000)
+
+    async def main():
+        await sleep_ms(minutes * 60000)
+        s.stop()
+
+    for _ in range(8):
+        s.spawn(worker())
+    s.spawn(main())
+    t0 = hal.ticks_us()
+    s.run()
+    return hal.ticks_diff(hal.ticks_us(), t0) // 1000
+
+
 def bench_json():
     sched, alloc = bench_sched()
     # Spawning and ending tasks allocates; switching must not: the marginal bytes of
@@ -138,6 +162,7 @@ def bench_json():
             "alloc_b_per_100k_switches": alloc,
             "spawn_join_us": int(bench_spawn_join()),
             "idle_task_b": int(bench_idle_task()),
+            "virtual_10min_ms": bench_virtual_minutes(),
         }
     )
 

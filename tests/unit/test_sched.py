@@ -362,19 +362,16 @@ def _trace_run(seed):
     return trace
 
 
-def test_same_seed_gives_same_trace_and_ten_minutes_run_fast():
-    import time
-
-    t0 = time.ticks_ms()
+def test_same_seed_gives_same_trace_over_ten_simulated_minutes():
+    # How fast ten simulated minutes run is make bench's business (a timed unit test fails
+    # on a loaded host, not on a slow kernel); here: the same seed, the same trace.
     a = _trace_run(1)
     b = _trace_run(1)
     c = _trace_run(2)
-    dt = time.ticks_diff(time.ticks_ms(), t0)
     assert a == b
     assert a != c
     assert len(a) > 5000  # ~8 tasks x 2 wakes/s x 600 s
     assert a[-1][1] <= 600000
-    assert dt < 5000, "3 x 10 simulated minutes took %d ms" % dt
 
 
 def test_memory_error_in_a_trap_reaches_the_task_not_the_kernel():
