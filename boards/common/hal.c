@@ -25,6 +25,7 @@ volatile uint32_t hal_ctrl_c_count;
 int hal_boot_mode;              // in .bss, which a soft reset does not clear
 uint32_t hal_soft_resets;       // the same
 
+static bool vm_ready;       // hal_init() ran in this VM (cleared by hal_vm_reset)
 static volatile uint8_t rx_ring[RX_RING_SIZE];
 static volatile uint32_t rx_head, rx_tail;
 
@@ -326,6 +327,7 @@ void hal_step_abandon(void) {
 }
 
 void hal_vm_reset(void) {
+    vm_ready = false;           // the new VM's first `import _hal` runs hal_init() again
     world = HAL_WORLD_SYSTEM;
     MP_STATE_VM(multios_builtins)[HAL_WORLD_SYSTEM] = NULL;
     MP_STATE_VM(multios_builtins)[HAL_WORLD_USER] = NULL;
@@ -385,8 +387,15 @@ void hal_vm_init(void) {
     booted = true;
 }
 
+// Once per VM: MicroPython calls a built-in module's __init__ on every `import _hal` (a
+// built-in never enters sys.modules), and a script's import must not drop the interrupt
+// handlers or reset the network stack under live sockets.
 void hal_init(void) {
     static bool seeded;
+    if (vm_ready) {
+        return;
+    }
+    vm_ready = true;
     if (!seeded) {      // once per power-on: a soft reset keeps the stream going
         hal_rng_seed(board_entropy());
         seeded = true;

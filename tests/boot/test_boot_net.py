@@ -99,6 +99,27 @@ def host_server():
     srv.close()
 
 
+def test_importing_hal_again_keeps_handlers_and_the_network(board):
+    # MicroPython calls a built-in module's __init__ on every import of it (built-ins do not
+    # stay in sys.modules): a script's `import _hal` must not reset the HAL under the
+    # running system, its interrupt handlers and network stack.
+    c, _ = net_console(board, "net_reimport_" + board)
+    try:
+        c.cmd("py n = [0]")
+        c.cmd("py exec('def on_tick(c):\\n    n[0] += 1')")
+        c.cmd("py hal.irq_handler('timer', on_tick)")
+        assert c.cmd("py import _hal; import sys; print('_hal' in sys.modules)") == ["False"]
+        before = int(py(c, "n[0]"))
+        time.sleep(0.3)
+        assert int(py(c, "n[0]")) > before + 20, c.tail()  # the handler still runs
+        c.cmd("py hal.irq_handler('timer', None)")
+        ping = c.cmd("ping -c 1 10.0.2.2")
+        assert "1 packets transmitted, 1 received, 0% packet loss" in ping, ping
+        assert c.poweroff() == 0
+    finally:
+        c.close()
+
+
 def test_dhcp_ifconfig_ping_netstat(board):
     c, _ = net_console(board, "net_ping_" + board)
     try:
