@@ -217,6 +217,8 @@ class Manager(Jobs, Timers):
         u = svc.unit
         if svc.state == S.ACTIVE and self.now() - svc.active_ms >= params.SVC_BACKOFF_RESET_MS:
             svc.attempt = 0
+            if svc.rate is not None:  # adaptive backoff: a long run is a success
+                svc.rate.record(False)
         if result == S.SUCCESS and svc.state == S.ACTIVATING and u.type == units.NOTIFY:
             result, cause = S.EXIT_CODE, "exited before notify_ready()"
         if result == S.SUCCESS and u.restart != units.ALWAYS:
@@ -256,6 +258,12 @@ class Manager(Jobs, Timers):
 
     def schedule_restart(self, svc, cause):
         u = svc.unit
+        rate_pm = 0
+        if u.backoff == backoff.ADAPTIVE:  # the delay follows the recent failure rate
+            if svc.rate is None:
+                svc.rate = backoff.Rate()
+            rate_pm = svc.rate.rate_pm()  # the runs before this one
+            svc.rate.record(True)
         d = backoff.delay_ms(
             u.backoff,
             u.jitter,
@@ -264,6 +272,7 @@ class Manager(Jobs, Timers):
             svc.attempt,
             svc.delay_ms,
             self.jitter_rng(),
+            rate_pm,
         )
         svc.delay_ms = d
         svc.attempt += 1

@@ -51,6 +51,10 @@ SVC_STARVE_MS = const(100)  # ms a timer may be late before deadlines move by th
 #                             (the console's foreground code starved the scheduler)
 SVC_TIMER_MAX_MS = const(60000)  # ms the manager's timer task sleeps at most
 
+# Backoff (kernel/backoff.py)
+BACKOFF_RATE_WINDOW = const(16)  # outcomes the adaptive backoff's failure rate looks back on
+BACKOFF_ADAPT_SHIFT = const(8)  # doublings of the base delay at a 100% failure rate (x256)
+
 # Supervision (kernel/supervisor.py): OTP's defaults
 SUP_INTENSITY = const(1)  # failures a group absorbs per period before it escalates
 SUP_PERIOD_MS = const(5000)  # ms, the sliding window of the intensity
@@ -130,6 +134,28 @@ ALERT_CPU_PCT = const(50)  # % CPU of a service's task above which it warns (hel
 ALERT_ALLOC_B_PER_S = const(262144)  # bytes allocated per second above which it warns (held)
 ALERT_FOR_MS = const(5000)  # ms the CPU and allocation conditions must hold before firing
 ALERTS_KEPT = const(32)  # alerts kept; past it the oldest resolved one is dropped
+
+# Fault tolerance (kernel/detectors.py, kernel/faults.py, kernel/recovery.py, kernel/inject.py)
+FAULT_FAILURES = const(3)  # failures: crashes in FAULT_FAILURES_WINDOW_MS that make a fault
+FAULT_FAILURES_WINDOW_MS = const(60000)  # ms, the failures detector's window
+FAULT_FLAPS = const(4)  # flapping: health/readiness changes in FAULT_FLAP_WINDOW_MS
+FAULT_FLAP_WINDOW_MS = const(60000)  # ms, the flapping detector's window
+FAULT_P99_MS = const(1000)  # latency: p99 bound in ms ...
+FAULT_LATENCY_FOR_MS = const(10000)  # ... held this long (ms) before it is a fault
+FAULT_CPU_PCT = const(80)  # cpu_quota: % CPU of the service's task ...
+FAULT_ALLOC_B_PER_S = const(1048576)  # alloc_quota: bytes allocated per second ...
+FAULT_QUOTA_FOR_MS = const(5000)  # ... held this long (ms)
+FAULT_BREAKER_OPEN_MS = const(30000)  # breaker_open: ms a breaker may stay open
+FAULT_GOOD_CONFIG_MS = const(10000)  # ms a service must stay ready on a config version
+#                                     before config_reload rolls back to it
+FAULT_TICK_MS = const(1000)  # ms between checks of the held (time-based) detectors
+FAULT_JOURNAL = const(128)  # fault journal entries kept (a ring)
+FAULT_INJECTED_MAX = const(32)  # injected faults active at once
+FAULT_SLOW_MS = const(500)  # ms an injected `slow` fault adds to a call unless told
+FAULT_FLAP_PERIOD_MS = const(1000)  # ms between the health flips of an injected `flap`
+FAULT_MEMORY_CHUNK_B = const(4096)  # bytes per allocation of an injected `memory` fault
+FAULT_SCENARIO_TAIL_MS = const(10000)  # ms a scenario runs on past its last entry
+FAULT_SCENARIO_MAX = const(256)  # entries in one scenario
 
 # Config (kernel/configs.py, kernel/configstore.py)
 CONFIG_DIR = "/etc/config"  # where NAME.json config files are read (a filesystem path)

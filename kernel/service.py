@@ -40,6 +40,8 @@ WATCHDOG = const(4)  # missed notify_watchdog(), or the kernel's step watchdog h
 START_LIMIT = const(5)  # started more than burst times in interval
 DEPENDENCY = const(6)  # something it requires failed
 LIVENESS = const(7)  # its liveness (or startup) probe failed past its threshold
+FAULT = const(8)  # fault detection restarted it (kernel/faults.py: a recovery)
+ESCALATED = const(9)  # its faults outran its recoveries: handed to its supervisor
 RESULT_NAMES = (
     "success",
     "exit-code",
@@ -49,6 +51,8 @@ RESULT_NAMES = (
     "start-limit-hit",
     "dependency",
     "liveness",
+    "fault",
+    "escalated",
 )
 
 # Timer kinds: what the one deadline of a service means.
@@ -58,13 +62,14 @@ T_WATCHDOG = const(3)  # watchdog_sec since the last notify_watchdog()
 T_RESTART = const(4)  # restart delay (backoff) ran out
 
 # Policy -> results that restart (bit per result), systemd's table; `always` adds success.
-# A failed liveness probe counts as a watchdog (Kubernetes restarts on it unless Never).
-_ABNORMAL = 1 << EXCEPTION | 1 << TIMEOUT | 1 << WATCHDOG | 1 << LIVENESS
+# A failed liveness probe counts as a watchdog (Kubernetes restarts on it unless Never), and
+# so does a fault's restart; an escalated fault never restarts (its supervisor decides).
+_ABNORMAL = 1 << EXCEPTION | 1 << TIMEOUT | 1 << WATCHDOG | 1 << LIVENESS | 1 << FAULT
 _RESTART_ON = (
     0,
     _ABNORMAL | 1 << EXIT_CODE,
     _ABNORMAL,
-    1 << WATCHDOG | 1 << LIVENESS,
+    1 << WATCHDOG | 1 << LIVENESS | 1 << FAULT,
     _ABNORMAL | 1 << EXIT_CODE | 1 << SUCCESS,
 )
 
@@ -96,6 +101,7 @@ class Service:
     waiters = None  # [(job, index)] waiting for this service to settle
     kill_result = None  # (result, cause) when the manager kills a run for a reason
     exc = None  # the exception its last failed run raised
+    rate = None  # backoff.Rate of its recent runs (adaptive backoff only)
 
     def __init__(self, mgr, unit):
         self.mgr = mgr
