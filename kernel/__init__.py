@@ -185,6 +185,8 @@ _API = {
     "set_breaker": "breakers",
     "get_breaker": "breakers",
     "reset_breaker": "breakers",
+    "fault_journal": "faults",
+    "fault_stats": "faults",
 }
 
 

@@ -190,18 +190,20 @@ class Prober:
         self.settle()
 
     def restart(self, p):
+        # A critical liveness/startup probe is the fault engine's probe_critical detector
+        # (kernel/faults.py, on_critical): its chain decides, by default this same restart
+        # (kill_for). Without an engine attached, the restart is done here.
         svc = self.svc
         why = "%s probe failed %d times: %s" % (p.name(), p.failures, p.output)
         self.end()
-        m = self.mon.mgr
         reg = self.mon.reg
         inst = reg.by_name.get(svc.name)
         if inst is not None:
             reg.set_status(inst, "critical", False, why)
         self.mon.restarts += 1
-        svc.kill_result = (S.LIVENESS, why)
-        m.event(svc.name, "liveness", why)
-        m.kill(svc)
+        hook = self.mon.on_critical
+        if hook is None or not hook(svc, p.name(), why):
+            kill_for(svc, why)
 
     def settle(self):
         """Health = the worst status of the probes in effect; ready = started and readiness
@@ -225,6 +227,14 @@ class Prober:
         self.mon.reg.set_status(inst, STATUS_NAMES[worst], ready, note or "")
 
 
+def kill_for(svc, why):
+    """End svc's run for a failed probe: result `liveness`, then its restart policy."""
+    m = svc.mgr
+    svc.kill_result = (S.LIVENESS, why)
+    m.event(svc.name, "liveness", why)
+    m.kill(svc)
+
+
 # ---- the monitor ----
 
 
@@ -239,6 +249,7 @@ class Monitor:
         self.q = Lanes()
         self.probers = {}  # service name -> Prober
         self.hooks = []  # fn(service, probe, status, output, latency_us) per result
+        self.on_critical = None  # fn(svc, probe, why) -> True: a probe failed, handled there
         self.task = None
         self.due = None  # monitor ms the task means to wake at
         self.skew = 0  # ms the console's foreground code starved the kernel

@@ -23,11 +23,12 @@ def manager(sched=None):
 
         sched = kernel.scheduler()
     if _mgr is None or _mgr.sched is not sched:
-        from kernel import health
+        from kernel import faults
         from kernel.manager import Manager
 
         _mgr = Manager(sched)
-        health.attach(_mgr)  # discovery's registry and the probe monitor follow its events
+        # discovery's registry, the probe monitor and the fault engine follow its events
+        faults.attach(_mgr)
     return _mgr
 
 

@@ -78,6 +78,13 @@ class Unit:
     meta = None  # dict for discovery (meta['weight'] for the balancer)
     endpoint = None  # 'host:port' text or a dict, for discovery and tcp/http probes
     breaker = None  # circuit breaker options (kernel/breakcfg.py Config) for its service
+    detectors = None  # {detector code: {option: int}} (kernel/faultspec.py)
+    escalation = None  # {detector code: (strategy codes)}: the order recoveries are tried in
+    escalation_tries = None  # tries of one strategy per window before the next (None: burst)
+    escalation_window_ms = None  # that window (None: the start limit's interval)
+    standby = None  # the unit or instance `failover` promotes
+    min_instances = 1  # scale_down stops no template instance below this many
+    max_instances = 1  # scale_up starts no template instance above this many
 
     def __init__(self, name):
         self.name = name
@@ -234,6 +241,25 @@ def _breaker(name, key, v):
         raise UnitError(str(e)) from None
 
 
+def _escalation(name, key, v):
+    from kernel import faultspec  # only units with a fault policy load its vocabulary
+
+    return faultspec.parse_escalation(name, key, v)
+
+
+def _detectors(name, key, v):
+    from kernel import faultspec
+
+    return faultspec.parse_detectors(name, key, v)
+
+
+def _tries(name, key, v):
+    n = _count(name, key, v)
+    if n < 1:
+        raise _unit_err(name, key, "must be an int in 1..1000000, got %r" % (v,))
+    return n
+
+
 def _schema(name, key, v):
     from kernel import configs
 
@@ -293,6 +319,13 @@ FIELDS = {
     "on_config": ("on_config", _exec),
     "alerts": ("alerts", _alert_rules),
     "breaker": ("breaker", _breaker),
+    "detectors": ("detectors", _detectors),
+    "escalation": ("escalation", _escalation),
+    "escalation_tries": ("escalation_tries", _tries),
+    "escalation_window_sec": ("escalation_window_ms", _ms),
+    "standby": ("standby", _str),
+    "min_instances": ("min_instances", _count),
+    "max_instances": ("max_instances", _tries),
 }
 # Other spellings, compared lower-case without '_' and '-': systemd's INI keys and short forms.
 _ALIASES = {
@@ -369,6 +402,12 @@ def parse(src, name=None):
         if key.lower() == "wantedby":
             v = True
         fields[attr] = check(name, key, v)
+    lo = fields.get("min_instances", Unit.min_instances)
+    hi = fields.get("max_instances", Unit.max_instances)
+    if lo > hi:
+        raise UnitError(
+            "unit %s: 'min_instances' (%d) must not be above 'max_instances' (%d)" % (name, lo, hi)
+        )
     return make(name, fields)
 
 
