@@ -187,6 +187,10 @@ _API = {
     "reset_breaker": "breakers",
     "fault_journal": "faults",
     "fault_stats": "faults",
+    "inject_fault": "inject",
+    "clear_fault": "inject",
+    "injected_faults": "inject",
+    "run_scenario": "scenario",
 }
 
 

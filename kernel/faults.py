@@ -149,9 +149,13 @@ class Engine:
                 t = self.target(svc)
                 if svc.unit.config is not None and code != E.EV_HEALTH:
                     self._config_ready(svc, code == E.EV_READY)
-                why = t.watch.flapped(inst, self.mgr.now())
-                if why is not None:
-                    self._defer(t, F.FLAPPING, why)
+                now = self.mgr.now()
+                # Flapping is a running service's health going back and forth; its own
+                # start (ready in the ms it became active) and restarts are not flaps.
+                if svc.state == S.ACTIVE and now != svc.active_ms:
+                    why = t.watch.flapped(inst, now)
+                    if why is not None:
+                        self._defer(t, F.FLAPPING, why)
 
     def _config_ready(self, svc, ready):
         # A config version is good once the service stayed ready on it for

@@ -64,15 +64,16 @@ def restart_with_delay(eng, t, f, cause):
         mgr.disarm(svc)
         mgr.arm(svc, S.T_RESTART, d)  # the manager's own restart timer, re-armed
     else:
-        mgr.sched.spawn(_later(mgr, svc, d), "fault-" + svc.name[:18])
+        job = mgr.stop_job([svc], "fault restart") if _running(svc) else None
+        mgr.sched.spawn(_later(mgr, svc, job, d), "fault-" + svc.name[:18])
     return True, "%s backoff, start in %d ms" % (backoff.KIND_NAMES[u.backoff], d), svc.name
 
 
-async def _later(mgr, svc, d):
+async def _later(mgr, svc, job, d):
     from kernel.traps import sleep_ms
 
-    if _running(svc):
-        await mgr.stop_job([svc], "fault restart").wait()
+    if job is not None:
+        await job.wait()
     await sleep_ms(d)
     if not _running(svc):
         mgr.start_job([svc.name], "fault restart")

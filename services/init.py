@@ -29,6 +29,7 @@ import sys
 import kernel
 import services.breakersh  # noqa: F401 - registers `breaker`
 import services.configcmd  # noqa: F401 - registers `config`
+import services.faultsh  # noqa: F401 - registers `faults` and `fault`
 import services.fscmds  # noqa: F401 - registers ls, cat, rm, mkdir, df, mount
 import services.healthsh  # noqa: F401 - registers `health` and `discover`
 import services.metricscmd  # noqa: F401 - registers `metrics`, `alerts`, `top`

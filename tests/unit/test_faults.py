@@ -151,17 +151,17 @@ def test_flapping_detector_counts_health_changes():
     w.run_for(10)
     reg = w.m.registry
     inst = reg.get("f")
-    for k in range(2):
+    for k in range(3):
         reg.set_status(inst, "critical" if k % 2 == 0 else "passing", k % 2 == 1)
         w.run_for(100)
-    assert eng.detected == 0  # ready at its start, then 2 changes: 3 in the window
-    reg.set_status(inst, "critical", False)
+    assert eng.detected == 0  # 3 changes (its own start's ready is no flap)
+    reg.set_status(inst, "passing", True)
     w.run_for(1)
     got = lines(eng)
     assert got[0] == "f: detected flapping: 4 health changes in 10000 ms", got
     assert got[1] == "f: restart_with_delay 1/5: fixed backoff, start in 2000 ms", got
     w.run_for(3000)
-    assert w.times("f", "starting") == [0, 2210], w.times("f", "starting")
+    assert w.times("f", "starting") == [0, 2310], w.times("f", "starting")
 
 
 def test_latency_detector_holds_then_scales_up_to_max_instances():
