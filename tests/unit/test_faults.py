@@ -377,3 +377,24 @@ def test_unit_fields_are_checked_with_one_line_errors():
     u = w.add(name="ok", exec=forever(), escalation='{"failures": "restart"}',
               detectors='{"failures": {"window_sec": "2s"}}')  # fmt: skip
     assert u.unit.escalation == {0: (0,)} and u.unit.detectors == {0: {"window_sec": 2000}}
+
+
+def test_breaker_open_with_a_real_breaker_then_reset_closes_it():
+    from kernel import breakers
+
+    w, eng = world()
+    brk = breakers.attach(w.m)
+    w.add(name="r", exec=forever(), detectors={"breaker_open": {"open_sec": 3}})
+    brk.set("r", {"window_size": 4, "minimum_calls": 2, "wait_open_sec": 60})
+    w.m.start_job(["r"], "test")
+    w.run_for(10)
+    b = w.m.registry.get("r").breaker
+    for _ in range(2):
+        assert b.allow()
+        b.record(False, 1)
+    assert b.state == breakers.OPEN
+    w.run_for(4000)
+    got = lines(eng)
+    assert got[0].startswith("r: detected breaker_open: breaker open for 3"), got
+    assert got[1] == "r: circuit_breaker_reset 1/5: breaker reset (closed)", got
+    assert b.state == breakers.CLOSED
