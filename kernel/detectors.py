@@ -16,6 +16,7 @@
 # Not here: the vocabulary and options (kernel/faultspec.py), escalation (kernel/faults.py).
 from kernel import faultspec as F
 from kernel import service as S
+from kernel.log import ERROR
 
 _OPEN = 1  # kernel/breakers.py OPEN (the contract's state code)
 
@@ -169,3 +170,19 @@ class Watch:
             if c is not None:
                 out.append((F.ALLOC_QUOTA, c))
         return out
+
+
+def lb_p99(mgr, service):
+    """{instance: p99 ms} of service from the balancer's stats ({} without a balancer)."""
+    if getattr(mgr, "balancer", None) is None:
+        return {}
+    try:
+        from kernel import balancer
+
+        out = {}
+        for name, i in balancer.lb_stats(service)["instances"].items():
+            out[name] = int(i.get("p99_ms") or 0)
+        return out
+    except Exception as e:  # noqa: BLE001 - no stats is no latency fault, not a crash
+        mgr.sched.log.log("faults: latency stats of %s: %r" % (service, e), ERROR)
+        return {}

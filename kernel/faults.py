@@ -15,13 +15,14 @@
 # and outcome (recovered after N ms, or not), and per injected fault; ints only, so a
 # replay on the virtual clock is the same text byte for byte on every port.
 # Not here: the vocabulary and unit fields (kernel/faultspec.py), the detectors' state
-# (kernel/detectors.py), the strategies (kernel/recovery.py), injection (kernel/inject.py).
+# (kernel/detectors.py), the strategies (kernel/recovery.py), injection (kernel/inject.py),
+# the journal's ring (kernel/faultlog.py).
 from kernel import backoff, params, recovery
 from kernel import detectors as D
 from kernel import events as E
 from kernel import faultspec as F
 from kernel import service as S
-from kernel.log import ERROR
+from kernel.faultlog import FaultLog
 
 
 class Fault:
@@ -57,19 +58,13 @@ class Target:
         return f
 
 
-def format_entry(e):
-    ms, name, text = e
-    return "[%5d.%03d] %s: %s" % (ms // 1000, ms % 1000, name, text)
-
-
 class Engine:
     """Fault detection, escalation and the fault journal of one Manager."""
 
     def __init__(self, mgr, reg):
         self.mgr = mgr
         self.reg = reg
-        self.ring = [None] * params.FAULT_JOURNAL
-        self.count = 0  # entries ever journaled
+        self.journal = FaultLog(params.FAULT_JOURNAL)
         self.targets = {}  # service name -> Target (made when something happens to it)
         self.ticking = []  # Targets with a held detector whose service runs, in order
         self.tick_task = None
@@ -77,7 +72,7 @@ class Engine:
         self.standby_of = {}  # promoted name -> the demoted one a failover goes back to
         self.latency = None  # fn(service) -> {instance: p99 ms}; None: the balancer's stats
         self.injector = None  # kernel/inject.py Injector, made at the first injection
-        self.configs = {}  # service -> its config versions' readiness (_config_ready)
+        self.configs = {}  # service -> its config versions' readiness (recovery.config_ready)
         self.later = []  # (Target, detector, cause) found inside a manager transition
         self.worker = None  # the task that handles `later` (spawned on demand)
         self.detected = 0
@@ -89,22 +84,11 @@ class Engine:
     # ---- the journal ----
 
     def log(self, name, text):
-        e = (self.mgr.now(), name, text)
-        self.ring[self.count % len(self.ring)] = e
-        self.count += 1
+        self.journal.add(self.mgr.now(), name, text)
         self.mgr.journal.add(name, "fault", text)  # `svc status` and `log` show it too
 
-    def entries(self, name=None):
-        n = len(self.ring)
-        out = []
-        for k in range(max(0, self.count - n), self.count):
-            e = self.ring[k % n]
-            if name is None or e[1] == name or e[1].startswith(name + "@"):
-                out.append(e)
-        return out
-
     def lines(self, name=None):
-        return [format_entry(e) for e in self.entries(name)]
+        return self.journal.lines(name)
 
     # ---- targets ----
 
@@ -148,7 +132,7 @@ class Engine:
             if svc is not None and (svc.unit.escalation or svc.unit.detectors):
                 t = self.target(svc)
                 if svc.unit.config is not None and code != E.EV_HEALTH:
-                    self._config_ready(svc, code == E.EV_READY)
+                    recovery.config_ready(self, svc, code == E.EV_READY)
                 now = self.mgr.now()
                 # Flapping is a running service's health going back and forth; its own
                 # start (ready in the ms it became active) and restarts are not flaps.
@@ -157,29 +141,9 @@ class Engine:
                     if why is not None:
                         self._defer(t, F.FLAPPING, why)
 
-    def _config_ready(self, svc, ready):
-        # A config version is good once the service stayed ready on it for
-        # params.FAULT_GOOD_CONFIG_MS: [version, ready since (ms) or None, good version].
-        c = self.configs.get(svc.name)
-        if c is None:
-            c = self.configs[svc.name] = [0, None, None]
-        self.good_config(svc.name)
-        if ready:
-            from kernel import configstore
-
-            c[0] = configstore.store(self.mgr).entry(svc.name).current().number
-            c[1] = self.mgr.now()
-        else:
-            c[1] = None
-
     def good_config(self, name):
-        """The last config version `name` stayed ready on, or None."""
-        c = self.configs.get(name)
-        if c is None:
-            return None
-        if c[1] is not None and self.mgr.now() - c[1] >= params.FAULT_GOOD_CONFIG_MS:
-            c[2] = c[0]
-        return c[2]
+        """The last config version `name` stayed ready on, or None (config_reload)."""
+        return recovery.good_config(self, name)
 
     def _defer(self, t, d, cause):
         # Found inside a manager transition (an event, a status change): recover from a task
@@ -303,21 +267,7 @@ class Engine:
 
     def _p99(self, service):
         fn = self.latency
-        try:
-            if fn is not None:
-                return fn(service)
-            if getattr(self.mgr, "balancer", None) is None:
-                return {}
-            from kernel import balancer
-
-            st = balancer.lb_stats(service)
-            out = {}
-            for name, i in st["instances"].items():
-                out[name] = int(i.get("p99_ms") or 0)
-            return out
-        except Exception as e:  # noqa: BLE001 - no stats is no latency fault, not a crash
-            self.mgr.sched.log.log("faults: latency stats of %s: %r" % (service, e), ERROR)
-            return {}
+        return fn(service) if fn is not None else D.lb_p99(self.mgr, service)
 
     def stats(self):
         return {
@@ -328,7 +278,7 @@ class Engine:
             "handed": self.handed,
             "awaiting": len(self.awaiting),
             "watched": len(self.ticking),
-            "journal": self.count,
+            "journal": self.journal.count,
         }
 
 

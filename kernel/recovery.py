@@ -14,7 +14,7 @@
 # restart it); hand_off: the service fails with result `escalated`, which its group counts
 # against its intensity (then its parent). Journaled values are ints.
 # Not here: when to recover (kernel/faults.py), the manager's mechanics (kernel/manager.py).
-from kernel import backoff, units
+from kernel import backoff, params, units
 from kernel import faultspec as F
 from kernel import service as S
 
@@ -165,12 +165,39 @@ def config_reload(eng, t, f, cause):
     st = configstore.store(eng.mgr)
     e = st.entry(svc.name)
     cur = e.current().number
-    good = eng.good_config(svc.name)
+    good = good_config(eng, svc.name)
     if good is not None and good != cur and e.find(good) is not None:
         st.rollback(svc.name, good, "%s fault" % F.DETECTOR_NAMES[f.det])
         return True, "rolled back to v%d (from v%d)" % (good, cur), svc.name
     ok, what, watch = restart(eng, t, f, cause)
     return ok, "v%d is the last good config: %s" % (cur, what), watch
+
+
+def config_ready(eng, svc, ready):
+    """svc's instance became ready (or not): track how long it stays ready on its config
+    version. A version is good once it stayed ready params.FAULT_GOOD_CONFIG_MS; kept per
+    service as [version, ready since (ms) or None, good version]."""
+    c = eng.configs.get(svc.name)
+    if c is None:
+        c = eng.configs[svc.name] = [0, None, None]
+    good_config(eng, svc.name)
+    if ready:
+        from kernel import configstore
+
+        c[0] = configstore.store(eng.mgr).entry(svc.name).current().number
+        c[1] = eng.mgr.now()
+    else:
+        c[1] = None
+
+
+def good_config(eng, name):
+    """The last config version `name` stayed ready on, or None."""
+    c = eng.configs.get(name)
+    if c is None:
+        return None
+    if c[1] is not None and eng.mgr.now() - c[1] >= params.FAULT_GOOD_CONFIG_MS:
+        c[2] = c[0]
+    return c[2]
 
 
 _RUN = (
