@@ -6,7 +6,9 @@
 # the entries run at their times, then params.FAULT_SCENARIO_TAIL_MS more; -> the fault
 # journal's lines). Kinds: the injection kinds (kernel/inject.py), plus `unit` (options: a
 # unit declared in that kernel, target its name), `start` and `stop` (target), `clear`
-# (options {"id": n}) and `end` (stop at at_sec). The seed feeds every RNG of that kernel
+# (options {"id": n}), `load` (a client calling kernel.request(target) `rate` times a
+# second, each call `call_ms` long, with `retries`, for `for_sec`; it journals its calls and
+# failures) and `end` (stop at at_sec). The seed feeds every RNG of that kernel
 # (the clock's step costs, backoff jitter, injection rates), and journaled values are
 # ints, so the same seed gives the same journal, byte for byte, on every port.
 # Invariants: the kernel we run inside is left as it was: its service manager, config store
@@ -16,7 +18,7 @@
 # business, services/faultsh.py), what a kind does (kernel/inject.py).
 from kernel import params
 
-KINDS = ("unit", "start", "stop", "clear", "end")  # besides kernel/inject.py's KIND_NAMES
+KINDS = ("unit", "start", "stop", "clear", "load", "end")  # besides inject.KIND_NAMES
 
 
 def _bad(i, msg):
@@ -85,11 +87,40 @@ async def _play(m, eng, inj, entries):
                 m.stop_job([m.get(target)], "scenario")
             elif kind == "clear":
                 inj.clear(opts.get("id"))
+            elif kind == "load":
+                m.sched.spawn(_load(m, eng, target, opts), "load-" + target[:19]).quiet = True
             else:
                 inj.inject(target, kind, opts)
         except ValueError as e:  # a bad unit or injection: journaled, the scenario goes on
             eng.log(target, "scenario %s failed: %s" % (kind, e))
     await sleep_ms(params.FAULT_SCENARIO_TAIL_MS)
+
+
+async def _load(m, eng, target, opts):
+    import kernel
+    from kernel.traps import sleep_ms
+
+    request = getattr(kernel, "request", None)
+    if request is None:
+        eng.log(target, "scenario load failed: no kernel.request (no balancer in this build)")
+        return
+    period = 1000 // max(1, opts.get("rate", 10))
+    call_ms = opts.get("call_ms", 5)
+    retries = opts.get("retries", 0)
+    end = m.now() + opts.get("for_sec", 10) * 1000
+
+    async def call(inst):
+        await sleep_ms(call_ms)
+
+    calls = failed = 0
+    while m.now() < end:
+        calls += 1
+        try:
+            await request(target, retries=retries).call(call)
+        except Exception:  # noqa: BLE001 - a failed call is what a load counts
+            failed += 1
+        await sleep_ms(period)
+    eng.log(target, "load: %d calls, %d failed" % (calls, failed))
 
 
 def _hook_of():
