@@ -96,10 +96,15 @@ class Lifecycle(Waits):
         # Not the stepping task, nor the foreground one (it may be stepping below a nested
         # loop): closing a running coroutine is impossible; they get another cancel instead.
         if t.cancelling and t is not self.cur and not t.fg:
-            self._unlink(t)
-            self._drop(t, "killed", CancelledError())
+            self.drop(t, "killed")
             return True
         return self.cancel(t, "killed")
+
+    def drop(self, t, reason):
+        """End t now, off every queue, without stepping it again: its coroutine is closed
+        (finally blocks run), it ends cancelled (asyncio.new_event_loop, a second kill)."""
+        self._unlink(t)
+        self._drop(t, reason, CancelledError())
 
     # ---- ending tasks ----
 
@@ -154,16 +159,35 @@ class Lifecycle(Waits):
         self._ended.append(t)
         if len(self._ended) > params.TASKS_ENDED_KEPT:
             self._ended.pop(0)
+        waited = False  # someone takes its ending: a joiner, or the on_end callback
         j = t.joiners
-        if j is not None:
+        if j is not None and j.head is not None:
+            waited = True
             while j.head is not None:
                 self.wake(j.head)
+        cb = t.on_end
+        if cb is not None:
+            t.on_end = None
+            waited = True
+            cb(t)
         if state == FAILED:
-            self._report(t)
+            self._report(t, waited)
         return ENDED_STEP
 
-    def _report(self, t):
-        """Tell the supervisor (on_failure) or else the log, once, that t failed."""
+    def _report(self, t, waited=False):
+        """Tell the supervisor (on_failure) or else the log, once, that t failed. A task
+        with on_fail (made by kernel.asyncio) is asyncio's: its on_fail is told instead,
+        unless a waiter took the exception (waited)."""
+        fn = t.on_fail
+        if fn is not None:
+            if waited:
+                t.on_fail = None
+                return
+            try:
+                fn(t)
+                return
+            except Exception as e:  # noqa: BLE001 - as a broken hook, below
+                self.log.log("on_fail of %s raised %r" % (t.name, e), ERROR)
         hook = self.on_failure
         if hook is not None:
             try:

@@ -195,8 +195,11 @@ class Scheduler(Lifecycle):
                         r = self._fail(t, e)
                         charge(self, t, ms)
                     t = self.cur
-                    if r is ended and armed():  # (the C step checks the other steps itself)
-                        self._stale(t, r)
+                    if r is ended:
+                        if armed():  # (the C step checks the other steps itself)
+                            self._stale(t, r)
+                        if until is not None and until.state >= ENDED:
+                            break  # at once, as asyncio's run_until_complete: the rest wait
                     if self._epoch != epoch:  # a nested loop or _resync ran: end the round
                         epoch = self._epoch
                         last = t
@@ -263,6 +266,8 @@ class Scheduler(Lifecycle):
                         dispatch[r.code](t, r)
                     else:
                         self._bad_yield(t, r)
+                elif until is not None and until.state >= ENDED:
+                    break
                 if t is last:
                     break
         if step is None:

@@ -17,7 +17,7 @@ except ImportError:  # a build without a network stack
     socket = None
 
 import kernel
-from kernel import netwait, params
+from kernel import netwait, params, traps
 
 _AGAIN = (errno.EAGAIN, errno.EINPROGRESS, errno.ETIMEDOUT)
 owners = {}  # listening port -> name of the task that started the server (netstat)
@@ -35,7 +35,7 @@ class Stream:
         self.s = s
         self.e = extra if extra is not None else {}
         self._rb = b""  # read ahead (readline), not yet returned
-        self._out = []  # written, not yet drained
+        self._out = b""  # written, not yet sent (drain sends it)
 
     def get_extra_info(self, name):
         return self.e.get(name)
@@ -115,31 +115,42 @@ class Stream:
             self._rb += d
 
     def write(self, buf):
-        """Queue bytes to send; drain() sends them."""
-        if buf:
-            self._out.append(bytes(buf))
+        """Send buf now as far as the stream takes it (its write() returns None when it would
+        block); the rest waits for drain(). As MicroPython's: nothing is allocated when it
+        all goes out, or when bytes wait behind nothing else."""
+        if not self._out:
+            if self.s is None:
+                raise OSError(errno.EBADF)
+            n = self.s.write(buf)
+            if n == len(buf):
+                return
+            if n:
+                buf = buf[n:]
+        self._out += buf
 
     async def drain(self):
-        """Send what was written, waiting while the socket's send buffer is full."""
-        out = self._out
-        while out:
-            data = out[0]
-            mv = memoryview(data)
-            off = 0
-            while off < len(data):
-                if self.s is None:
-                    raise OSError(errno.EBADF)
-                try:
-                    n = self.s.send(mv[off:])
-                except OSError as e:
-                    if not _again(e):
-                        raise
-                    n = 0
-                if n:
-                    off += n
-                else:
-                    await netwait.wait()
-            out.pop(0)
+        """Send what was written, waiting while the stream's send buffer is full. Always
+        yields once at least (a loop of write and drain cannot hold the CPU)."""
+        data = self._out
+        if not data:
+            await traps.yield_()
+            return
+        mv = memoryview(data)
+        off = 0
+        while off < len(data):
+            if self.s is None:
+                raise OSError(errno.EBADF)
+            try:
+                n = self.s.write(mv[off:])
+            except OSError as e:
+                if not _again(e):
+                    raise
+                n = 0
+            if n:
+                off += n
+            else:
+                await netwait.wait()
+        self._out = b""
 
     def close(self):
         """Close the socket now (written but undrained bytes are dropped)."""
@@ -149,7 +160,7 @@ class Stream:
             except OSError:
                 pass
             self.s = None
-        self._out = []
+        self._out = b""
 
     async def wait_closed(self):
         self.close()

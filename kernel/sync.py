@@ -39,7 +39,7 @@ async def _wait_handed(prim, q):
         me = _sched.running().cur
         if me.handed is prim:
             me.handed = None
-            prim.release()
+            prim._pass_on()
         raise
     _sched.running().cur.handed = None
 
@@ -110,14 +110,17 @@ class ThreadSafeFlag:
 
 
 class Lock:
-    """A mutual-exclusion lock (async with lock: ...), handed to waiters in FIFO order."""
+    """A mutual-exclusion lock (async with lock: ...), handed to waiters in FIFO order. As
+    MicroPython's: from release() until the waiter it was handed to runs, locked() is
+    False, yet a new acquire() waits behind that waiter."""
 
     def __init__(self):
-        self.state = False  # held
+        self.state = False  # held, or handed to a waiter that has not run yet
+        self.handing = False  # handed, not yet taken
         self.waiting = TaskQueue()
 
     def locked(self):
-        return self.state
+        return self.state and not self.handing
 
     async def acquire(self):
         """Await until this task holds the lock; evaluates to True."""
@@ -125,13 +128,19 @@ class Lock:
             self.state = True
             return True
         await _wait_handed(self, self.waiting)  # release() hands it over: state stays True
+        self.handing = False
         return True
 
     def release(self):
-        """Release; the first waiter (if any) gets the lock. RuntimeError if not locked."""
-        if not self.state:
-            raise RuntimeError("Lock.release: not locked")
-        if _hand_over(self.waiting, self) is None:
+        """Release; the first waiter (if any) gets the lock. RuntimeError if not held."""
+        if not self.state or self.handing:
+            raise RuntimeError("Lock not acquired")
+        self._pass_on()
+
+    def _pass_on(self):
+        # To the first waiter, else unlocked (also when a waiter handed it is cancelled).
+        self.handing = _hand_over(self.waiting, self) is not None
+        if not self.handing:
             self.state = False
 
     async def __aenter__(self):
@@ -163,6 +172,8 @@ class Semaphore:
     def release(self):
         if _hand_over(self.waiting, self) is None:
             self.value += 1
+
+    _pass_on = release  # a waiter handed the slot was cancelled: the next one gets it
 
     async def __aenter__(self):
         return await self.acquire()

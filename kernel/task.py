@@ -28,6 +28,7 @@ class TaskQueue:
     """FIFO of tasks linked through Task.next: O(1) push/pop, no allocation."""
 
     owner = None  # the primitive whose wait() parks here, if it hands out bare park traps
+    joined = None  # the task whose end this queue's tasks await (Task.joiners)
 
     def __init__(self):
         self.head = None
@@ -101,12 +102,8 @@ class Task:
     budget_ms = params.WATCHDOG_BUDGET_MS  # watchdog budget per step; 0: none
     cancelling = False  # a cancel was requested (a second kill() closes the coroutine)
     handed = None  # a Lock/Semaphore released to this waiter, not yet taken (kernel/sync.py)
-    timed = False  # in the sleep heap (deadline in ph_key)
-    ph_key = 0  # sleep heap: deadline (ticks_ms)
-    ph_child = None  # sleep heap links (pairing heap, as MicroPython's asyncio)
-    ph_child_last = None
-    ph_next = None
-    ph_rightmost_parent = None
+    on_end = None  # fn(task), called once when it ends (asyncio.gather); awaiting it: refused
+    on_fail = None  # fn(task) for a failure nobody awaited (asyncio's exception handler)
     cpu_s = 0  # whole seconds of CPU carried out of cpu_us
     alloc_kb = 0  # KiB carried out of alloc_b
     stale = 0  # trap calls it left unawaited (dropped at the end of its step, kernel/traps.py)
@@ -127,6 +124,14 @@ class Task:
         self.wd_ms = 0  # watchdog budget passed to resume (0: none), see set_budget()
         self.quiet = False  # True: what its steps print goes to the kernel log (services)
         self.wd_us = 0  # step length in µs from which the scheduler checks for an overrun
+        # The sleep heap's fields, set here so that a first sleep grows no dict (asyncio
+        # code sleeps under micropython.heap_lock(), as MicroPython's asyncio allows).
+        self.timed = False  # in the sleep heap (deadline in ph_key)
+        self.ph_key = 0  # sleep heap: deadline (ticks_ms)
+        self.ph_child = None  # sleep heap links (pairing heap, as MicroPython's asyncio)
+        self.ph_child_last = None
+        self.ph_next = None
+        self.ph_rightmost_parent = None
         self.set_budget(budget_ms)
 
     def set_budget(self, budget_ms=None):
@@ -162,6 +167,8 @@ class Task:
         if self.state == DONE:
             return self.value
         if self.state >= ENDED:
+            if self.on_fail is not None:
+                self.on_fail = None  # retrieved: asyncio's exception handler is not told
             raise self.exc
         raise RuntimeError("task %s: not done yet (state %s)" % (self.name, self.state_name()))
 
@@ -170,15 +177,34 @@ class Task:
         return self.exc
 
     def cancel(self):
-        """Request cancellation: CancelledError at its await point. False if it had ended."""
-        return self.sched.cancel(self)
+        """Request cancellation (asyncio's Task.cancel): CancelledError at its await point.
+        A task awaiting another task passes the cancel on to it, as MicroPython's asyncio
+        does (the awaiter then sees how that one ended). False if it had ended; RuntimeError
+        for the task stepping now ("can't cancel self", as MicroPython)."""
+        if self.state >= ENDED:
+            return False
+        s = self.sched
+        if self is s.cur:
+            raise RuntimeError("can't cancel self")
+        t = self
+        while t.state == WAITING and t.queue is not None and t.queue.joined is not None:
+            t = t.queue.joined  # it awaits that task: cancel that one
+        return s.cancel(t)
+
+    def join_queue(self):
+        """The queue of tasks awaiting this one's end (made on first use)."""
+        q = self.joiners
+        if q is None:
+            q = self.joiners = TaskQueue()
+            q.joined = self
+        return q
 
     def __iter__(self):
         # Join: park on the joiners until this task ends, then return its result / raise.
         if self.state < ENDED:
-            if self.joiners is None:
-                self.joiners = TaskQueue()
-            yield from park(self.joiners)  # `from`: consumes the trap's arming
+            if self.on_end is not None:  # gathered (asyncio.gather): as MicroPython's asyncio
+                raise RuntimeError("can't wait")
+            yield from park(self.join_queue())  # `from`: consumes the trap's arming
         return self.result()
 
     __await__ = __iter__

@@ -4,7 +4,11 @@
 # suite, passed/failed/skipped per firmware, and the tests whose result differs from stock.
 #
 #   python tools/conformance.py [--boards stock,arm,x86_64] [--suites basics,float,...]
-#                               [--jobs N] [--test-timeout S]
+#                               [--jobs N] [--test-timeout S] [--tests GLOB,...]
+#
+# --tests runs only the tests whose path matches one of the globs (fnmatch), e.g.
+# --suites extmod --tests 'extmod/asyncio_*': the other tests of the suite keep the results
+# of their last run, so the table stays whole.
 #
 # No run hangs: run-tests.py prints one line per test; when none comes for --test-timeout
 # seconds, the run (run-tests.py and its QEMU) is killed, that test counts as failed with
@@ -12,6 +16,7 @@
 # .exp/.out files of failures) land in build/conformance/<board>/<suite>/; the table is also
 # written to build/conformance/table.txt and the figures to build/conformance/results.json.
 import argparse
+import fnmatch
 import glob
 import json
 import os
@@ -218,15 +223,20 @@ class Run:
         return not killed
 
 
-def run_suite(board, suite, timeout_s, log):
-    """One suite on one firmware; its results are saved at once (a later crash keeps them)."""
+def run_suite(board, suite, timeout_s, log, only=None):
+    """One suite on one firmware; its results are saved at once (a later crash keeps them).
+    only: globs; the tests matching none keep their results from the last run."""
     tests = [t for t in suite_tests(suite) if t not in EXCLUDED]
+    res = {}
+    if only:
+        tests = [t for t in tests if any(fnmatch.fnmatch(t, g) for g in only)]
+        res = load_board(board, [suite]).get(suite, {})
     t0 = time.monotonic()
-    res = Run(board, suite, timeout_s, log).run(tests)
-    c = counts(res)
+    got = Run(board, suite, timeout_s, log).run(tests)
+    res.update(got)
     log(
-        "%s: %s: %d passed, %d failed, %d skipped in %.0f s"
-        % ((board, suite) + c + (time.monotonic() - t0,))
+        "%s: %s: %d passed, %d failed, %d skipped in %.0f s%s"
+        % ((board, suite) + counts(got) + (time.monotonic() - t0, " (--tests)" if only else ""))
     )
     with open(os.path.join(OUT, board, suite.replace("/", "_"), "results.json"), "w") as f:
         json.dump(res, f, indent=1, sort_keys=True)
@@ -289,11 +299,13 @@ def main():
     ap.add_argument("--suites", default=",".join(SUITES))
     ap.add_argument("--jobs", type=int, default=len(BOARDS), help="suites run at once")
     ap.add_argument("--test-timeout", type=int, default=TEST_TIMEOUT_S)
+    ap.add_argument("--tests", default="", help="only the tests matching these globs (comma list)")
     ap.add_argument(
         "--table-only", action="store_true", help="print the table of the last runs, run nothing"
     )
     args = ap.parse_args()
     boards = args.boards.split(",")
+    only = [g for g in args.tests.split(",") if g]
     suites = args.suites.split(",")
     os.makedirs(OUT, exist_ok=True)
     signal.signal(signal.SIGTERM, on_term)
@@ -313,7 +325,7 @@ def main():
             if not (b == "x86_64" and s in THUMB_ONLY)
         ]
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = [pool.submit(run_suite, b, s, args.test_timeout, log) for b, s in jobs]
+            futures = [pool.submit(run_suite, b, s, args.test_timeout, log, only) for b, s in jobs]
             while not all(f.done() for f in futures):
                 time.sleep(0.5)  # the main thread stays free for SIGTERM/SIGINT (on_term)
             for f in futures:

@@ -10,3 +10,4 @@ package(
     base_path="$(BUILD)/extra",
 )
 module("asyncio.py", base_path="$(PORT_DIR)/boards/common/frozen")
+module("uasyncio.py", base_path="$(PORT_DIR)/boards/common/frozen")

@@ -15,6 +15,7 @@ MP_REGISTER_ROOT_POINTER(mp_obj_t multios_kasync[3]);
 #define SLEEP_TRAP (MP_STATE_VM(multios_kasync)[1])
 #define SLOW_SLEEP (MP_STATE_VM(multios_kasync)[2])
 #define MAX_S (1000000)     // longer: through slow_sleep (which clamps), not the float path
+#define MAX_MS (1 << 29)    // params.TICKS_PERIOD // 2: from here MicroPython's ticks_add overflows
 
 static mp_obj_t kasync_bind(mp_obj_t yield_trap, mp_obj_t sleep_trap, mp_obj_t slow_sleep) {
     YIELD_TRAP = yield_trap;
@@ -33,6 +34,9 @@ static void check_bound(void) {
 static mp_obj_t arm_ms(mp_int_t ms) {
     if (ms <= 0) {
         return mp_call_function_0(YIELD_TRAP);
+    }
+    if (ms >= MAX_MS) {  // as MicroPython's asyncio.sleep_ms (its ticks_add raises)
+        mp_raise_msg(&mp_type_OverflowError, MP_ERROR_TEXT("ticks interval overflow"));
     }
     return mp_call_function_1(SLEEP_TRAP, MP_OBJ_NEW_SMALL_INT(ms));
 }
@@ -61,13 +65,13 @@ static mp_obj_t kasync_sleep(mp_obj_t t) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(kasync_sleep_obj, kasync_sleep);
 
-// sleep_ms(t): at least t milliseconds (an int; the sleep trap clamps the longest).
+// sleep_ms(t): at least t milliseconds (an int; OverflowError from params.TICKS_PERIOD // 2).
 static mp_obj_t kasync_sleep_ms(mp_obj_t t) {
     check_bound();
     if (mp_obj_is_small_int(t)) {
         return arm_ms(MP_OBJ_SMALL_INT_VALUE(t));
     }
-    return mp_call_function_1(SLEEP_TRAP, t);
+    return arm_ms(mp_obj_get_int(t));  // a float: TypeError, a big int: OverflowError
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(kasync_sleep_ms_obj, kasync_sleep_ms);
 

@@ -111,12 +111,16 @@ static mp_obj_t step(mp_obj_t sched, mp_obj_t ms, mp_obj_t *t_out) {
     mp_obj_t send = mp_const_none;
     mp_obj_t exc = MP_OBJ_NULL;
     mp_map_elem_t *p = slot(t, MP_QSTR_pending);
+    mp_obj_t coro = slot(t, MP_QSTR_coro)->value;
     if (p->value != mp_const_none) {
         exc = p->value;
-        send = MP_OBJ_NULL;
+        // As gen.throw(): a generator gets None beside the exception, which it takes even
+        // before its first step (a task cancelled before it ran); other objects get .throw().
+        if (!mp_obj_is_type(coro, &mp_type_gen_instance)) {
+            send = MP_OBJ_NULL;
+        }
         p->value = mp_const_none;
     }
-    mp_obj_t coro = slot(t, MP_QSTR_coro)->value;
     mp_int_t budget = mp_obj_get_int(slot(t, MP_QSTR_wd_ms)->value);
     bool quiet = slot(t, MP_QSTR_quiet)->value == mp_const_true;
     mp_obj_t r;

@@ -331,3 +331,347 @@ def test_asyncio_switches_allocate_nothing():
     assert [t.steps - b for t, b in zip(ts, before)] == [200] * 10, [(t, t.exc) for t in ts]
     for t in ts:
         t.cancel()
+
+
+# ---- MicroPython's asyncio semantics (its tests/extmod/asyncio_*.py, make conformance) ----
+
+
+def test_cancel_passes_on_to_the_awaited_task_and_self_cancel_is_refused():
+    fresh()
+    trace = []
+
+    async def inner():
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError:
+            trace.append("inner cancel")  # swallowed: the awaiter goes on with None
+        return "inner done"
+
+    async def outer():
+        r = await asyncio.create_task(inner())
+        trace.append("outer got %s" % r)
+
+    async def selfish():
+        asyncio.current_task().cancel()
+
+    async def main():
+        t = asyncio.create_task(outer())
+        await asyncio.sleep_ms(10)
+        assert t.cancel()
+        await asyncio.sleep_ms(10)
+        try:
+            await asyncio.create_task(selfish())
+        except RuntimeError as e:
+            trace.append(str(e))
+
+    asyncio.run(main())
+    assert trace == ["inner cancel", "outer got inner done", "can't cancel self"], trace
+
+
+def test_gather_raises_the_first_failure_at_once_and_leaves_the_others_running():
+    fresh()
+
+    async def forever():
+        while True:
+            await asyncio.sleep_ms(100)
+
+    async def bad():
+        await asyncio.sleep_ms(10)
+        raise ValueError(2)
+
+    async def main():
+        ts = [asyncio.create_task(forever()), asyncio.create_task(bad())]
+        try:
+            await asyncio.gather(*ts)
+        except ValueError as e:
+            r = repr(e)
+        done = (ts[0].done(), ts[1].done())
+        ts[0].cancel()
+        return r, done
+
+    assert asyncio.run(main()) == ("ValueError(2,)", (False, True))
+
+
+def test_gather_cancelled_cancels_its_tasks_and_gathered_tasks_cannot_be_awaited():
+    fresh()
+    trace = []
+
+    async def sub(i):
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError:
+            trace.append("sub %d cancelled" % i)
+            raise
+
+    async def gatherer(ts):
+        await asyncio.gather(*ts)
+
+    async def main():
+        ts = [asyncio.create_task(sub(1)), asyncio.create_task(sub(2))]
+        g = asyncio.create_task(gatherer(ts))
+        await asyncio.sleep_ms(10)
+        try:
+            await ts[0]
+        except RuntimeError as e:
+            trace.append(str(e))
+        g.cancel()
+        try:
+            await g
+        except asyncio.CancelledError:
+            trace.append("gather cancelled")
+        t = asyncio.create_task(sub(3))
+        w = asyncio.create_task(gatherer([t]))  # gathers t ...
+        await asyncio.sleep_ms(10)
+        try:
+            await asyncio.gather(t)  # ... so it cannot be gathered twice
+        except RuntimeError as e:
+            trace.append(str(e))
+        w.cancel()
+        await asyncio.sleep_ms(10)
+        return [x.done() for x in ts]
+
+    assert asyncio.run(main()) == [True, True]
+    assert trace == [
+        "can't wait",
+        "sub 1 cancelled",
+        "sub 2 cancelled",
+        "gather cancelled",
+        "can't gather",
+        "sub 3 cancelled",
+    ], trace
+
+
+def test_gather_of_tasks_that_ended_before_it():
+    fresh()
+
+    async def val(x):
+        return x
+
+    async def bad():
+        raise ValueError("b")
+
+    async def main():
+        asyncio.get_event_loop().set_exception_handler(lambda loop, ctx: None)
+        ts = [asyncio.create_task(val(1)), asyncio.create_task(bad())]
+        await asyncio.sleep(0)
+        a = await asyncio.gather(*ts, return_exceptions=True)
+        try:
+            await asyncio.gather(*ts)
+        except ValueError:
+            return a[0], type(a[1]).__name__, "raised"
+
+    assert asyncio.run(main()) == (1, "ValueError", "raised")
+
+
+def test_a_failure_nobody_awaits_goes_to_the_exception_handler_one_step_later():
+    fresh()
+    seen = []
+
+    async def bad(i):
+        raise ValueError(i)
+
+    async def main():
+        loop = asyncio.get_event_loop()
+        assert loop.get_exception_handler() is None
+        loop.set_exception_handler(lambda lp, ctx: seen.append((lp is loop, ctx["exception"])))
+        asyncio.create_task(bad(0))
+        await asyncio.sleep(0)  # bad(0) fails in this round ...
+        assert seen == []
+        await asyncio.sleep(0)  # ... and is reported in the next
+        t = asyncio.create_task(bad(1))
+        await asyncio.sleep(0)
+        try:
+            await t  # taken before the report: not reported
+        except ValueError:
+            pass
+        await asyncio.sleep(0)
+        loop.set_exception_handler(None)
+
+    asyncio.run(main())
+    assert [(a, repr(e)) for a, e in seen] == [(True, "ValueError(0,)")], seen
+
+
+def test_run_forever_runs_until_stop_and_never_stops_the_kernel():
+    # loop.stop() in a nested run_forever at the console ends that loop only: the shell
+    # task (the foreground) goes on, and so does the kernel.
+    s = fresh()
+    trace = []
+
+    async def job(loop):
+        trace.append("job")
+        loop.stop()
+        loop.stop()  # a second stop does nothing
+        await asyncio.sleep(0)
+        trace.append("job again")
+        loop.stop()
+
+    async def shell():
+        loop = asyncio.new_event_loop()
+        loop.create_task(job(loop))
+        loop.run_forever()
+        trace.append("stopped 1")
+        loop.run_forever()
+        trace.append("stopped 2")
+        return "shell done"
+
+    sh = s.spawn(shell(), budget_ms=0)
+    s.set_foreground(sh, True)
+    s.run_until(sh)
+    assert sh.result() == "shell done"
+    assert trace == ["job", "stopped 1", "job again", "stopped 2"], trace
+
+
+def test_new_event_loop_ends_the_consoles_asyncio_tasks_of_the_old_loop():
+    s = fresh()
+    trace = []
+
+    async def ticker():
+        while True:
+            trace.append("tick")
+            await asyncio.sleep(0)
+
+    async def service():
+        while True:
+            await asyncio.sleep_ms(10)
+
+    async def shell():
+        loop = asyncio.get_event_loop()
+        t = loop.create_task(ticker())
+        asyncio.run(asyncio.sleep(0))
+        n = len(trace)
+        asyncio.new_event_loop()
+        asyncio.run(asyncio.sleep_ms(5))
+        return n, len(trace), t.state_name()
+
+    svc = s.spawn(service())
+    svc.quiet = True  # a service's task: never touched
+    sh = s.spawn(shell(), budget_ms=0)
+    s.set_foreground(sh, True)
+    s.run_until(sh)
+    n, after, state = sh.result()
+    assert n >= 1 and after == n and state == "cancelled", (n, after, state)
+    assert svc.state_name() == "sleeping"
+
+
+def test_current_task_outside_any_asyncio_task_raises():
+    s = fresh()
+
+    async def shell():
+        try:
+            asyncio.current_task()
+        except RuntimeError:
+            return "RuntimeError"
+
+    sh = s.spawn(shell(), budget_ms=0)
+    s.set_foreground(sh, True)
+    s.run_until(sh)
+    assert sh.result() == "RuntimeError"
+    try:
+        asyncio.current_task()
+        raise AssertionError("no RuntimeError")
+    except RuntimeError:
+        pass
+
+
+def test_lock_reads_unlocked_until_the_waiter_it_was_handed_to_runs():
+    fresh()
+    trace = []
+
+    async def holder(lock):
+        async with lock:
+            await asyncio.sleep_ms(10)
+        trace.append(lock.locked())  # handed to the waiter, which has not run yet
+        await lock.acquire()  # waits behind that waiter
+        trace.append("holder again")
+        lock.release()
+
+    async def main():
+        lock = asyncio.Lock()
+        asyncio.create_task(holder(lock))
+        await asyncio.sleep(0)
+        async with lock:
+            trace.append("main has it")
+        await asyncio.sleep_ms(10)
+        try:
+            lock.release()
+        except RuntimeError as e:
+            trace.append(str(e))
+
+    asyncio.run(main())
+    assert trace == [False, "main has it", "holder again", "Lock not acquired"], trace
+
+
+def test_sleep_ms_past_half_the_ticks_period_overflows():
+    from kernel import params
+
+    for f, t in ((asyncio.sleep_ms, params.TICKS_PERIOD // 2), (asyncio.sleep, 1 << 20)):
+        try:
+            f(t)
+            raise AssertionError("no OverflowError for %r" % t)
+        except OverflowError:
+            pass
+    trap = asyncio.sleep_ms(params.TICKS_PERIOD // 2 - 1)
+    trap.armed = False
+
+
+def test_wait_for_cancelled_from_outside_cancels_the_inner_task():
+    fresh()
+    trace = []
+
+    async def inner():
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError:
+            trace.append("inner cancelled")
+            raise
+
+    async def waiter():
+        try:
+            await asyncio.wait_for(inner(), 2)
+        except asyncio.CancelledError:
+            trace.append("wait_for cancelled")
+            raise
+
+    async def main():
+        t = asyncio.create_task(waiter())
+        await asyncio.sleep_ms(10)
+        t.cancel()
+        await asyncio.sleep_ms(10)
+        return t.state_name()
+
+    assert asyncio.run(main()) == "cancelled"
+    assert sorted(trace) == ["inner cancelled", "wait_for cancelled"], trace
+
+
+def test_first_sleep_and_switches_under_heap_lock_allocate_nothing():
+    # MicroPython's asyncio_heaplock.py: tasks made before heap_lock() then sleep for the
+    # first time under it (no Task dict may grow), on the C step where the build has it.
+    import micropython
+
+    try:
+        from kernel.clock import HalClock
+
+        clock = HalClock()
+    except ImportError:
+        clock = VirtualClock(0, 0)
+    kernel.reset(clock)
+    trace = []
+
+    async def task(i):
+        for _ in range(2):
+            trace.append(i)
+            await asyncio.sleep_ms(2)
+
+    async def main():
+        asyncio.create_task(task(1))
+        asyncio.create_task(task(2))
+        micropython.heap_lock()
+        try:
+            await asyncio.sleep_ms(1)
+            await asyncio.sleep_ms(10)
+        finally:
+            micropython.heap_unlock()
+        return "ok"
+
+    assert asyncio.run(main()) == "ok"
+    assert trace == [1, 2, 1, 2], trace

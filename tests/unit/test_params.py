@@ -16,6 +16,8 @@ EXPECTED = {
     "kernel/lifecycle.py": 3,
     "kernel/clock.py": 2,
     "boards/common/modksched.c": 2,
+    "kernel/asyncio.py": 1,
+    "boards/common/modkasync.c": 1,
 }
 
 

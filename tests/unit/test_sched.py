@@ -5,7 +5,7 @@ import mpunit
 
 from kernel import traps
 from kernel.clock import VirtualClock
-from kernel.errors import KernelPanic
+from kernel.errors import CancelledError, KernelPanic
 from kernel.sched import Scheduler
 from kernel.task import CANCELLED, DONE, FAILED, READY, TaskQueue
 
@@ -199,11 +199,13 @@ def test_c_step_accounts_like_the_python_path_real():
         s.run_until(t)
         assert t.result() == n
         assert t.steps == 4, c_step  # three yields and the step that ended it
-        assert o.steps == 4  # stepped in the same rounds, and not finished
+        # Stepped in the same rounds, and not finished; the last round ends with t (as
+        # asyncio's run_until_complete), before o's turn in it.
+        assert o.steps == 3
         assert t.cpu_s == (1 << 28) // 1000000 and t.cpu_us < 1000000
         assert t.alloc_kb >= (1 << 18) - 1 and t.alloc_b < (1 << 28)
         assert t.alloc_kib() >= (1 << 18) - 1 + n // 1024  # the last step, charged at its end
-        assert t.last_run == o.last_run == s._up_last  # the ms of the last round
+        assert t.last_run == s._up_last  # the ms of the last round
         assert o.state == READY and s.cur is None
 
 
@@ -229,6 +231,21 @@ def test_c_step_throws_pending_cancel_and_bad_yields_real():
     s._run_ready(None, 1)
     assert t.state == CANCELLED and trace == ["finally"] and t.steps == 3
     assert b.state == FAILED and isinstance(b.exc, TypeError) and b.steps == 2
+
+
+def test_c_step_cancels_a_task_before_its_first_step_real():
+    # As gen.throw(): a coroutine cancelled before it ever ran ends cancelled, never with
+    # "can't send non-None value to a just-started generator".
+    s = hal_sched()
+    ran = []
+
+    async def f():
+        ran.append(True)
+
+    t = s.spawn(f())
+    t.cancel()
+    s._run_ready(None, 1)
+    assert t.state == CANCELLED and isinstance(t.exc, CancelledError) and not ran, t.exc
 
 
 def test_switch_loop_allocates_nothing():

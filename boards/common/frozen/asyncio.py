@@ -7,3 +7,7 @@ import kernel.asyncio
 from kernel.asyncio import *  # noqa: F401,F403
 
 sys.modules["asyncio"] = kernel.asyncio  # later imports get the kernel's module itself
+
+
+def __getattr__(name):  # the names kernel.asyncio loads on first use (streams)
+    return getattr(kernel.asyncio, name)
