@@ -185,3 +185,18 @@ HTTP_BODY_MAX = const(16384)  # bytes of a request body; beyond: 413 and close
 HTTP_HEAD_TIMEOUT_MS = const(5000)  # ms to send a whole request head (slowloris): 408
 HTTP_IDLE_MS = const(10000)  # ms a keep-alive connection may sit idle before it is closed
 HTTP_CONN_MAX = const(32)  # connections served at once; more are closed at accept
+
+# Load balancer (kernel/balancer.py, kernel/lbstrat.py, kernel/lbcall.py)
+LB_WEIGHT_MAX = const(1000)  # largest meta['weight']; a missing or bad one counts as 1
+LB_WARNING_WEIGHT_PCT = const(25)  # health_based: % of its weight a 'warning' instance keeps
+LB_PANIC_PCT = const(50)  # panic_threshold: % of instances ready below which all are used
+LB_SLOW_START_MS = const(0)  # slow_start_sec default: 0, no ramp
+LB_SLOW_START_MIN_PCT = const(10)  # % of its weight a ramping instance starts at (Envoy's)
+LB_DRAIN_MS = const(5000)  # drain_sec default: ms a stopping instance's requests may finish
+LB_RING_VNODES = const(160)  # consistent_hash: points per instance and unit of weight (ketama)
+LB_RING_POINTS_MAX = const(65536)  # points on one ring at most (vnodes scale down past it)
+LB_MAGLEV_TABLE = const(65537)  # maglev: lookup table entries (a prime; 2 bytes each)
+LB_TABLE_MAX = const(1000003)  # largest maglev table_size accepted
+LB_VNODES_MAX = const(10000)  # largest consistent_hash vnodes accepted
+LB_HASH_TRIES = const(20)  # ip_hash rehashes past unusable instances before round robin
+LB_EWMA_SHIFT = const(3)  # latency EWMA weight of a new sample: 1 / 2**shift

@@ -1,0 +1,441 @@
+# kernel/lbstrat: the load balancer's strategies, one small class each, over a pool's
+# candidates (kernel/balancer.py keeps the pool: its candidate list, round-robin cursor,
+# effective weights, RNG), and the 30-bit key hash they share.
+#
+# Owns: the closed vocabulary (NAMES), one class per strategy with pick(pool, key, tok) ->
+# Member or None, and for the hashing ones the table they rebuild when the pool's
+# candidates change (pool.gen). A Member is usable for a pick when it is not excluded by the
+# request (m.tried == tok) and its breaker (inst.breaker, duck-typed) is None or available().
+# Ties (equal connections, equal latency) go round robin, as NGINX: each scan starts at the
+# pool's cursor and the cursor moves past the winner, so idle members share the picks.
+# Invariants: pick() allocates nothing (no lists, no floats, small ints: hashes are 30 bit,
+# weights scaled by 1000 stay far below 2**30); only rebuilds allocate.
+# Not here: which instances are candidates (ready, panic, draining), options, stats.
+from micropython import const
+
+from kernel import params
+
+ROUND_ROBIN = const(0)
+LEAST_CONNECTIONS = const(1)
+WEIGHTED_ROUND_ROBIN = const(2)
+WEIGHTED_LEAST_CONNECTIONS = const(3)
+RANDOM = const(4)
+IP_HASH = const(5)
+CONSISTENT_HASH = const(6)
+MAGLEV = const(7)
+P2C = const(8)
+FASTEST_RESPONSE = const(9)
+HEALTH_BASED = const(10)
+NAMES = (
+    "round_robin",
+    "least_connections",
+    "weighted_round_robin",
+    "weighted_least_connections",
+    "random",
+    "ip_hash",
+    "consistent_hash",
+    "maglev",
+    "p2c",
+    "fastest_response",
+    "health_based",
+)
+# Strategies that use (effective) weights, so slow start means something to them.
+WEIGHTED = (WEIGHTED_ROUND_ROBIN, WEIGHTED_LEAST_CONNECTIONS, HEALTH_BASED)
+
+_M30 = const(0x3FFFFFFF)  # params.COUNTER_MASK: 30 bits, small ints on 32-bit boards
+_M15 = const(0x7FFF)
+_M23 = const(0x7FFFFF)
+
+
+def _mul30(a, bh, bl):
+    # a * b mod 2**30 for b = bh << 15 | bl, in 15-bit halves: no big ints on 32-bit boards.
+    al = a & _M15
+    lo = al * bl
+    hi = ((a >> 15) * bl & _M15) + (al * bh & _M15) + (lo >> 15)
+    return (hi & _M15) << 15 | lo & _M15
+
+
+def mix30(h):
+    """A bijection on 30-bit ints with good avalanche (murmur's finalizer, 30-bit)."""
+    h ^= h >> 15
+    h = _mul30(h, 0x5A3B, 0x2C6D)
+    h ^= h >> 13
+    h = _mul30(h, 0x1B87, 0x3593)
+    return h ^ h >> 16
+
+
+def hash_str(s, end=-1):
+    """The 30-bit hash of text s (of s[:end] when end >= 0): rotate-xor over the characters,
+    then mix30. Iterating by index allocates nothing for ASCII text."""
+    n = len(s) if end < 0 else end
+    h = n
+    for i in range(n):
+        h = ((h & _M23) << 7 | h >> 23) ^ ord(s[i])
+    return mix30(h & _M30)
+
+
+def hash_key(key):
+    """The 30-bit hash of a request key: text, an int, or anything else by its str()."""
+    if isinstance(key, str):
+        return hash_str(key)
+    if isinstance(key, int):
+        return mix30(key & _M30)
+    return hash_str(str(key))
+
+
+def usable(m, tok):
+    """May member m take this pick? (not tried by this request; breaker None or available)"""
+    if m.tried == tok:
+        return False
+    b = m.inst.breaker
+    return b is None or b.available()
+
+
+def rr_pick(pool, tok):
+    """Round robin from the pool's cursor: the next usable candidate."""
+    c = pool.cands
+    n = len(c)
+    i = pool.rr
+    for _ in range(n):
+        if i >= n:
+            i = 0
+        m = c[i]
+        i += 1
+        if usable(m, tok):
+            pool.rr = i
+            return m
+    return None
+
+
+def _nth_usable(c, r, tok):
+    for m in c:
+        if usable(m, tok):
+            if r == 0:
+                return m
+            r -= 1
+    return None
+
+
+def _count_usable(c, tok):
+    k = 0
+    for m in c:
+        if usable(m, tok):
+            k += 1
+    return k
+
+
+class RoundRobin:
+    def pick(self, pool, key, tok):
+        return rr_pick(pool, tok)
+
+
+class LeastConnections:
+    """Fewest active requests, ties round robin. Weighted (NGINX least_conn): fewest active
+    per effective weight, ties by smooth weighted round robin among the tied."""
+
+    def __init__(self, weighted=False):
+        self.weighted = weighted
+
+    def pick(self, pool, key, tok):
+        c = pool.cands
+        n = len(c)
+        if n == 0:
+            return None
+        if self.weighted:
+            return self._weighted(c, tok)
+        i = pool.rr % n
+        best = None
+        bi = 0
+        for _ in range(n):
+            m = c[i]
+            if (best is None or m.active < best.active) and usable(m, tok):
+                best = m
+                bi = i
+            i += 1
+            if i == n:
+                i = 0
+        if best is not None:
+            pool.rr = bi + 1
+        return best
+
+    def _weighted(self, c, tok):
+        best = None
+        many = False
+        for m in c:
+            if m.ew <= 0 or not usable(m, tok):
+                continue
+            if best is None or m.active * best.ew < best.active * m.ew:
+                best = m
+                many = False
+            elif m.active * best.ew == best.active * m.ew:
+                many = True
+        if not many:
+            return best
+        a = best.active
+        bew = best.ew
+        total = 0
+        for m in c:  # the tied ones, by smooth weighted round robin
+            if m.ew > 0 and m.active * bew == a * m.ew and usable(m, tok):
+                m.cw += m.ew
+                total += m.ew
+                if m.cw > best.cw:
+                    best = m
+        best.cw -= total
+        return best
+
+
+class SmoothWeighted:
+    """NGINX's smooth weighted round robin (weights 5,1,1: a a b a c a a). health_based:
+    the same over weights scaled by health (passing 100%, warning
+    params.LB_WARNING_WEIGHT_PCT, critical 0: never)."""
+
+    def __init__(self, health=False):
+        self.health = health
+
+    def pick(self, pool, key, tok):
+        total = 0
+        best = None
+        hb = self.health
+        for m in pool.cands:
+            w = m.hw if hb else m.ew
+            if w <= 0 or not usable(m, tok):
+                continue
+            m.cw += w
+            total += w
+            if best is None or m.cw > best.cw:
+                best = m
+        if best is not None:
+            best.cw -= total
+        return best
+
+
+class Random:
+    """Uniform over the usable candidates (one draw when all are usable)."""
+
+    def pick(self, pool, key, tok):
+        c = pool.cands
+        n = len(c)
+        if n == 0:
+            return None
+        m = c[pool.rng.below(n)]
+        if usable(m, tok):
+            return m
+        k = _count_usable(c, tok)
+        return _nth_usable(c, pool.rng.below(k), tok) if k else None
+
+
+class PowerOfTwo:
+    """Power of two choices (Envoy's least_request): two distinct random candidates, the
+    one with fewer active requests (the first drawn on a tie)."""
+
+    def pick(self, pool, key, tok):
+        c = pool.cands
+        k = _count_usable(c, tok)
+        if k <= 1:
+            return _nth_usable(c, 0, tok) if k else None
+        rng = pool.rng
+        i = rng.below(k)
+        j = rng.below(k - 1)
+        if j >= i:
+            j += 1
+        a = _nth_usable(c, i, tok)
+        b = _nth_usable(c, j, tok)
+        return b if b.active < a.active else a
+
+
+class FastestResponse:
+    """Lowest latency EWMA times (active + 1) (NGINX Plus least_time: latency and load);
+    a member without a measurement scores 0, so a new one is tried first. Ties round robin."""
+
+    def pick(self, pool, key, tok):
+        c = pool.cands
+        n = len(c)
+        if n == 0:
+            return None
+        i = pool.rr % n
+        best = None
+        bs = 0
+        bi = 0
+        for _ in range(n):
+            m = c[i]
+            if usable(m, tok):
+                s = m.ewma16 * (m.active + 1)
+                if best is None or s < bs:
+                    best = m
+                    bs = s
+                    bi = i
+            i += 1
+            if i == n:
+                i = 0
+        if best is not None:
+            pool.rr = bi + 1
+        return best
+
+
+class IpHash:
+    """NGINX ip_hash: an IPv4 key hashes its first three octets, any other key whole;
+    candidate hash % n, rehashed up to params.LB_HASH_TRIES times past unusable ones, then
+    round robin. No key: round robin. (Membership changes move most keys: use
+    consistent_hash or maglev where that matters.)"""
+
+    def pick(self, pool, key, tok):
+        c = pool.cands
+        n = len(c)
+        if key is None or n == 0:
+            return rr_pick(pool, tok)
+        if isinstance(key, str) and key.count(".") == 3:
+            h = hash_str(key, key.rfind("."))
+        else:
+            h = hash_key(key)
+        for _ in range(params.LB_HASH_TRIES):
+            m = c[h % n]
+            if usable(m, tok):
+                return m
+            h = mix30(h + 1 & _M30)
+        return rr_pick(pool, tok)
+
+
+class Ring:
+    """Consistent hashing on a ring (ketama): vnodes points per unit of weight and member;
+    a key goes to the first point at or after its hash, walking on past unusable members.
+    When a member leaves only its points go, so only its keys move."""
+
+    def __init__(self, vnodes):
+        self.vnodes = vnodes
+        self.gen = -1
+        self.points = None  # array of point hashes, sorted
+        self.owners = None  # array: candidate index of each point
+
+    def build(self, c):
+        from array import array
+
+        pts = []
+        total = 0
+        for m in c:
+            total += max(1, m.weight) * self.vnodes
+        scale = max(1, (total + params.LB_RING_POINTS_MAX - 1) // params.LB_RING_POINTS_MAX)
+        for idx, m in enumerate(c):
+            hb = hash_str(m.name)
+            for i in range(max(1, m.weight) * self.vnodes // scale or 1):
+                pts.append((mix30(hb ^ mix30(i + 1)), idx))
+        pts.sort()
+        self.points = array("i", [p[0] for p in pts])
+        self.owners = array("H", [p[1] for p in pts])
+
+    def pick(self, pool, key, tok):
+        c = pool.cands
+        if key is None or not c:
+            return rr_pick(pool, tok)
+        if self.gen != pool.gen:
+            self.build(c)
+            self.gen = pool.gen
+        pts = self.points
+        n = len(pts)
+        h = hash_key(key)
+        lo = 0
+        hi = n
+        while lo < hi:  # first point >= h
+            mid = (lo + hi) >> 1
+            if pts[mid] < h:
+                lo = mid + 1
+            else:
+                hi = mid
+        own = self.owners
+        for _ in range(n):
+            if lo >= n:
+                lo = 0
+            m = c[own[lo]]
+            if usable(m, tok):
+                return m
+            lo += 1
+        return None
+
+
+class Maglev:
+    """Google's Maglev lookup table (NSDI 2016) of `size` entries (a prime), weighted as
+    Envoy does (a member fills a slot in a round only while behind its share); a key goes
+    to table[hash % size], walking on past unusable members. One of N leaving moves about
+    1/N of the keys."""
+
+    def __init__(self, size):
+        self.size = size
+        self.gen = -1
+        self.table = None  # array('H'): candidate index + 1 per entry
+
+    def build(self, c):
+        from array import array
+
+        size = self.size
+        n = len(c)
+        t = array("H", bytearray(2 * size))  # 0: empty
+        pos = [0] * n
+        skip = [0] * n
+        fills = [0] * n
+        maxw = 1
+        for i, m in enumerate(c):
+            h = hash_str(m.name)
+            pos[i] = mix30(h ^ 0x2545F491) % size
+            skip[i] = mix30(h ^ 0x1E3779B9) % (size - 1) + 1
+            maxw = max(maxw, m.weight)
+        filled = 0
+        rnd = 0
+        while filled < size and n:
+            rnd += 1
+            for i in range(n):
+                w = max(1, c[i].weight)
+                if fills[i] * maxw >= rnd * w:
+                    continue  # ahead of its share this round
+                p = pos[i]
+                s = skip[i]
+                while t[p]:
+                    p += s
+                    if p >= size:
+                        p -= size
+                t[p] = i + 1
+                p += s
+                pos[i] = p - size if p >= size else p
+                fills[i] += 1
+                filled += 1
+                if filled == size:
+                    break
+        self.table = t
+
+    def pick(self, pool, key, tok):
+        c = pool.cands
+        if key is None or not c:
+            return rr_pick(pool, tok)
+        if self.gen != pool.gen:
+            self.build(c)
+            self.gen = pool.gen
+        t = self.table
+        size = self.size
+        p = hash_key(key) % size
+        for _ in range(min(size, 4 * len(c) + params.LB_HASH_TRIES)):
+            m = c[t[p] - 1]
+            if usable(m, tok):
+                return m
+            p += 1
+            if p == size:
+                p = 0
+        return rr_pick(pool, tok)
+
+
+def make(code, opts):
+    """A strategy object for code (NAMES index) with checked options (kernel/balancer.py)."""
+    if code == ROUND_ROBIN:
+        return RoundRobin()
+    if code == LEAST_CONNECTIONS or code == WEIGHTED_LEAST_CONNECTIONS:
+        return LeastConnections(code == WEIGHTED_LEAST_CONNECTIONS)
+    if code == WEIGHTED_ROUND_ROBIN or code == HEALTH_BASED:
+        return SmoothWeighted(code == HEALTH_BASED)
+    if code == RANDOM:
+        return Random()
+    if code == IP_HASH:
+        return IpHash()
+    if code == CONSISTENT_HASH:
+        return Ring(opts.get("vnodes", params.LB_RING_VNODES))
+    if code == MAGLEV:
+        return Maglev(opts.get("table_size", params.LB_MAGLEV_TABLE))
+    if code == P2C:
+        return PowerOfTwo()
+    return FastestResponse()
