@@ -7,6 +7,7 @@
 # Not here: scheduling logic (kernel/sched.py), sync primitives (kernel/sync.py).
 from kernel import sched as _sched
 from kernel.errors import (  # noqa: F401 - public names
+    CallNotPermitted,
     CancelledError,
     KernelPanic,
     QueueEmpty,
@@ -191,6 +192,10 @@ _API = {
     "clear_fault": "inject",
     "injected_faults": "inject",
     "run_scenario": "scenario",
+    "select_instance": "balancer",
+    "set_strategy": "balancer",
+    "lb_stats": "balancer",
+    "request": "lbcall",
 }
 
 

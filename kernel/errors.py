@@ -1,7 +1,8 @@
 # kernel/errors: the kernel's exception types, in one place.
 #
 # Owns: KernelPanic (a broken kernel invariant), CancelledError and TimeoutError (asyncio's
-# names and bases), QueueFull / QueueEmpty (CPython's asyncio names) and Watchdog (the C
+# names and bases), QueueFull / QueueEmpty (CPython's asyncio names), CallNotPermitted
+# (kernel.request found no instance that may take a call) and Watchdog (the C
 # HAL's preallocated step-watchdog exception when `_hal` exists, an equivalent class when it
 # does not, so the kernel runs on a stock MicroPython). No logic lives here.
 
@@ -24,6 +25,16 @@ class QueueFull(Exception):
 
 class QueueEmpty(Exception):
     """get_nowait() on an empty Queue."""
+
+
+class CallNotPermitted(Exception):
+    """kernel.request: no instance of `service` may take the call; `why` says what stood in
+    the way (one line: 'request web: service breaker open')."""
+
+    def __init__(self, service, why):
+        super().__init__("request %s: %s" % (service, why))
+        self.service = service
+        self.why = why
 
 
 try:

@@ -85,6 +85,7 @@ class Unit:
     standby = None  # the unit or instance `failover` promotes
     min_instances = 1  # scale_down stops no template instance below this many
     max_instances = 1  # scale_up starts no template instance above this many
+    balancer = None  # (strategy code, options) for its service's pool (kernel/lbopts.py)
 
     def __init__(self, name):
         self.name = name
@@ -260,6 +261,18 @@ def _tries(name, key, v):
     return n
 
 
+def _balancer(name, key, v):
+    from kernel import lbopts
+
+    v = json_value(name, key, v, (dict,))
+    try:
+        return lbopts.unit_field(name, key, v)
+    except UnitError:
+        raise
+    except ValueError as e:
+        raise UnitError("unit %s: %s" % (name, e)) from None
+
+
 def _schema(name, key, v):
     from kernel import configs
 
@@ -313,6 +326,7 @@ FIELDS = {
     "readiness": ("readiness", _probe),
     "meta": ("meta", _dict),
     "endpoint": ("endpoint", _endpoint),
+    "balancer": ("balancer", _balancer),
     "config": ("config", _schema),
     "config_reload": ("config_reload", _choice(CONFIG_RELOAD_NAMES)),
     "rollback_sec": ("rollback_ms", _ms),
