@@ -34,6 +34,7 @@ class Manager(Jobs, Timers):
         self.rng = rng  # backoff jitter; None: seeded from the clock at the first restart
         self.timer = None  # the timer Task, while one runs
         self.timer_due = None  # uptime ms the timer task means to wake at
+        self.drains = []  # fn(svc) -> ms a stop waits for in-flight requests (the balancer)
 
     def now(self):
         return self.sched.uptime_ms()
@@ -298,7 +299,26 @@ class Manager(Jobs, Timers):
         self._hook(svc, "pre_stop")
         self.set_state(svc, S.DEACTIVATING, S.STOP, "stopping (%s)" % why)
         self.event(svc.name, "stopping", why)
+        hold = 0
+        for fn in self.drains:
+            hold = max(hold, fn(svc))
+        if hold > 0:  # in-flight requests finish first (drained() ends the wait sooner)
+            svc.cause = "stopping (%s), draining up to %d ms" % (why, hold)
+            self.arm(svc, S.T_DRAIN, hold)
+            return
+        self.cancel_run(svc)
+
+    def drained(self, svc):
+        """A stopping service's in-flight requests are done: cancel its run now."""
+        if svc.timer == S.T_DRAIN:
+            self.disarm(svc)
+            self.cancel_run(svc)
+
+    def cancel_run(self, svc):
+        """The second half of a stop: cancel svc's run, kill it after stop_timeout."""
         t = svc.task
+        if t is None:
+            return
         if svc.unit.stop_timeout_ms <= 0:
             svc.sub = S.KILL
             self.kill(svc)

@@ -60,6 +60,7 @@ T_START = const(1)  # start_timeout (notify, oneshot)
 T_STOP = const(2)  # stop_timeout
 T_WATCHDOG = const(3)  # watchdog_sec since the last notify_watchdog()
 T_RESTART = const(4)  # restart delay (backoff) ran out
+T_DRAIN = const(5)  # drain_sec of a stopping instance ran out (kernel/balancer.py)
 
 # Policy -> results that restart (bit per result), systemd's table; `always` adds success.
 # A failed liveness probe counts as a watchdog (Kubernetes restarts on it unless Never), and

@@ -65,6 +65,8 @@ class Timers:
         u = svc.unit
         if kind == S.T_RESTART:
             self.launch(svc, False, "restart")
+        elif kind == S.T_DRAIN:
+            self.cancel_run(svc)
         elif kind == S.T_STOP:
             svc.sub = S.KILL
             self.kill(svc)
