@@ -32,6 +32,7 @@ import services.configcmd  # noqa: F401 - registers `config`
 import services.faultsh  # noqa: F401 - registers `faults` and `fault`
 import services.fscmds  # noqa: F401 - registers ls, cat, rm, mkdir, df, mount
 import services.healthsh  # noqa: F401 - registers `health` and `discover`
+import services.lbcmd  # noqa: F401 - registers `lb`
 import services.metricscmd  # noqa: F401 - registers `metrics`, `alerts`, `top`
 import services.netcmds  # noqa: F401 - registers ifconfig, ping, netstat, wget
 import services.svc  # noqa: F401 - registers the shell's `svc` verbs
