@@ -7,7 +7,8 @@
 # from tools/bench_sched.py (scheduler, issue 4), tools/bench_svc.py (service manager),
 # tools/bench_storage.py (littlefs on the board's disk, on a fresh image) and
 # tools/bench_config.py (config and metrics), tools/bench_breaker.py (circuit breakers; also
-# under icount, with bench_sched.py).
+# under icount, with bench_sched.py) and tools/bench_lb.py (load balancer: picks/s per
+# strategy against a dict lookup, key movement and balance of ring and Maglev, WRR).
 
 # from tools/bench_sched.py (scheduler, issue 4), tools/bench_svc.py (service manager) and
 # tools/bench_storage.py (littlefs on the board's disk, on a fresh image); network figures
@@ -35,6 +36,7 @@ TARGET_BENCHES = [
         "bench_svc.py",
         "bench_health.py",
         "bench_config.py",
+        "bench_lb.py",
     )
 ]
 MPREMOTE = os.path.join(REPO, ".venv", "bin", "mpremote")
