@@ -11,8 +11,9 @@
 # panic either; a pool whose .breaker is not available() picks nothing.
 # Invariants: a discovery change only marks the pool dirty; the candidates are rebuilt at the
 # next pick (O(members), allocating); a pick with clean candidates allocates nothing.
-# Not here: the strategies (kernel/lbstrat.py), option checking (kernel/lbopts.py), the call
-# path kernel.request (kernel/lbcall.py), breakers and faults (they plug in from above).
+# Not here: the strategies (kernel/lbstrat.py, kernel/lbhash.py), option checking
+# (kernel/lbopts.py), the call path kernel.request (kernel/lbcall.py), breakers and faults
+# (they plug in from above).
 from kernel import backoff, lbopts, params
 from kernel import events as E
 from kernel import lbstrat as L
@@ -29,7 +30,7 @@ class Member:
 
     ramp_from = None  # uptime ms when its slow start began, while it ramps
     hist = None  # metrics.Metric histogram of latencies (ms), made at the first call
-    ring = None  # (count, array) of its consistent_hash points, computed once (lbstrat.Ring)
+    ring = None  # (count, array) of its consistent_hash points, computed once (lbhash.Ring)
 
     def __init__(self, inst):
         self.inst = inst

@@ -1,9 +1,11 @@
-# Tests for kernel/lbstrat: each strategy's exact pick sequence where the algorithm is
-# deterministic, chi-square bounds for the random ones (seeded: the same every run), ties
-# by round robin, breakers skipped, and key movement and balance on membership change for
-# the ring and Maglev. Pools on a World with external instances (tests/unit/lbfakes.py).
+# Tests for kernel/lbstrat and kernel/lbhash: each strategy's exact pick sequence where the
+# algorithm is deterministic, chi-square bounds for the random ones (seeded: the same every
+# run), ties by round robin, breakers skipped, key movement and balance on membership change
+# for the ring and Maglev, and their tables built in a task of their own. Pools on a World
+# with external instances (tests/unit/lbfakes.py).
 from lbfakes import FakeBreaker, chi2, counts, pool, seq
 
+from kernel import lbhash as H
 from kernel import lbstrat as L
 
 CHI2_DF2_P001 = 13.82  # chi-square, 2 degrees of freedom, p = 0.001
@@ -163,11 +165,11 @@ def test_hash_strategies_walk_past_unusable_and_fall_back_to_round_robin_without
 
 
 def test_the_key_hash_is_30_bit_and_stable():
-    assert L.hash_str("web@1") == L.hash_key("web@1")
-    assert 0 <= L.hash_key("x" * 100) < 1 << 30 and 0 <= L.hash_key(-5) < 1 << 30
-    assert L.hash_key(12345) == L.mix30(12345)
-    assert L.hash_str("10.1.2.3", 6) == L.hash_str("10.1.2")
-    seen = {L.mix30(i) for i in range(2000)}
+    assert H.hash_str("web@1") == H.hash_key("web@1")
+    assert 0 <= H.hash_key("x" * 100) < 1 << 30 and 0 <= H.hash_key(-5) < 1 << 30
+    assert H.hash_key(12345) == H.mix30(12345)
+    assert H.hash_str("10.1.2.3", 6) == H.hash_str("10.1.2")
+    seen = {H.mix30(i) for i in range(2000)}
     assert len(seen) == 2000  # a bijection: no collisions
 
 
