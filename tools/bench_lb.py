@@ -6,7 +6,7 @@
 #   and a plain dict lookup in the same loop, same run (the ratio says what balancing costs);
 #   key movement when 1 of N (5, 10, 50) instances leaves, ring and Maglev at its default
 #   table size (share of 2,000 keys that changed instance; target 1/N + 2%), and their
-#   max/mean load over the keys;
+#   max/mean load (exact: ring arcs, Maglev table entries per instance);
 #   smooth WRR's worst deviation from the ideal share (picks, over every prefix of 7,000);
 #   Maglev table build time (ms) and heap at 65537 and 4093 entries for 10 instances, and the
 #   default this machine gets (kernel/lbopts.maglev_default: by heap size).
@@ -62,17 +62,30 @@ def picks_per_s():
         out("lb_vs_dict_" + name, "%.1f" % (us / max(1, base_us)), "x")
 
 
+def balance(p, n):
+    """max/mean of the members' exact shares: ring arcs, Maglev table entries."""
+    t = p.strat
+    share = [0] * n
+    if hasattr(t, "table"):
+        for e in t.table:
+            share[e - 1] += 1
+        return max(share) * n / len(t.table)
+    pts = t.points
+    for i in range(len(pts)):  # the arc ending at a point belongs to that point's owner
+        prev = pts[i - 1] if i else pts[-1] - (1 << 30)
+        share[pts[i] & t.mask] += pts[i] - prev
+    return max(share) * n / (1 << 30)
+
+
 def movement(strategy, n, **opts):
     m, p = world(n, strategy, **opts)
     keys = ["client-%d" % i for i in range(KEYS)]
     before = [p.pick(k, -1).name for k in keys]
+    peak = balance(p, n)
     m.registry.deregister("web@%d" % (n // 2))
     after = [p.pick(k, -1).name for k in keys]
     moved = sum(1 for a, b in zip(before, after) if a != b)
-    load = {}
-    for a in before:
-        load[a] = load.get(a, 0) + 1
-    return moved / KEYS, max(load.values()) * n / KEYS
+    return moved / KEYS, peak
 
 
 def key_movement():
