@@ -35,8 +35,8 @@ def _release(b):
         rel()
 
 
-def why_none(p):
-    """Why a pool found no instance, one line (CallNotPermitted)."""
+def why_none(p, tok=-1):
+    """Why a pool found no instance, one line (CallNotPermitted); tok: the request's."""
     b = p.breaker
     if b is not None and not b.available():
         return "service breaker open"
@@ -49,7 +49,7 @@ def why_none(p):
             k = "draining"
         elif ib is not None and not ib.available():
             k = "breaker open"
-        elif m.tried == p.token:
+        elif m.tried == tok:
             k = "failed this request"
         elif not m.inst.ready and not p.panic:
             k = "not ready"
@@ -80,6 +80,7 @@ class Request:
         self.sb = None
         self.t0 = 0  # uptime ms the attempt began
         self.start = 0  # uptime ms the request began
+        self.exc = None  # the last failed attempt's exception
 
     def remaining_ms(self):
         """ms left of timeout_ms (None without one)."""
@@ -97,8 +98,10 @@ class Request:
             if m is None:
                 if taken:
                     _release(sb)
+                if self.exc is not None:  # every instance left failed: its error, not ours
+                    raise self.exc
                 p.denied += 1
-                raise CallNotPermitted(self.service, why_none(p))
+                raise CallNotPermitted(self.service, why_none(p, tok))
             if sb is not None and not taken:
                 if not sb.allow():
                     p.denied += 1
@@ -180,6 +183,7 @@ class Request:
         if self.left <= 0:
             raise e
         self.left -= 1
+        self.exc = e
         m.tried = self.tok
 
     async def __aenter__(self):

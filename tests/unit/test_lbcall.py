@@ -280,3 +280,19 @@ def test_stopping_a_service_waits_for_its_request_in_flight():
     assert "nothing" not in B.balancer().pools
     kernel.lb_stats("nothing")
     assert "nothing" not in B.balancer().pools  # reading stats keeps no pool
+
+
+def test_more_retries_than_instances_end_with_the_last_error():
+    p = fresh(2)
+
+    async def down(inst):
+        raise OSError("down: " + inst.name)
+
+    async def go():
+        try:
+            await kernel.request("web", retries=5).call(down)
+        except OSError as e:
+            return str(e)
+
+    assert run(go()) == "down: web@2"  # both tried once, then the last error (not "no instance")
+    assert p.member("web@1").failures == 1 and p.member("web@2").failures == 1 and p.denied == 0
