@@ -226,11 +226,14 @@ class Breaker:
             self._roll(c)
         i = self.pos
         self.b_calls[i] += 1
-        if f & _FAILED:
-            self.b_failures[i] += 1
-        if f & _SLOW:
-            self.b_slow[i] += 1
-        self._add(f)
+        self.calls += 1
+        if f:  # the usual call: ok and fast
+            if f & _FAILED:
+                self.b_failures[i] += 1
+                self.failures += 1
+            if f & _SLOW:
+                self.b_slow[i] += 1
+                self.slow_calls += 1
 
     def _roll(self, c):
         # Move to the bucket of now, emptying the ones passed (all when idle >= the window).
