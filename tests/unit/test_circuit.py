@@ -220,6 +220,22 @@ def test_available_has_no_side_effects_in_any_state():
     assert b.permits == 1
 
 
+def test_release_gives_a_half_open_permit_back_and_nothing_else():
+    b, s, seen = make(window_size=2, minimum_calls=2, wait_open_sec=1, half_open_calls=2)
+    calls(b, "xx")
+    b.release()  # open: nothing to give back
+    s.advance(1000)
+    assert b.allow() and b.allow() and not b.allow()
+    b.release()
+    assert b.permits == 1 and b.calls == 0 and b.state == HALF_OPEN
+    b.release()
+    b.release()  # never more than half_open_calls
+    assert b.permits == 2
+    b.close()
+    b.release()
+    assert b.permits == 0
+
+
 def test_one_hook_call_per_transition_and_none_without_one():
     b, s, seen = make(window_size=3, minimum_calls=3, wait_open_sec=1, half_open_calls=1)
     calls(b, "ooo" * 10)
