@@ -214,8 +214,25 @@ void __wrap_tcp_err(struct tcp_pcb *pcb, tcp_err_fn err) {
     }
 }
 
+// modlwip keeps a connection that is not yet accept()ed with a recv callback that refuses
+// everything. lwIP keeps refused data (with a FIN that follows it) and offers it again only at
+// its next 250 ms TCP timer, and a bare FIN refused that way is lost: the socket would never
+// see the peer's close (a connect-and-drop would sit in CLOSE_WAIT until the server's own
+// timeout). So when accept() installs the real callback (the only tcp_recv of a connection
+// already past its handshake), what lwIP holds is handed over at once, and a FIN the pcb has
+// seen (CLOSE_WAIT) is delivered as lwIP's EOF (a NULL pbuf).
 void __wrap_tcp_recv(struct tcp_pcb *pcb, tcp_recv_fn recv) {
-    if (pcb != NULL && pcb->state != LISTEN) {
-        __real_tcp_recv(pcb, recv);
+    if (pcb == NULL || pcb->state == LISTEN) {
+        return;
+    }
+    __real_tcp_recv(pcb, recv);
+    if (recv == NULL) {
+        return;
+    }
+    if (pcb->refused_data != NULL) {
+        tcp_process_refused_data(pcb);
+    } else if (pcb->state == CLOSE_WAIT) {
+        net_counters.early_fins++;
+        recv(pcb->callback_arg, pcb, NULL, ERR_OK);
     }
 }

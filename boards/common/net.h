@@ -16,6 +16,7 @@ typedef struct _net_counters_t {
     uint32_t rx_packets, rx_bytes, rx_drops, rx_errors;
     uint32_t tx_packets, tx_bytes, tx_drops, tx_errors;
     uint32_t irqs, polls;
+    uint32_t early_fins;    // peers' FINs that arrived before accept() (see net.c)
 } net_counters_t;
 
 extern struct netif net_netif;
