@@ -173,6 +173,7 @@ NET_POLL_MS = const(10)  # ms between socket re-checks where the stack cannot wa
 NET_DHCP_TIMEOUT_MS = const(15000)  # ms netd waits for a DHCP lease before it logs a warning
 NET_STREAM_CHUNK = const(1460)  # bytes a StreamReader asks the socket for at a time
 NET_CONNECT_TIMEOUT_MS = const(10000)  # ms open_connection() waits for the handshake
+NET_DISCARD_MAX = const(16384)  # bytes Stream.discard() drops at most before a close
 PING_COUNT = const(4)  # echo requests `ping` sends unless told otherwise
 PING_TIMEOUT_MS = const(1000)  # ms `ping` waits for each reply
 PING_INTERVAL_MS = const(200)  # ms between two echo requests
@@ -184,7 +185,7 @@ HTTP_LINE_MAX = const(1024)  # bytes of one request or header line; beyond: 413 
 HTTP_BODY_MAX = const(16384)  # bytes of a request body; beyond: 413 and close
 HTTP_HEAD_TIMEOUT_MS = const(5000)  # ms to send a whole request head (slowloris): 408
 HTTP_IDLE_MS = const(10000)  # ms a keep-alive connection may sit idle before it is closed
-HTTP_CONN_MAX = const(32)  # connections served at once; more are closed at accept
+HTTP_CONN_MAX = const(32)  # connections served at once; more wait in the listen backlog
 
 # Load balancer (kernel/balancer.py, kernel/lbstrat.py, kernel/lbcall.py)
 LB_WEIGHT_MAX = const(1000)  # largest meta['weight']; a missing or bad one counts as 1

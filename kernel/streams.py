@@ -18,6 +18,8 @@ except ImportError:  # a build without a network stack
 
 import kernel
 from kernel import netwait, params, traps
+from kernel.task import TaskQueue
+from kernel.traps import park
 
 _AGAIN = (errno.EAGAIN, errno.EINPROGRESS, errno.ETIMEDOUT)
 owners = {}  # listening port -> name of the task that started the server (netstat)
@@ -113,6 +115,22 @@ class Stream:
             if not d:
                 return self._take(len(self._rb))
             self._rb += d
+
+    def discard(self):
+        """Drop what was received and not read, without waiting (at most
+        params.NET_DISCARD_MAX bytes): a close() after it ends the connection with a FIN,
+        where unread input makes lwIP (as Linux) reset it and drop what it had not sent."""
+        self._rb = b""
+        s = self.s
+        n = 0
+        while s is not None and n < params.NET_DISCARD_MAX:
+            try:
+                d = s.recv(params.NET_STREAM_CHUNK)
+            except OSError:
+                return
+            if not d:
+                return
+            n += len(d)
 
     def write(self, buf):
         """Send buf now as far as the stream takes it (its write() returns None when it would
@@ -212,18 +230,32 @@ async def open_connection(host, port, ssl=None):
 
 
 class Server:
-    """A listening socket and its accept task; each connection runs cb(reader, writer)."""
+    """A listening socket and its accept task; each connection runs cb(reader, writer).
+    With a limit, at most that many connections are served at once: the accept loop waits
+    for one to end, and new ones wait in the listen backlog meanwhile."""
 
-    def __init__(self, s, cb):
+    def __init__(self, s, cb, limit=0):
         self.s = s
         self.cb = cb
         self.task = None
         self.conns = 0  # connections accepted since start
+        self.active = 0  # connections being served now
+        self.limit = limit
+        self._room = TaskQueue()  # the accept loop, while `limit` connections are served
         self.port = 0
+
+    def _ended(self):
+        self.active -= 1
+        t = self._room.head
+        if t is not None:
+            t.sched.wake(t)
 
     async def _serve(self):
         s = self.s
         while self.s is not None:
+            if self.limit and self.active >= self.limit:
+                await park(self._room)
+                continue
             try:
                 c, addr = s.accept()
             except OSError as e:
@@ -235,8 +267,9 @@ class Server:
                 continue
             c.setblocking(False)
             self.conns += 1
+            self.active += 1
             st = Stream(c, {"peername": addr})
-            kernel.spawn(_run_conn(self.cb, st), "conn")
+            kernel.spawn(_run_conn(self, st), "conn")
 
     def close(self):
         if self.s is not None:
@@ -262,15 +295,18 @@ class Server:
         await self.wait_closed()
 
 
-async def _run_conn(cb, st):
+async def _run_conn(srv, st):
     try:
-        await cb(st, st)
+        await srv.cb(st, st)
     finally:
         st.close()
+        srv._ended()
 
 
-async def start_server(cb, host, port, backlog=5, ssl=None):
-    """Listen on host:port; every connection gets its own task running cb(reader, writer)."""
+async def start_server(cb, host, port, backlog=5, ssl=None, limit=0):
+    """Listen on host:port; every connection gets its own task running cb(reader, writer).
+    limit > 0: at most that many at once (the others wait in the backlog; the stack resets
+    those beyond it)."""
     if ssl:
         raise ValueError("start_server: ssl is not supported")
     ai = socket.getaddrinfo(host, port)[0]
@@ -279,7 +315,7 @@ async def start_server(cb, host, port, backlog=5, ssl=None):
     s.bind(ai[-1])
     s.listen(backlog)
     s.setblocking(False)
-    srv = Server(s, cb)
+    srv = Server(s, cb, limit)
     srv.port = port
     me = kernel.current()
     owners[port] = me.name if me is not None else "-"

@@ -4,7 +4,8 @@
 # router (GET /, /health, /metrics, /services) and the answers to abuse: a malformed request
 # gets 400, an oversized line, head or body 413, a head that does not arrive within
 # params.HTTP_HEAD_TIMEOUT_MS (slowloris) 408, an idle keep-alive connection is closed after
-# params.HTTP_IDLE_MS, and connections beyond params.HTTP_CONN_MAX are closed at accept.
+# params.HTTP_IDLE_MS, and at most params.HTTP_CONN_MAX connections are served at once (the
+# others wait in the listen backlog until one ends).
 # Every connection is its own task; each ends by closing its socket whatever happened.
 # Not here: sockets and streams (kernel/streams.py), the services' state (kernel.svc).
 import json
@@ -23,7 +24,8 @@ REASONS = {
     500: "Internal Server Error",
 }
 
-stats = {"requests": 0, "connections": 0, "open": 0, "errors": 0, "rejected": 0}
+# timeouts: heads that did not arrive within params.HTTP_HEAD_TIMEOUT_MS (answered 408).
+stats = {"requests": 0, "connections": 0, "open": 0, "errors": 0, "timeouts": 0}
 ROUTES = {}  # path -> fn() -> (status, content type, body bytes)
 
 
@@ -94,6 +96,14 @@ def response(status, ctype, body, keep):
     return head.encode() + body
 
 
+async def refuse(w, status, body):
+    """Answer status and drop the rest of the request: the close that follows then ends the
+    connection with a FIN after the answer, where unread input would make it a reset."""
+    w.write(response(status, "text/plain", body, False))
+    await w.drain()
+    w.discard()
+
+
 async def serve(r, w):
     """One connection: requests until the peer or the rules close it."""
     stats["connections"] += 1
@@ -106,13 +116,12 @@ async def serve(r, w):
                 req = await _timed(read_head(r), ms)
             except TimeoutError:
                 if first:
-                    w.write(response(408, "text/plain", b"request timeout\n", False))
-                    await w.drain()
+                    stats["timeouts"] += 1
+                    await refuse(w, 408, b"request timeout\n")
                 return
             except HttpError as e:
                 stats["errors"] += 1
-                w.write(response(e.status, "text/plain", b"%d\n" % e.status, False))
-                await w.drain()
+                await refuse(w, e.status, b"%d\n" % e.status)
                 return
             if req is None:
                 return
@@ -121,8 +130,7 @@ async def serve(r, w):
             n = headers.get("content-length", "0")
             if not n.isdigit() or int(n) > params.HTTP_BODY_MAX:
                 stats["errors"] += 1
-                w.write(response(413 if n.isdigit() else 400, "text/plain", b"body\n", False))
-                await w.drain()
+                await refuse(w, 413 if n.isdigit() else 400, b"body\n")
                 return
             if int(n):
                 await r.readexactly(int(n))
@@ -219,14 +227,6 @@ def page_metrics():
     return 200, "text/plain; version=0.0.4", ("\n".join(lines) + "\n").encode()
 
 
-async def _limited(r, w):
-    if stats["open"] >= params.HTTP_CONN_MAX:
-        stats["rejected"] += 1
-        w.close()
-        return
-    await serve(r, w)
-
-
 def default_port():
     """params.HTTP_PORT on the boards; an ephemeral port on the unix port (tests), which
     uses the host's own sockets and must not take the host's port 80."""
@@ -243,7 +243,9 @@ async def main(port=None):
         kernel.log("http: no network stack on this board: not serving", "warn")
         while True:
             await kernel.sleep_ms(params.SVC_TIMER_MAX_MS)
-    srv = await streams.start_server(_limited, "0.0.0.0", port, params.HTTP_CONN_MAX)
+    srv = await streams.start_server(
+        serve, "0.0.0.0", port, params.HTTP_CONN_MAX, limit=params.HTTP_CONN_MAX
+    )
     kernel.log("http: listening on port %d" % port)
     try:
         await srv.task

@@ -157,3 +157,79 @@ def test_streams_echo_over_host_sockets():
         b"def\n",
     ]
     assert asyncio.StreamReader is streams.Stream and asyncio.StreamWriter is streams.Stream
+
+
+def test_server_limit_holds_connections_in_the_backlog():
+    # limit=2: a third and fourth client wait (accepted only when one ends), none is dropped.
+    fresh()
+    port = 48000 + kernel.now_ms() % 1000
+    seen = {"now": 0, "most": 0, "served": 0}
+    go = asyncio.Event()
+
+    async def hold(r, w):
+        seen["now"] += 1
+        seen["most"] = max(seen["most"], seen["now"])
+        await go.wait()
+        w.write(await r.readline())
+        await w.drain()
+        seen["now"] -= 1
+        seen["served"] += 1
+
+    async def client(i):
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(b"c%d\n" % i)
+        await w.drain()
+        line = await r.readline()
+        w.close()
+        return line
+
+    async def main():
+        srv = await asyncio.start_server(hold, "127.0.0.1", port, 8, limit=2)
+        tasks = [asyncio.create_task(client(i)) for i in range(4)]
+        for _ in range(50):
+            await asyncio.sleep_ms(params.NET_POLL_MS)
+        waiting = (seen["now"], srv.active)
+        go.set()
+        out = []
+        for t in tasks:
+            out.append(await t)
+        srv.close()
+        await srv.wait_closed()
+        return waiting, out
+
+    waiting, out = asyncio.run(asyncio.wait_for(main(), 30))
+    assert waiting == (2, 2), waiting
+    assert out == [b"c0\n", b"c1\n", b"c2\n", b"c3\n"] and seen["most"] == 2, (out, seen)
+
+
+def test_discard_makes_the_close_a_fin_not_a_reset():
+    # Unread input at close makes the host's TCP (as lwIP) send a reset, and the peer's read
+    # fails; after discard() the peer reads the answer and then a clean end of stream.
+    fresh()
+    port = 49000 + kernel.now_ms() % 1000
+
+    async def answer(r, w):
+        await r.readline()
+        w.write(b"no\n")
+        await w.drain()
+        for _ in range(20):  # let the rest of the request arrive
+            await asyncio.sleep_ms(params.NET_POLL_MS)
+        w.discard()
+        w.close()
+
+    async def main():
+        srv = await asyncio.start_server(answer, "127.0.0.1", port)
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(b"bad\n" + b"x" * 3000)
+        await w.drain()
+        got = [await r.readline()]
+        try:
+            got.append(await r.read(10))
+        except OSError as e:
+            got.append(e.errno)
+        w.close()
+        srv.close()
+        await srv.wait_closed()
+        return got
+
+    assert asyncio.run(asyncio.wait_for(main(), 30)) == [b"no\n", b""]
