@@ -186,6 +186,8 @@ HTTP_BODY_MAX = const(16384)  # bytes of a request body; beyond: 413 and close
 HTTP_HEAD_TIMEOUT_MS = const(5000)  # ms to send a whole request head (slowloris): 408
 HTTP_IDLE_MS = const(10000)  # ms a keep-alive connection may sit idle before it is closed
 HTTP_CONN_MAX = const(32)  # connections served at once; more wait in the listen backlog
+HTTP_HEAP_SAMPLE_MS = const(10000)  # ms /metrics reuses a heap-free sample (gc.mem_free walks)
+HTTP_HEAP_SAMPLE_BUDGET_MS = const(1000)  # watchdog budget of that sample's one step
 
 # Load balancer (kernel/balancer.py, kernel/lbstrat.py, kernel/lbcall.py)
 LB_WEIGHT_MAX = const(1000)  # largest meta['weight']; a missing or bad one counts as 1

@@ -233,3 +233,24 @@ def test_discard_makes_the_close_a_fin_not_a_reset():
         return got
 
     assert asyncio.run(asyncio.wait_for(main(), 30)) == [b"no\n", b""]
+
+
+def test_metrics_heap_free_is_sampled_in_a_task_of_its_own():
+    # gc.mem_free() walks the heap (~140 ms on ARM): a scrape reuses a sample, and a stale one
+    # is refreshed by a task, never in the request's step.
+    fresh()
+    http._heap[0] = -1
+    http._sampling[0] = False
+
+    async def main():
+        first = http.heap_free()  # starts the sampler; nothing sampled yet
+        await asyncio.sleep_ms(1)
+        second = http.heap_free()
+        await asyncio.sleep_ms(params.HTTP_HEAP_SAMPLE_MS + 1)
+        http.heap_free()
+        names = [t.name for t in kernel.scheduler().tasks() if t.name == "http-heap"]
+        return first, second, names
+
+    first, second, names = asyncio.run(main())
+    assert first == -1 and second > 0, (first, second)
+    assert len(names) == 2, names  # one sample at first, one after it went stale
