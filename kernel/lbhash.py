@@ -16,7 +16,6 @@ _M30 = const(0x3FFFFFFF)  # params.COUNTER_MASK: 30 bits, small ints on 32-bit b
 _M15 = const(0x7FFF)
 _M23 = const(0x7FFFFF)
 _RING_IDX_BITS = const(10)  # low bits of a ring point that name its owner (1,024 members)
-_MAGLEV_STEP = const(4096)  # table probes per step of a Maglev build task
 
 
 def _mul30(a, bh, bl):
@@ -221,6 +220,7 @@ class Maglev(_Table):
         filled = 0
         rnd = 0
         work = 0
+        step = params.LB_TABLE_STEP
         while filled < size and n:
             rnd += 1
             for i in range(n):
@@ -234,7 +234,7 @@ class Maglev(_Table):
                     if p >= size:
                         p -= size
                     work += 1
-                    if work >= _MAGLEV_STEP:  # the last fills probe up to `size` entries
+                    if work >= step:  # the last fills probe up to `size` entries
                         work = 0
                         yield
                 t[p] = i + 1

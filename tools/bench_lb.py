@@ -5,17 +5,17 @@
 #   picks per second per strategy over 10 instances (a pool's pick, as select_instance does)
 #   and a plain dict lookup in the same loop, same run (the ratio says what balancing costs);
 #   key movement when 1 of N (5, 10, 50) instances leaves, ring and Maglev at its default
-#   table size (share of 2,000 keys that changed instance; target 1/N + 2%), and their
-#   max/mean load (exact: ring arcs, Maglev table entries per instance);
+#   table size: the exact share of the key space that moved (Maglev entries, the ring's
+#   arcs) and the share of 2,000 keys (target 1/N + 2%), and their max/mean load (exact);
 #   smooth WRR's worst deviation from the ideal share (picks, over every prefix of 7,000);
-#   Maglev table build time (ms) and heap at 65537 and 4093 entries for 10 instances, and the
+#   Maglev table build time (ms) and heap at 65537 and 8191 entries for 10 instances, and the
 #   default this machine gets (kernel/lbopts.maglev_default: by heap size).
 # Host-side tool: nothing in the firmware imports it.
 import gc
 import time
 
 from kernel import balancer as B
-from kernel import health, lbopts
+from kernel import health, lbopts, params
 from kernel import lbstrat as L
 from kernel.clock import real_clock
 from kernel.manager import Manager
@@ -62,30 +62,46 @@ def picks_per_s():
         out("lb_vs_dict_" + name, "%.1f" % (us / max(1, base_us)), "x")
 
 
-def balance(p, n):
-    """max/mean of the members' exact shares: ring arcs, Maglev table entries."""
+def shares(p, n):
+    """Each member's exact share of the key space: ring arcs, Maglev table entries."""
     t = p.strat
-    share = [0] * n
+    share = [0.0] * n
+    names = [int(m.name[4:]) for m in t.tc]  # candidate index -> instance number
     if hasattr(t, "table"):
         for e in t.table:
-            share[e - 1] += 1
-        return max(share) * n / len(t.table)
+            share[names[e - 1]] += 1 / len(t.table)
+        return share
     pts = t.points
     for i in range(len(pts)):  # the arc ending at a point belongs to that point's owner
         prev = pts[i - 1] if i else pts[-1] - (1 << 30)
-        share[pts[i] & t.mask] += pts[i] - prev
-    return max(share) * n / (1 << 30)
+        share[names[pts[i] & t.mask]] += (pts[i] - prev) / (1 << 30)
+    return share
+
+
+def owners(p):
+    """Maglev: the instance number of every table entry."""
+    return [int(p.strat.tc[e - 1].name[4:]) for e in p.strat.table]
 
 
 def movement(strategy, n, **opts):
+    """(exact share of the key space that moved, the same over 2,000 keys, max/mean share)
+    when instance n // 2 of n leaves. Exact: Maglev entries that changed owner; on the ring
+    the leaving instance's arcs (no other point moves: the unit tests check that keys move
+    only from it)."""
     m, p = world(n, strategy, **opts)
     keys = ["client-%d" % i for i in range(KEYS)]
     before = [p.pick(k, -1).name for k in keys]
-    peak = balance(p, n)
-    m.registry.deregister("web@%d" % (n // 2))
+    sh = shares(p, n)
+    table = owners(p) if strategy == "maglev" else None
+    gone = n // 2
+    m.registry.deregister("web@%d" % gone)
     after = [p.pick(k, -1).name for k in keys]
     moved = sum(1 for a, b in zip(before, after) if a != b)
-    return moved / KEYS, peak
+    if table is not None:
+        exact = sum(1 for a, b in zip(table, owners(p)) if a != b) / len(table)
+    else:
+        exact = sh[gone]
+    return exact, moved / KEYS, max(sh) * n
 
 
 def key_movement():
@@ -94,8 +110,9 @@ def key_movement():
         ("maglev", "maglev", {}),  # this machine's default table (lbopts.maglev_default)
     ):
         for n in (5, 10, 50):
-            share, peak = movement(strategy, n, **opts)
-            out("lb_move_%s_n%d" % (label, n), "%.3f" % share, "share")
+            exact, sampled, peak = movement(strategy, n, **opts)
+            out("lb_move_%s_n%d" % (label, n), "%.3f" % exact, "share")
+            out("lb_move_%s_n%d_keys" % (label, n), "%.3f" % sampled, "share")
             out("lb_move_%s_n%d_target" % (label, n), "%.3f" % (1 / n + 0.02), "share")
             out("lb_load_%s_n%d" % (label, n), "%.2f" % peak, "max_over_mean")
 
@@ -118,7 +135,7 @@ def wrr_deviation():
 
 def maglev_build():
     out("lb_maglev_default_table", lbopts.maglev_default(), "entries")
-    for size in (65537, 4093):
+    for size in (params.LB_MAGLEV_TABLE, params.LB_MAGLEV_TABLE_SMALL):
         m, p = world(10, "maglev", table_size=size)
         gc.collect()
         free0 = gc.mem_free()
