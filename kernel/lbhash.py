@@ -1,9 +1,9 @@
 # kernel/lbhash: the balancer's hashing strategies and the 30-bit key hash they share.
 #
-# Owns: mix30 / hash_str / hash_key (30 bits: no big ints on the 32-bit boards; iterating
-# text by index allocates nothing for ASCII), ip_hash (NGINX), the ketama ring
-# (consistent_hash) and the Maglev table, and how their tables are (re)built: at once
-# outside a kernel task, as their own task inside one (see _Table).
+# Owns: mix30 / hash_str / hash_key (30 bits: no big ints on the 32-bit boards; a bounded
+# cache of text keys' hashes, so a pick with a key seen before allocates nothing), ip_hash
+# (NGINX), the ketama ring (consistent_hash) and the Maglev table, and how their tables are
+# (re)built: at once outside a kernel task, as their own task inside one (see _Table).
 # Invariants: a pick allocates nothing; a table indexes the candidate list it was built
 # over (tc) and a member that is no longer a candidate (m.cgen != pool.gen) is walked past.
 # Not here: the other strategies and the vocabulary (kernel/lbstrat.py).
@@ -37,7 +37,8 @@ def mix30(h):
 
 def hash_str(s, end=-1):
     """The 30-bit hash of text s (of s[:end] when end >= 0): rotate-xor over the characters,
-    then mix30. Iterating by index allocates nothing for ASCII text."""
+    then mix30. s[i] is a new 1-character string unless that character is interned, so
+    picks go through hash_key's cache."""
     n = len(s) if end < 0 else end
     h = n
     for i in range(n):
@@ -45,10 +46,26 @@ def hash_str(s, end=-1):
     return mix30(h & _M30)
 
 
+_hashes = ({}, {})  # text key -> its hash, whole and (ip_hash) of its first three octets
+
+
+def cached(key, ip):
+    """hash_str of a text key (ip: of an IPv4 key's first three octets), from a bounded
+    cache: a key seen before costs one dict lookup and allocates nothing."""
+    d = _hashes[1 if ip else 0]
+    h = d.get(key)
+    if h is None:
+        h = hash_str(key, key.rfind(".") if ip else -1)
+        if len(d) >= params.LB_KEY_CACHE:
+            d.clear()
+        d[key] = h
+    return h
+
+
 def hash_key(key):
     """The 30-bit hash of a request key: text, an int, or anything else by its str()."""
     if isinstance(key, str):
-        return hash_str(key)
+        return cached(key, False)
     if isinstance(key, int):
         return mix30(key & _M30)
     return hash_str(str(key))
@@ -66,7 +83,7 @@ class IpHash:
         if key is None or n == 0:
             return rr_pick(pool, tok)
         if isinstance(key, str) and key.count(".") == 3:
-            h = hash_str(key, key.rfind("."))
+            h = cached(key, True)
         else:
             h = hash_key(key)
         for _ in range(params.LB_HASH_TRIES):

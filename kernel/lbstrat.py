@@ -123,7 +123,10 @@ class LeastConnections:
         best = None
         many = False
         for m in c:
-            if m.ew <= 0 or not usable(m, tok):
+            if m.ew <= 0 or m.tried == tok:
+                continue
+            b = m.inst.breaker  # usable(), inlined
+            if b is not None and not b.available():
                 continue
             if best is None or m.active * best.ew < best.active * m.ew:
                 best = m
@@ -190,20 +193,31 @@ class Random:
 
 class PowerOfTwo:
     """Power of two choices (Envoy's least_request): two distinct random candidates, the
-    one with fewer active requests (the first drawn on a tie)."""
+    one with fewer active requests (the first drawn on a tie). Two draws when both are
+    usable; else the same over the usable ones."""
 
     def pick(self, pool, key, tok):
         c = pool.cands
-        k = _count_usable(c, tok)
-        if k <= 1:
-            return _nth_usable(c, 0, tok) if k else None
+        n = len(c)
+        if n < 2:
+            return c[0] if n and usable(c[0], tok) else None
         rng = pool.rng
-        i = rng.below(k)
-        j = rng.below(k - 1)
+        i = rng.below(n)
+        j = rng.below(n - 1)
         if j >= i:
             j += 1
-        a = _nth_usable(c, i, tok)
-        b = _nth_usable(c, j, tok)
+        a = c[i]
+        b = c[j]
+        if not (usable(a, tok) and usable(b, tok)):
+            k = _count_usable(c, tok)
+            if k <= 1:
+                return _nth_usable(c, 0, tok) if k else None
+            i = rng.below(k)
+            j = rng.below(k - 1)
+            if j >= i:
+                j += 1
+            a = _nth_usable(c, i, tok)
+            b = _nth_usable(c, j, tok)
         return b if b.active < a.active else a
 
 

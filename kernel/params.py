@@ -205,5 +205,6 @@ LB_MAGLEV_BIG_HEAP_B = const(33554432)  # bytes of heap from which the 65537 tab
 LB_TABLE_MAX = const(1000003)  # largest maglev table_size accepted
 LB_VNODES_MAX = const(10000)  # largest consistent_hash vnodes accepted
 LB_TABLE_STEP = const(4096)  # Maglev table probes per step of a build task (~10 ms on ARM)
+LB_KEY_CACHE = const(256)  # text keys whose hash is kept (per kind); past it the cache restarts
 LB_HASH_TRIES = const(20)  # ip_hash rehashes past unusable instances before round robin
 LB_EWMA_SHIFT = const(3)  # latency EWMA weight of a new sample: 1 / 2**shift

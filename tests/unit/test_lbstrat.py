@@ -171,6 +171,12 @@ def test_the_key_hash_is_30_bit_and_stable():
     assert H.hash_str("10.1.2.3", 6) == H.hash_str("10.1.2")
     seen = {H.mix30(i) for i in range(2000)}
     assert len(seen) == 2000  # a bijection: no collisions
+    from kernel import params
+
+    for i in range(params.LB_KEY_CACHE + 5):
+        assert H.hash_key("k%d" % i) == H.hash_str("k%d" % i)
+    assert 0 < len(H._hashes[0]) <= params.LB_KEY_CACHE  # bounded: it restarts when full
+    assert H.cached("10.1.2.3", True) == H.hash_str("10.1.2")
 
 
 def test_every_strategy_pick_allocates_nothing():
@@ -179,7 +185,8 @@ def test_every_strategy_pick_allocates_nothing():
     for name in L.NAMES:
         opts = {"table_size": 4093} if name == "maglev" else {}
         w, p = pool(name, weights=(2, 1, 1), **opts)
-        p.pick("10.0.0.1", -1)  # the first pick rebuilds (allocates)
+        p.pick("10.0.0.1", -1)  # the first pick rebuilds (allocates), a new key is hashed once
+        p.pick("client-7", -1)
         p.pick(None, -1)
         micropython.heap_lock()
         try:
