@@ -16,11 +16,14 @@ MP_SUITE   := trixie
 MP_VERSION := 1.25.0
 # lwIP (the boards' TCP/IP stack) comes from Debian's source package the same way.
 LWIP_VERSION := 2.2.1
+# mbedTLS (AES for cryptolib: config secrets) from Debian's source package, the same way.
+MBEDTLS_VERSION := 3.6.6
 
 BOARD  ?= arm
 BOARDS := arm x86_64
 MPY    := build/micropython
 LWIP   := build/lwip
+MBEDTLS := build/mbedtls
 VENV   := .venv
 PY     := $(VENV)/bin/python
 NPROC  := $(shell nproc 2>/dev/null || echo 2)
@@ -37,7 +40,9 @@ $(MPY)/py/mpconfig.h:
 	@sh tools/fetch.sh $(MP_SUITE) $(MP_VERSION) $(MPY)
 $(LWIP)/src/include/lwip/init.h:
 	@sh tools/fetch.sh $(MP_SUITE) $(LWIP_VERSION) $(LWIP) lwip
-fetch: setup $(MPY)/py/mpconfig.h $(LWIP)/src/include/lwip/init.h
+$(MBEDTLS)/include/mbedtls/aes.h:
+	@sh tools/fetch.sh $(MP_SUITE) $(MBEDTLS_VERSION) $(MBEDTLS) mbedtls
+fetch: setup $(MPY)/py/mpconfig.h $(LWIP)/src/include/lwip/init.h $(MBEDTLS)/include/mbedtls/aes.h
 	@test -x $(MPY)/mpy-cross/build/mpy-cross || { echo "build: mpy-cross"; \
 	    $(SUBMAKE) -C $(MPY)/mpy-cross >build/mpy-cross.log 2>&1 || { tail -20 build/mpy-cross.log; exit 1; }; }
 
@@ -48,8 +53,9 @@ define config_stamp
 	@sum=$$(cat $(2) | md5sum | cut -c1-32); test "$$(cat $(1)/config.sum 2>/dev/null)" = "$$sum" \
 	    || { rm -rf $(1)/obj; mkdir -p $(1); echo "$$sum" >$(1)/config.sum; }
 endef
-UNIX_CONFIG = $(wildcard boards/unix/*.mk boards/unix/manifest.py)
+UNIX_CONFIG = $(wildcard boards/unix/*.mk boards/unix/manifest.py) boards/common/mbedtls_config.h
 FW_CONFIG   = boards/common/mpconfigport.h boards/common/port.mk boards/common/manifest.py \
+              boards/common/mbedtls.mk boards/common/mbedtls_config.h \
               boards/$(BOARD)/board.mk
 
 # The unix port with the project's `_hal` C module, for unit tests.

@@ -1,13 +1,14 @@
 #!/bin/sh
 # tools/fetch.sh SUITE VERSION DEST [PACKAGE]: fetch a Debian source package, once.
 #
-# PACKAGE defaults to micropython; lwip is fetched the same way (pinned in the Makefile).
+# PACKAGE defaults to micropython; lwip and mbedtls are fetched the same way (pinned in the
+# Makefile).
 # Uses `apt-get source` with a private apt configuration under build/apt (the machine's own
 # apt sources are never edited). The mirror is the one the machine already uses for Debian:
 # read from /etc/apt/sources.list{,.d/*}, so no host name is written anywhere in the repo.
 # apt checks the Release signature against the Debian archive keyring and the hashes of
 # the source files. Any Debian revision of the pinned upstream VERSION is accepted (the
-# archive keeps only the latest). The unpacked tree is linked at DEST.
+# archive keeps only the latest): VERSION+ds..., VERSION-1, VERSION-0.1~deb13u1. The unpacked tree is linked at DEST.
 set -eu
 suite=$1 version=$2 dest=$3 pkg=${4:-micropython}
 [ -d "$dest/" ] && exit 0
@@ -32,7 +33,7 @@ opts="-o Dir::Etc::SourceList=$apt_dir/sources.list -o Dir::Etc::SourceParts=/de
 echo "fetch: $pkg $version source from Debian $suite"
 apt-get $opts update -q
 full=$(apt-cache $opts showsrc "$pkg" | awk -v v="$version" \
-       '/^Version:/ && index($2, v "+") == 1 { print $2 }' | sort -V | tail -n 1)
+       '/^Version:/ && (index($2, v "+") == 1 || index($2, v "-") == 1) { print $2 }' | sort -V | tail -n 1)
 [ -n "$full" ] || { echo "fetch: Debian $suite has no $pkg $version" >&2; exit 1; }
 (cd build/src && apt-get $opts source -q "$pkg=$full")
 src=$(ls -d build/src/"$pkg"-"$version"* | head -n 1)

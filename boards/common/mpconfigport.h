@@ -49,6 +49,12 @@
 #define MICROPY_PY_ASYNCIO                  (1)
 #define MICROPY_PY_RANDOM_SEED_INIT_FUNC    (hal_rng_u32())
 #define MICROPY_PY_BTREE                    (0)
+// cryptolib's AES (ECB, CBC, CTR) on mbedTLS, which hashlib's SHA-256 then uses too
+// (boards/common/mbedtls.mk; the config secrets, kernel/vault.py). No ssl module.
+#define MICROPY_SSL_MBEDTLS                 (1)
+#define MICROPY_PY_CRYPTOLIB                (1)
+#define MICROPY_PY_CRYPTOLIB_CTR            (1)
+#define MICROPY_PY_CRYPTOLIB_CONSTS         (1)
 
 // At least what stock MicroPython's ports/qemu (MPS2_AN385) enables: machine, the VFS core
 // (with ROMFS images), importing .mpy files (native code too), os with uname().

@@ -70,6 +70,7 @@ LIB_SRC_C += $(SRC_LIB_LIBM_C) $(SRC_LIB_LIBM_SQRT_SW_C)
 ifneq ($(NET_DRIVER_C),)
 include boards/common/lwip.mk
 endif
+include boards/common/mbedtls.mk
 
 OBJ += $(PY_O)
 OBJ += $(addprefix $(BUILD)/, $(SRC_C:.c=.o))
