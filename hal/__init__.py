@@ -21,6 +21,8 @@
 #                                  handler that raises is disabled, its exception kept
 #   irq_error(source)              that exception (then cleared), or None
 #   random_u32() random_u64() random_bytes(n) random_seed(n)   xoshiro128** seeded at boot
+#   entropy_bytes(n) -> bytes      n bytes straight from the board's entropy source (info()
+#                                  ['entropy']), not the PRNG: for keys; ARM: ~1 ms a byte
 #   time() -> int                  wall clock, seconds since 1970-01-01 UTC
 #   poweroff(code) reset()         end the machine (QEMU exit status = code) / reboot
 #   console_any() -> int           bytes waiting on the console (UART RX ring)

@@ -206,6 +206,24 @@ static mp_obj_t hal_random_bytes(mp_obj_t n_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(hal_random_bytes_obj, hal_random_bytes);
 
+// Bytes straight from the board's entropy source (hal.info()['entropy'] says which: RDRAND,
+// getrandom() or timer-interrupt jitter), not from the PRNG: for keys. On ARM each 8 bytes
+// wait for 8 timer interrupts (about 8 ms).
+static mp_obj_t hal_entropy_bytes(mp_obj_t n_in) {
+    mp_int_t n = mp_obj_get_int(n_in);
+    if (n < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("entropy_bytes: n must be >= 0"));
+    }
+    vstr_t v;
+    vstr_init_len(&v, n);
+    for (mp_int_t i = 0; i < n; i += 8) {
+        uint64_t r = board_entropy();
+        memcpy(v.buf + i, &r, n - i < 8 ? n - i : 8);
+    }
+    return mp_obj_new_bytes_from_vstr(&v);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_entropy_bytes_obj, hal_entropy_bytes);
+
 static mp_obj_t hal_random_seed(mp_obj_t seed) {
     hal_rng_seed((uint64_t)mp_obj_get_int_truncated(seed));
     return mp_const_none;
@@ -438,6 +456,7 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_random_u64), MP_ROM_PTR(&hal_random_u64_obj) },
     { MP_ROM_QSTR(MP_QSTR_random_bytes), MP_ROM_PTR(&hal_random_bytes_obj) },
     { MP_ROM_QSTR(MP_QSTR_random_seed), MP_ROM_PTR(&hal_random_seed_obj) },
+    { MP_ROM_QSTR(MP_QSTR_entropy_bytes), MP_ROM_PTR(&hal_entropy_bytes_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_any), MP_ROM_PTR(&hal_console_any_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_read), MP_ROM_PTR(&hal_console_read_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_peek), MP_ROM_PTR(&hal_console_peek_obj) },
