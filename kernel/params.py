@@ -162,6 +162,8 @@ CONFIG_DIR = "/etc/config"  # where NAME.json config files are read (a filesyste
 CONFIG_HISTORY = const(16)  # config versions kept per service
 CONFIG_ROLLBACK_MS = const(10000)  # ms a new config version is watched (unit rollback_sec)
 CONFIG_WATCH_MS = const(100)  # ms between health checks while a new version is watched
+CONFIG_STATE_DIR = "/var/lib/config"  # NAME.json: a service's versions, kept across reboots
+SECRET_KEY_PATH = "/etc/secret.key"  # the secrets key (kernel/vault.py), made at first boot
 
 # Shell's live views (services/metricscmd.py)
 TOP_REFRESH_MS = const(1000)  # ms between redraws of `top`
