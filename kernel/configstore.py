@@ -8,13 +8,18 @@
 # or a method of an exec class), else the unit's config_reload (restart | none), then a
 # watch of rollback_sec that rolls back to the previous version if the service fails,
 # restarts, turns critical or not ready (journaled with the reason, listed in the history).
-# Invariants: an update is validated whole before anything changes; a secret never leaves
-# here unmasked except through secret(key) to its own service; the file and command line are
-# read once per service (a bad value there is journaled and skipped, never fatal).
+# Versions are saved to Store.state_dir (set at boot when `/` is mounted; kernel/configsave.py)
+# and read back when the service's entry is made: the last saved runtime layer is the
+# runtime layer again.
+# Invariants: an update is validated whole before anything changes; a secret's value is
+# checked as given, then sealed (kernel/vault.py): every layer and version holds it as a
+# vault.Sealed (shown as '***'), on disk as its sealed text, and only secret(key) unseals it,
+# for its own service; the file and command line are read once per service (a bad value
+# there is journaled and skipped, never fatal).
 # Not here: schema and checks (kernel/configs.py), probes (kernel/health.py; their results
 # reach us through the metrics registry's on_probe hook).
 from kernel import configs as C
-from kernel import params, units
+from kernel import configsave, params, units, vault
 from kernel import service as S
 
 LAYER_NAMES = ("default", "kind", "file", "cmdline", "runtime")
@@ -57,6 +62,7 @@ class Store:
     """Config of every service of one manager."""
 
     config_dir = params.CONFIG_DIR  # where NAME.json files are read (tests point elsewhere)
+    state_dir = None  # where versions are saved (configsave): None, none; boot sets it
 
     def __init__(self, mgr):
         self.mgr = mgr
@@ -74,29 +80,75 @@ class Store:
             return old
         schema = svc.unit.config or {}  # a new (or replaced) unit: its schema, sources again
         defaults = {k: s.default for k, s in schema.items() if s.default is not None}
-        e = Entry(svc.unit, schema, [defaults, {}, {}, {}])
+        e = Entry(svc.unit, schema, [self._sealed(name, schema, defaults, "default"), {}, {}, {}])
         e.layers[1] = self._checked(name, schema, self.kinds.get(svc.unit.kind) or {}, "kind")
         e.layers[2] = self._checked(name, schema, self._file(name), "file")
         e.layers[3] = self._checked(name, schema, self._cmdline(name, schema), "cmdline")
-        values = self._merge(e, {})
+        saved = self._saved(name, schema) if old is None else []
+        values = self._merge(e, saved[-1][4] if saved else {})
         for err in C.check(name, schema, {}, values):
             self.mgr.event(name, "config error", err)
-        first = old.current().number + 1 if old is not None else 1
-        why = "unit replaced" if old is not None else "boot"
-        e.versions.append(Version(first, self.mgr.now(), values, {}, [], why))
+        for n, ms, reason, diff, rt in saved:  # the history goes on from the last boot's
+            e.versions.append(Version(n, ms, self._merge(e, rt), rt, diff, reason))
+        if not saved:
+            first = old.current().number + 1 if old is not None else 1
+            why = "unit replaced" if old is not None else "boot"
+            e.versions.append(Version(first, self.mgr.now(), values, {}, [], why))
         self.entries[name] = e
         return e
+
+    def _saved(self, name, schema):
+        if self.state_dir is None:
+            return []
+        saved, errors = configsave.load(self.state_dir, name, schema)
+        for k, v in (saved[-1][4] if saved else {}).items():
+            why = vault.check(v) if isinstance(v, vault.Sealed) else None
+            if why is not None:  # said once at boot; secret(k) raises it each time
+                errors.append("config %s: secret '%s' cannot be read: %s" % (name, k, why))
+        for err in errors:
+            self.mgr.event(name, "config error", err)
+        return saved
+
+    def _sealed(self, name, schema, values, layer):
+        """values with each secret sealed; a secret that cannot be (no usable key) is
+        journaled and left out."""
+        out = {}
+        for k, v in values.items():
+            s = schema.get(k)
+            if s is not None and s.secret and not isinstance(v, vault.Sealed):
+                try:
+                    v = vault.seal(v)
+                except vault.VaultError as err:
+                    self.mgr.event(
+                        name,
+                        "config error",
+                        "config %s: '%s': %s (%s value ignored)" % (name, k, err, layer),
+                    )
+                    continue
+            out[k] = v
+        return out
 
     def _checked(self, name, schema, values, layer):
         out = {}
         for k, v in values.items():
+            s = schema.get(k)
+            if s is not None and s.secret and vault.is_text(v):  # sealed by us before
+                try:
+                    out[k] = vault.from_text(v)
+                except vault.VaultError as err:
+                    self.mgr.event(
+                        name,
+                        "config error",
+                        "config %s: '%s': %s (%s value ignored)" % (name, k, err, layer),
+                    )
+                continue
             errs = C.check(name, schema, {k: v})
             if errs:
                 if layer != "kind" or k in schema:  # a kind template may hold other keys
                     self.mgr.event(name, "config error", errs[0] + " (%s value ignored)" % layer)
             else:
                 out[k] = C.coerce(schema, {k: v})[k]
-        return out
+        return self._sealed(name, schema, out, layer)
 
     def _file(self, name):
         import json
@@ -168,8 +220,15 @@ class Store:
         errs = self.validate(name, values)
         if errs:
             raise C.ConfigError(errs)
+        new = C.coerce(e.schema, values)
+        for k, v in new.items():
+            if e.schema[k].secret and v is not None:
+                try:
+                    new[k] = vault.seal(v)
+                except vault.VaultError as err:
+                    raise C.ConfigError(["config %s: '%s': %s" % (name, k, err)]) from None
         runtime = dict(e.current().runtime)
-        runtime.update(C.coerce(e.schema, values))
+        runtime.update(new)
         return self._new_version(self.mgr.get(name), e, runtime, reason, True)
 
     def rollback(self, name, number, reason=None, watch=False):
@@ -203,6 +262,10 @@ class Store:
         e.versions.append(v)
         if len(e.versions) > params.CONFIG_HISTORY:
             e.versions.pop(0)
+        if self.state_dir is not None:
+            err = configsave.save(self.state_dir, svc.name, e.versions)
+            if err is not None:
+                self.mgr.event(svc.name, "config error", err)
         self.mgr.event(svc.name, "config", "v%d, %s: %s" % (v.number, reason, format_diff(diff)))
         self._apply(svc, e, v, watch)
         return v.number
@@ -388,12 +451,25 @@ def service_config():
 
 
 def secret(key):
-    """Inside a service: the value of its config key `key` (meant for secrets)."""
+    """Inside a service: the value of its config key `key` (meant for secrets), unsealed.
+    Raises ConfigError (one line) when a secret cannot be read (another key, no key)."""
     name = _caller()
     e = store().entry(name)
     if key not in e.schema:
         raise C.ConfigError(["config %s: unknown key '%s'" % (name, key)], False)
-    return e.current().values.get(key)
+    v = e.current().values.get(key)
+    if isinstance(v, vault.Sealed):
+        try:
+            return vault.unseal(v)
+        except vault.VaultError as err:
+            raise C.ConfigError(
+                ["config %s: secret '%s' cannot be read: %s" % (name, key, err)], False
+            ) from None
+    if v is None and e.schema[key].secret and vault.vault.state == vault.BAD:
+        raise C.ConfigError(
+            ["config %s: secret '%s' cannot be read: %s" % (name, key, vault.status())], False
+        )
+    return v
 
 
 def _caller():

@@ -4,7 +4,8 @@
 # the console (one `key = value  (source)` per line, secrets as ***). `config set` parses
 # VALUE by the key's type: `8081` for an int, `true`, JSON for lists and dicts.
 # Registered with the shell through services/commands.register(); imported by services/init.
-# Invariants: a verb never raises to the shell: a ConfigError or UnitError prints its line.
+# Invariants: a verb never raises to the shell: a ConfigError or UnitError prints its line;
+# `config set` of a secret leaves '***' in the line history in place of the value.
 # Not here: what the verbs do to a config (kernel/configstore.py, kernel/configs.py).
 import kernel
 from kernel import configs as C
@@ -97,12 +98,24 @@ def _set(sh, rest):
     if spec is None:
         raise UnitError("no key '%s' in %s's config (keys: %s)" % (key, name, _keys(e)))
     before = e.current().number
+    if spec.secret:
+        _forget(sh, text)  # the typed line leaves no copy of the secret behind
     n = st.update(name, {key: C.parse_text(spec, text)})
     if n == before:
         sh.println("%s: config v%d, unchanged" % (name, n))
         return
     v = e.find(n) or e.current()
     sh.println("%s: config v%d: %s" % (name, n, CS.format_diff(v.diff)))
+
+
+def _forget(sh, text):
+    ed = getattr(sh, "editor", None)
+    if ed is None:
+        return
+    if ed.history and text in ed.history[-1]:
+        ed.history[-1] = ed.history[-1].replace(text, C.MASK)
+    if isinstance(getattr(ed, "line", None), str):
+        ed.line = ed.line.replace(text, C.MASK)
 
 
 def _diff(sh, rest):

@@ -5,6 +5,7 @@
 # 1. the banner `MultiOS <version> on <board> (MicroPython <version>)`;
 # 2. storage: `/` is mounted (a blank disk formatted), this boot's journal starts on it and
 #    the previous boot's crash report is moved into it (kernel/storage.py, kernel/jstore.py);
+#    the secrets key is read from it, or made at first boot (kernel/vault.py);
 # 3. the frozen units (services/units.py) are registered, then the files in /etc/units
 #    (over frozen units of the same name) and the saved enable/disable choices; /boot.py
 #    runs (unless Ctrl-C waits on the console); the enabled units start in dependency order,
@@ -36,7 +37,7 @@ import services.lbcmd  # noqa: F401 - registers `lb`
 import services.metricscmd  # noqa: F401 - registers `metrics`, `alerts`, `top`
 import services.netcmds  # noqa: F401 - registers ifconfig, ping, netstat, wget
 import services.svc  # noqa: F401 - registers the shell's `svc` verbs
-from kernel import alerting, jstore, params, storage, svc, unitfiles
+from kernel import alerting, configstore, jstore, params, storage, svc, unitfiles, vault
 from kernel.errors import TimeoutError as StopTimeout
 from kernel.version import VERSION
 from services import units as frozen
@@ -91,6 +92,7 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
     kernel.reset(clock)  # a fresh scheduler (clock None: the HAL's, bound by run())
     say(banner(hal))
     disk = _storage(hal, say)  # `/`, this boot's journal on it, the last crash report
+    _secrets(disk, say)  # the secrets key on `/` (made at first boot), config saved there
     frozen.install(
         kernel,
         frozen.UNITS if units is None else units,
@@ -152,6 +154,19 @@ def _storage(hal, say):
         )
         say("[ WARN ] the previous boot crashed: 'log --boot -1' shows its report")
     return True
+
+
+def _secrets(disk, say):
+    # Without `/` nothing is saved and the first secret set makes a key in RAM (vault.py).
+    configstore.Store.state_dir = params.CONFIG_STATE_DIR if disk else None
+    if not disk:
+        return
+    v = vault.open_key(params.SECRET_KEY_PATH)
+    kernel.log("secrets: " + vault.status(), "error" if v.state == vault.BAD else "info")
+    if v.state == vault.NEW:
+        say("[  OK  ] secrets: " + v.reason)
+    elif v.state != vault.FILE:
+        say("[FAILED] secrets: " + v.reason)
 
 
 def _scripts(hal, say, no_scripts):

@@ -87,6 +87,18 @@ def test_config_set_parses_by_type_and_refuses_bad_values_in_one_line():
     assert kernel.load_config("web")["port"] == 8081
 
 
+def test_config_set_of_a_secret_leaves_stars_in_the_line_history():
+    sh, con = setup()
+    for c in b"config set web token swordfish\r":
+        sh._feed_line(c)
+    assert "web: config v2: token '***' -> '***'\r\n" in con.take().decode()
+    assert sh.editor.history == ["config set web token ***"]
+    assert "swordfish" not in sh.editor.line
+    for c in b"config set web port 81\r":  # other keys stay as typed
+        sh._feed_line(c)
+    assert sh.editor.history[-1] == "config set web port 81"
+
+
 def test_config_diff_history_and_rollback():
     sh, con = setup()
     assert cmd(sh, con, "config diff web") == ["web: config v1 is the unit's defaults"]

@@ -5,7 +5,7 @@ from svcfakes import World
 
 from kernel import configs as C
 from kernel import configstore as CS
-from kernel import metrics, traps
+from kernel import metrics, traps, vault
 from kernel import service as S
 from kernel.units import UnitError
 
@@ -171,7 +171,8 @@ def test_versions_history_diff_and_manual_rollback():
     ]
     assert st.rollback("web", 1) == 4
     v = st.entry("web").current()
-    assert v.values["port"] == 8080 and v.values["token"] == "hunter2"
+    assert v.values["port"] == 8080 and isinstance(v.values["token"], vault.Sealed)
+    assert vault.unseal(v.values["token"]) == "hunter2"  # the dict holds it sealed
     assert v.reason == "rollback to v1"
     try:
         st.rollback("web", 99)
