@@ -1,17 +1,18 @@
 # kernel/vault: the machine's secrets key, and sealing config secrets with it.
 #
-# Owns: the 32-byte key: read from params.SECRET_KEY_PATH once that file exists; else made
-# from the HAL's entropy (hal.entropy_bytes: RDRAND on x86_64, getrandom() on the unix port,
-# timer-interrupt jitter on ARM, which is not cryptographic) and written there power-safely
-# (a temporary file, closed, renamed over: littlefs renames atomically); with no filesystem
-# it lives in RAM for this boot only. seal(value) -> Sealed, unseal(Sealed) -> value, and a
-# Sealed's text form in JSON files ('sealed:' + base64).
+# Owns: the 32-byte key: read at boot from params.SECRET_KEY_PATH once that file exists; else
+# made by the first seal from the HAL's entropy (hal.entropy_bytes: RDRAND on x86_64,
+# getrandom() on the unix port, timer-interrupt jitter on ARM, which is not cryptographic)
+# and written there power-safely (a temporary file, closed, renamed over: littlefs renames
+# atomically); with no filesystem it lives in RAM for this boot only. seal(value) -> Sealed,
+# unseal(Sealed) -> value, and a Sealed's text form in JSON files ('sealed:' + base64).
 # A sealed blob: version (1 byte), key id (4), IV (16), AES-256-CTR ciphertext of the value's
 # JSON (cryptolib, mbedTLS), HMAC-SHA-256 tag (16) of all before it, with a key derived from
 # the same key. A new random IV per seal, so equal values seal differently (same() compares).
 # Invariants: a Sealed never shows its value (repr and str are '***'); a wrong or missing key
 # or a damaged blob raises VaultError (a ValueError, one line), never returns garbage; an
-# existing key file is never overwritten (a damaged one refuses sealing until moved away).
+# existing key file is never overwritten (a damaged one refuses sealing until moved away);
+# only sealing makes a key, reading never does.
 # Not here: which config keys are secret (kernel/configs.py), where sealed values live
 # (kernel/configstore.py, kernel/configsave.py).
 import os
@@ -30,7 +31,7 @@ PREFIX = "sealed:"  # a Sealed in JSON: PREFIX + base64(blob)
 MODE_CTR = const(6)  # cryptolib's AES mode number for CTR
 
 # Where the key came from (status()).
-NONE = const(0)  # not opened yet: the first seal makes a RAM key
+NONE = const(0)  # no key yet: the first seal makes one (in the key file, if there is one)
 FILE = const(1)  # read from the key file
 NEW = const(2)  # made from entropy at this boot and written to the key file
 RAM = const(3)  # made from entropy, kept in RAM only (no filesystem, or it failed)
@@ -104,8 +105,10 @@ class Vault:
     def __init__(self):
         self.state = NONE
         self.k = None  # the Key, or None
-        self.path = None  # the key file, or None
+        self.path = None  # the key file, or None (no filesystem)
         self.reason = "no key yet"  # one line: where the key is (or why there is none)
+        self.entropy = None  # entropy(n) -> n bytes; None: the HAL's
+        self.log = None  # log(text) is told when a key is made
 
 
 vault = Vault()
@@ -118,58 +121,67 @@ def _hex(b):
 
 
 def _entropy(n):
+    if vault.entropy is not None:
+        return vault.entropy(n)
     import hal
 
     return hal.entropy_bytes(n)
 
 
-def open_key(path=params.SECRET_KEY_PATH, entropy=None):
-    """This boot's key from `path` (None: no filesystem, a RAM key); a missing file gets a new
-    key from the HAL's entropy. Never raises: a damaged file leaves the vault BAD, with why.
-    Returns the vault."""
+def open_key(path=params.SECRET_KEY_PATH, entropy=None, log=None):
+    """This boot's key from `path`, when that file exists; else the first seal makes one
+    (from entropy(n), default the HAL's) and writes it there (path None: no filesystem, a RAM
+    key). log(text) hears when it does. Never raises: a damaged file leaves the vault BAD,
+    with why. Returns the vault."""
     vault.__init__()
-    vault.path = path
+    vault.path, vault.entropy, vault.log = path, entropy, log
     if path is None:
-        return _new_ram(entropy, "no filesystem: a key in RAM for this boot only")
+        vault.reason = "no key yet (no filesystem: the first secret makes one in RAM)"
+        return vault
     try:
         with open(path, "rb") as f:
             data = f.read(len(MAGIC) + KEY_B + 1)
     except OSError:
-        data = None
-    if data is not None:
-        if len(data) != len(MAGIC) + KEY_B or data[: len(MAGIC)] != MAGIC:
-            vault.state = BAD
-            vault.reason = (
-                "key file %s is damaged (%d bytes, expected %d starting %s): secrets cannot be"
-                " read or set; move it away to make a new key (what it sealed is then lost)"
-                % (path, len(data), len(MAGIC) + KEY_B, MAGIC.decode())
-            )
-            return vault
-        vault.k = Key(data[len(MAGIC) :])
-        vault.state = FILE
-        vault.reason = "key %s from %s" % (_hex(vault.k.kid), path)
+        vault.reason = "no key yet (the first secret makes %s)" % path
         return vault
-    key = (entropy or _entropy)(KEY_B)
-    try:
-        _write_key(path, key)
-    except OSError as e:
-        from kernel.storage import errno_name
-
-        return _new_ram(
-            lambda n: key,
-            "cannot write %s (%s): a key in RAM for this boot only" % (path, errno_name(e)),
+    if len(data) != len(MAGIC) + KEY_B or data[: len(MAGIC)] != MAGIC:
+        vault.state = BAD
+        vault.reason = (
+            "key file %s is damaged (%d bytes, expected %d starting %s): secrets cannot be"
+            " read or set; move it away to make a new key (what it sealed is then lost)"
+            % (path, len(data), len(MAGIC) + KEY_B, MAGIC.decode())
         )
+        return vault
+    vault.k = Key(data[len(MAGIC) :])
+    vault.state = FILE
+    vault.reason = "key %s from %s" % (_hex(vault.k.kid), path)
+    return vault
+
+
+def _make():
+    """A new key from entropy: written to the key file (NEW), or kept in RAM (RAM)."""
+    key = _entropy(KEY_B)
     vault.k = Key(key)
-    vault.state = NEW
-    vault.reason = "new key %s in %s" % (_hex(vault.k.kid), path)
-    return vault
+    path = vault.path
+    if path is None:
+        vault.state = RAM
+        vault.reason = "key %s in RAM for this boot only (no filesystem)" % _hex(vault.k.kid)
+    else:
+        try:
+            _write_key(path, key)
+            vault.state = NEW
+            vault.reason = "new key %s in %s" % (_hex(vault.k.kid), path)
+        except OSError as e:
+            from kernel.storage import errno_name
 
-
-def _new_ram(entropy, why):
-    vault.k = Key((entropy or _entropy)(KEY_B))
-    vault.state = RAM
-    vault.reason = "key %s, %s" % (_hex(vault.k.kid), why)
-    return vault
+            vault.state = RAM
+            vault.reason = "key %s in RAM for this boot only: cannot write %s (%s)" % (
+                _hex(vault.k.kid),
+                path,
+                errno_name(e),
+            )
+    if vault.log is not None:
+        vault.log("secrets: " + vault.reason)
 
 
 def _write_key(path, key):
@@ -185,11 +197,14 @@ def _write_key(path, key):
     os.rename(tmp, path)  # atomic on littlefs: no key file, or the whole of it
 
 
-def _key():
-    if vault.state == NONE:
-        _new_ram(None, "not opened: a key in RAM for this boot only")
+def _key(make):
+    """This boot's Key; make: a missing one is made (sealing), else VaultError (reading)."""
     if vault.state == BAD:
         raise VaultError("secrets: " + vault.reason)
+    if vault.state == NONE:
+        if not make:
+            raise VaultError("no key on this machine (%s)" % (vault.path or "no filesystem"))
+        _make()
     return vault.k
 
 
@@ -204,7 +219,7 @@ def seal(value):
 
     import cryptolib
 
-    k = _key()
+    k = _key(True)
     iv = _entropy_iv()
     ct = cryptolib.aes(k.key, MODE_CTR, iv).encrypt(json.dumps(value).encode())
     head = VERSION + k.kid + iv + ct
@@ -235,11 +250,13 @@ def unseal(s):
 
 def check(s):
     """None when Sealed s can be unsealed with this boot's key, else why not (one line)."""
-    try:
-        k = _key()
-    except VaultError as e:
-        return str(e)
     b = s.blob
+    try:
+        k = _key(False)
+    except VaultError as e:
+        if vault.state == BAD:
+            return str(e)
+        return "sealed with key %s, %s" % (s.key_id(), e)
     if len(b) < 1 + KID_B + IV_B + TAG_B or b[:1] != VERSION:
         return "damaged sealed value (%d bytes)" % len(b)
     if b[1 : 1 + KID_B] != k.kid:

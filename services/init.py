@@ -5,7 +5,7 @@
 # 1. the banner `MultiOS <version> on <board> (MicroPython <version>)`;
 # 2. storage: `/` is mounted (a blank disk formatted), this boot's journal starts on it and
 #    the previous boot's crash report is moved into it (kernel/storage.py, kernel/jstore.py);
-#    the secrets key is read from it, or made at first boot (kernel/vault.py);
+#    the secrets key is read from it once the first secret has made it (kernel/vault.py);
 # 3. the frozen units (services/units.py) are registered, then the files in /etc/units
 #    (over frozen units of the same name) and the saved enable/disable choices; /boot.py
 #    runs (unless Ctrl-C waits on the console); the enabled units start in dependency order,
@@ -92,7 +92,7 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
     kernel.reset(clock)  # a fresh scheduler (clock None: the HAL's, bound by run())
     say(banner(hal))
     disk = _storage(hal, say)  # `/`, this boot's journal on it, the last crash report
-    _secrets(disk, say)  # the secrets key on `/` (made at first boot), config saved there
+    _secrets(disk, say)  # the secrets key on `/` (made by the first secret), config saved there
     frozen.install(
         kernel,
         frozen.UNITS if units is None else units,
@@ -157,15 +157,12 @@ def _storage(hal, say):
 
 
 def _secrets(disk, say):
-    # Without `/` nothing is saved and the first secret set makes a key in RAM (vault.py).
+    # The key is read from `/` now if it is there; the first secret set makes it (vault.py).
+    # Without `/` nothing is saved and that key lives in RAM.
     configstore.Store.state_dir = params.CONFIG_STATE_DIR if disk else None
-    if not disk:
-        return
-    v = vault.open_key(params.SECRET_KEY_PATH)
-    kernel.log("secrets: " + vault.status(), "error" if v.state == vault.BAD else "info")
-    if v.state == vault.NEW:
-        say("[  OK  ] secrets: " + v.reason)
-    elif v.state != vault.FILE:
+    v = vault.open_key(params.SECRET_KEY_PATH if disk else None, log=kernel.log)
+    if v.state == vault.BAD:
+        kernel.log("secrets: " + v.reason, "error")
         say("[FAILED] secrets: " + v.reason)
 
 

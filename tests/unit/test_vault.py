@@ -55,32 +55,37 @@ def test_hal_entropy_bytes_come_from_the_board_not_the_prng():
     assert len(_hal.entropy_bytes(5)) == 5 and _hal.entropy_bytes(0) == b""
 
 
-def test_first_boot_makes_a_key_from_entropy_and_the_next_boot_reads_it():
+def test_the_first_secret_makes_a_key_from_entropy_and_the_next_boot_reads_it():
     d = _dir("boot")
     path = d + "/sub/secret.key"  # its directory is made too
     asked = []
+    said = []
 
     def entropy(n):
         asked.append(n)
         return bytes(range(n))
 
-    v = vault.open_key(path, entropy)
+    v = vault.open_key(path, entropy, said.append)
+    assert v.state == vault.NONE and asked == [] and "sub" not in os.listdir(d)  # nothing yet
+    s0 = vault.seal("first")
     assert v.state == vault.NEW and asked == [32]
+    assert said == ["secrets: new key %s in %s" % (v.k.kid.hex(), path)]
     with open(path, "rb") as f:
         assert f.read() == b"MSK1" + bytes(range(32))
     assert "secret.key.tmp" not in os.listdir(d + "/sub")  # renamed over, nothing left
     s = vault.seal({"user": "svc", "password": "hunter2"})
     text = s.text()
-    v = vault.open_key(path, entropy)  # the next boot: the same key, no entropy asked
-    assert v.state == vault.FILE and asked == [32]
+    v = vault.open_key(path, entropy, said.append)  # the next boot: the same key, no entropy
+    assert vault.unseal(s0) == "first" and vault.seal(1) and asked == [32] and len(said) == 1
+    assert v.state == vault.FILE
     assert vault.status().startswith("key %s from %s" % (v.k.kid.hex(), path))
     assert vault.unseal(vault.from_text(text)) == {"user": "svc", "password": "hunter2"}
 
 
 def test_sealed_values_hold_no_plain_text_and_show_as_stars():
     vault.open_key(None, lambda n: b"k" * n)  # no filesystem: a RAM key
-    assert vault.vault.state == vault.RAM
     a = vault.seal("hunter2")
+    assert vault.vault.state == vault.RAM
     b = vault.seal("hunter2")
     assert b"hunter2" not in a.blob and "hunter2" not in a.text()
     assert a.blob != b.blob  # a new IV each time...
@@ -96,8 +101,17 @@ def test_wrong_or_missing_key_and_damage_are_one_line_errors():
     vault.open_key(path, lambda n: b"a" * n)
     s = vault.seal("hunter2")
     kid = s.key_id()
-    os.remove(path)  # the key file lost: the next boot makes another key
+    os.remove(path)  # the key file lost
     v = vault.open_key(path, lambda n: b"b" * n)
+    missing = "sealed with key %s, no key on this machine (%s)" % (kid, path)
+    assert vault.check(s) == missing and v.state == vault.NONE  # reading makes no key
+    try:
+        vault.unseal(s)
+    except vault.VaultError as e:
+        assert str(e) == missing
+    else:
+        raise AssertionError("unsealed without a key")
+    t = vault.seal("hunter2")  # the first seal of this boot makes another key
     assert v.state == vault.NEW
     for bad, text in (
         (s, "sealed with key %s, this machine's key is %s (%s)" % (kid, v.k.kid.hex(), path)),
@@ -109,7 +123,6 @@ def test_wrong_or_missing_key_and_damage_are_one_line_errors():
             assert isinstance(e, ValueError) and str(e) == text and "\n" not in str(e), e
         else:
             raise AssertionError("unsealed with the wrong key")
-    t = vault.seal("hunter2")
     flipped = vault.Sealed(t.blob[:-20] + bytes((t.blob[-20] ^ 1,)) + t.blob[-19:])
     assert vault.check(flipped) == "damaged sealed value (its tag does not match)"
     assert vault.check(t) is None and not vault.same(s, t)
@@ -144,10 +157,10 @@ def test_a_damaged_key_file_is_never_replaced_and_refuses_sealing():
 
 
 def test_an_unwritable_key_file_falls_back_to_a_ram_key():
-    v = vault.open_key("/proc/nonexistent-dir/secret.key", lambda n: b"d" * n)
-    assert v.state == vault.RAM
-    assert v.reason.startswith(
-        "key %s, cannot write /proc/nonexistent-dir/secret.key (" % (v.k.kid.hex())
-    ), v.reason
-    assert v.reason.endswith("): a key in RAM for this boot only")
+    said = []
+    v = vault.open_key("/proc/nonexistent-dir/secret.key", lambda n: b"d" * n, said.append)
     assert vault.unseal(vault.seal([1, 2])) == [1, 2]
+    assert v.state == vault.RAM
+    head = "key %s in RAM for this boot only: cannot write /proc/nonexistent-dir/secret.key ("
+    assert v.reason.startswith(head % v.k.kid.hex()) and v.reason.endswith(")"), v.reason
+    assert said == ["secrets: " + v.reason]
