@@ -34,7 +34,7 @@ def save(d, name, versions):
         with open(p + ".tmp", "w") as f:
             f.write(json.dumps(out))
         os.rename(p + ".tmp", p)
-    except OSError as e:
+    except (OSError, TypeError, ValueError) as e:  # a full disk; a value JSON cannot hold
         from kernel.storage import errno_name
 
         return "config %s: not saved to %s (%s)" % (name, p, errno_name(e))

@@ -212,3 +212,16 @@ def test_a_sealed_value_in_a_config_file_is_taken_as_it_is():
 
 async def _sleep(ms):
     await traps.sleep_ms(ms)
+
+
+def test_a_save_that_fails_is_one_journal_line_and_the_update_stands():
+    d = _dir()
+    w, st = boot(d)
+    with open(d + "/state", "w") as f:
+        f.write("a file where the directory should be")
+    assert st.update("web", {"port": 81}) == 2
+    assert st.entry("web").current().values["port"] == 81
+    errs = [x[3] for x in w.events if x[2] == "config error"]
+    assert len(errs) == 1 and errs[0].startswith(
+        "config web: not saved to %s/state/web.json (" % d
+    ), errs
