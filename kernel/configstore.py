@@ -8,7 +8,8 @@
 # or a method of an exec class), else the unit's config_reload (restart | none), then a
 # watch of rollback_sec that rolls back to the previous version if the service fails,
 # restarts, turns critical or not ready (journaled with the reason, listed in the history).
-# Versions are saved to Store.state_dir (set at boot when `/` is mounted; kernel/configsave.py)
+# Versions are saved to the manager's config_state_dir (init sets it when `/` is mounted;
+# kernel/configsave.py)
 # and read back when the service's entry is made: the last saved runtime layer is the
 # runtime layer again.
 # Invariants: an update is validated whole before anything changes; a secret's value is
@@ -62,10 +63,10 @@ class Store:
     """Config of every service of one manager."""
 
     config_dir = params.CONFIG_DIR  # where NAME.json files are read (tests point elsewhere)
-    state_dir = None  # where versions are saved (configsave): None, none; boot sets it
 
     def __init__(self, mgr):
         self.mgr = mgr
+        self.state_dir = mgr.config_state_dir  # where versions are saved (None: nowhere)
         self.entries = {}  # service name -> Entry
         self.kinds = {}  # kind -> template dict
         self.cmdline = None  # service -> {key: text} from the boot command line, read once

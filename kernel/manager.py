@@ -19,6 +19,10 @@ from kernel.units import UnitError
 class Manager(Jobs, Timers):
     """The services of one scheduler."""
 
+    config_state_dir = None  # where configstore saves config versions; init sets it for the
+    #                          booted manager when `/` is mounted (others, e.g. a played
+    #                          scenario's, save nothing)
+
     def __init__(self, sched, rng=None):
         self.sched = sched
         self.services = Names()  # name -> Service (a dict's lookups grow with names here)

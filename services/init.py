@@ -37,7 +37,7 @@ import services.lbcmd  # noqa: F401 - registers `lb`
 import services.metricscmd  # noqa: F401 - registers `metrics`, `alerts`, `top`
 import services.netcmds  # noqa: F401 - registers ifconfig, ping, netstat, wget
 import services.svc  # noqa: F401 - registers the shell's `svc` verbs
-from kernel import alerting, configstore, jstore, params, storage, svc, unitfiles, vault
+from kernel import alerting, jstore, params, storage, svc, unitfiles, vault
 from kernel.errors import TimeoutError as StopTimeout
 from kernel.version import VERSION
 from services import units as frozen
@@ -159,7 +159,7 @@ def _storage(hal, say):
 def _secrets(disk, say):
     # The key is read from `/` now if it is there; the first secret set makes it (vault.py).
     # Without `/` nothing is saved and that key lives in RAM.
-    configstore.Store.state_dir = params.CONFIG_STATE_DIR if disk else None
+    svc.manager().config_state_dir = params.CONFIG_STATE_DIR if disk else None
     v = vault.open_key(params.SECRET_KEY_PATH if disk else None, log=kernel.log)
     if v.state == vault.BAD:
         kernel.log("secrets: " + v.reason, "error")

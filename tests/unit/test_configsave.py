@@ -9,7 +9,7 @@ import _hal
 from svcfakes import World
 
 from kernel import configstore as CS
-from kernel import traps, vault
+from kernel import svc, traps, vault
 
 SCHEMA = {
     "port": {"type": "int", "default": 8080, "min": 1, "max": 65535},
@@ -88,7 +88,6 @@ def test_kernel_secret_reads_it_back_after_a_reboot_and_nothing_shows_it():
     import kernel
 
     d = _dir()
-    CS.Store.state_dir = d + "/state"
     CS.Store.config_dir = d + "/config"
     got = []
 
@@ -101,13 +100,12 @@ def test_kernel_secret_reads_it_back_after_a_reboot_and_nothing_shows_it():
     for n in range(2):  # two boots over one disk and key file
         vault.open_key(d + "/secret.key")
         kernel.reset()
+        svc.manager().config_state_dir = d + "/state"
         kernel.create_service({"name": "s", "exec": body, "config": SCHEMA})
         CS.store().cmdline = {}
         if n == 0:
             kernel.update_config("s", {"token": PLAIN})
         kernel.start_service("s")
-        from kernel import svc
-
         sched = svc.manager().sched
         sched.run_until(sched.spawn(_sleep(10), "t"))
     assert got[-2:] == [PLAIN, "***"]
@@ -132,7 +130,7 @@ def test_another_key_after_a_reboot_is_a_one_line_error_not_a_crash():
     assert e.current().values["port"] == 8080
     # kernel.secret() inside the service raises the same line as a ConfigError
     kernel.reset()
-    CS.Store.state_dir = d + "/state"
+    svc.manager().config_state_dir = d + "/state"
     CS.Store.config_dir = d + "/config"
     caught = []
 
@@ -145,8 +143,6 @@ def test_another_key_after_a_reboot_is_a_one_line_error_not_a_crash():
     kernel.create_service({"name": "web", "exec": body, "config": SCHEMA})
     CS.store().cmdline = {}
     kernel.start_service("web")
-    from kernel import svc
-
     sched = svc.manager().sched
     sched.run_until(sched.spawn(_sleep(10), "t"))
     assert caught == ["config web: secret 'token' cannot be read: " + why], caught
@@ -225,3 +221,11 @@ def test_a_save_that_fails_is_one_journal_line_and_the_update_stands():
     assert len(errs) == 1 and errs[0].startswith(
         "config web: not saved to %s/state/web.json (" % d
     ), errs
+
+
+def test_only_the_manager_init_marks_saves_versions():
+    d = _dir()
+    w, st = boot(d)
+    assert CS.Store(World().m).state_dir is None  # another manager (a scenario): nowhere
+    w.m.config_state_dir = d + "/state"
+    assert CS.Store(w.m).state_dir == d + "/state"
