@@ -174,13 +174,13 @@ class Watch:
 
 def lb_p99(mgr, service):
     """{instance: p99 ms} of service from the balancer's stats ({} without a balancer)."""
-    if getattr(mgr, "balancer", None) is None:
+    bal = getattr(mgr, "balancer", None)  # kernel/balancer.py's Balancer of this manager
+    pool = bal.pools.get(service) if bal is not None else None
+    if pool is None:
         return {}
     try:
-        from kernel import balancer
-
         out = {}
-        for name, i in balancer.lb_stats(service)["instances"].items():
+        for name, i in pool.stats()["instances"].items():
             out[name] = int(i.get("p99_ms") or 0)
         return out
     except Exception as e:  # noqa: BLE001 - no stats is no latency fault, not a crash

@@ -15,6 +15,8 @@
 # virtual clock's: a scenario's seed), so a replay picks the same calls; option values are
 # ints; a bad target, kind or option is a one-line ValueError and nothing is injected.
 # Not here: scenarios (kernel/scenario.py), detecting what the faults do (kernel/faults.py).
+import gc
+
 from micropython import const
 
 from kernel import backoff, params
@@ -100,14 +102,28 @@ def _hang(t, orig, clock):
         raise
 
 
-def _hog(t, orig, chunk):
+def _hog(t, orig, chunk, budget_ms):
+    # Allocate chunks until one fails, halve the chunk, go on down to 16 bytes: the heap
+    # fills in a few hundred allocations. Each failure collects the whole heap, which on an
+    # emulated board takes longer than a step's budget: the watchdog is off for this step
+    # (a memory fault is about MemoryError) and back on before the service hears of it.
     hog = []
+    err = None
     try:
-        while True:
-            hog.append(bytearray(chunk))
-    except MemoryError as e:
-        hog = None
+        while chunk >= 16:
+            try:
+                hog.append(bytearray(chunk))
+            except MemoryError as e:
+                err = e
+                chunk //= 2
+    except Watchdog as e:  # the board is slower than the fill: still the service's failure
         err = e
+    # Free it before anything else allocates (the hand-over makes a generator): emptied, the
+    # chunks are garbage even if a stale pointer on the C stack still names the list.
+    hog.clear()
+    hog = None
+    gc.collect()
+    t.set_budget(budget_ms)
     return (yield from _handover(t, orig, err))
 
 
@@ -173,7 +189,8 @@ class Injector:
             t.coro = _hang(t, t.coro, sched.clock)
             _poke(sched, t)
         elif k == MEMORY:
-            t.coro = _hog(t, t.coro, opts.get("chunk_b", params.FAULT_MEMORY_CHUNK_B))
+            t.coro = _hog(t, t.coro, opts.get("chunk_b", params.FAULT_MEMORY_CHUNK_B), t.budget_ms)
+            t.set_budget(0)
             _poke(sched, t)
         else:
             self.active.append(f)

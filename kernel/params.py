@@ -153,7 +153,8 @@ FAULT_JOURNAL = const(128)  # fault journal entries kept (a ring)
 FAULT_INJECTED_MAX = const(32)  # injected faults active at once
 FAULT_SLOW_MS = const(500)  # ms an injected `slow` fault adds to a call unless told
 FAULT_FLAP_PERIOD_MS = const(1000)  # ms between the health flips of an injected `flap`
-FAULT_MEMORY_CHUNK_B = const(4096)  # bytes per allocation of an injected `memory` fault
+FAULT_MEMORY_CHUNK_B = const(65536)  # bytes of an injected `memory` fault's first allocations
+#                                      (halved at each MemoryError, down to 16)
 FAULT_SCENARIO_TAIL_MS = const(10000)  # ms a scenario runs on past its last entry
 FAULT_SCENARIO_MAX = const(256)  # entries in one scenario
 

@@ -69,4 +69,34 @@ def test_fault_inject_faults_and_clear_on_the_console(console):
     ]
     status = console.cmd("svc status heartbeat")
     assert any("InjectedFault: injected crash #1" in ln for ln in status), status
+    # On the board's own clock a hang spins until the HAL's step watchdog stops it, and a
+    # memory fault fills the real heap: each ends the run, the restart policy restarts it.
+    for fid, kind, why in ((3, "hang", "(watchdog: "), (4, "memory", "(exception: MemoryError")):
+        n = restarts(wait_active(console, "heartbeat", -1))
+        assert console.cmd("fault inject heartbeat " + kind) == [
+            "fault %d: %s heartbeat" % (fid, kind)
+        ]
+        st = wait_active(console, "heartbeat", n)
+        assert any("restarting " + why in ln for ln in st), st
+    assert console.cmd("echo alive") == ["alive"]
     assert console.poweroff() == 0
+
+
+def restarts(status):
+    for ln in status:
+        if ln.strip().startswith("restarts: "):
+            return int(ln.split()[1].rstrip(","))
+    raise AssertionError("no restarts line in %r" % (status,))
+
+
+def wait_active(console, name, after):
+    """`svc status name` once it is active with more than `after` restarts."""
+    import time
+
+    for _ in range(100):
+        out = console.cmd("svc status " + name)
+        up = any(ln.strip().startswith("state:    active (running)") for ln in out)
+        if up and restarts(out) > after:
+            return out
+        time.sleep(0.1)
+    raise AssertionError("%s never active again\n%s" % (name, console.tail()))
