@@ -172,16 +172,48 @@ class Watch:
         return out
 
 
-def lb_p99(mgr, service):
-    """{instance: p99 ms} of service from the balancer's stats ({} without a balancer)."""
+def _p99(counts, hi):
+    # The 99th percentile of latencies counted per bucket (params.METRIC_BUCKETS, one more
+    # above), estimated within its bucket as kernel/metrics.py does; None without calls.
+    from kernel.params import METRIC_BUCKETS as B
+
+    n = 0
+    for c in counts:
+        n += c
+    if n == 0:
+        return None
+    rank = n * 99 // 100 or 1
+    seen = 0
+    for i, c in enumerate(counts):
+        if c and seen + c >= rank:
+            lo = B[i - 1] if i > 0 else 0
+            top = B[i] if i < len(B) else hi
+            return min(int(lo + (top - lo) * (rank - seen) // c), int(hi))
+        seen += c
+    return int(hi)
+
+
+def lb_p99(mgr, service, prev):
+    """{instance: p99 ms of its calls since the last call} from the balancer's histograms
+    (the calls of one tick, not of its lifetime: a slow spell that ended stops counting);
+    prev: {instance: bucket counts} kept by the caller between calls. {} without a balancer."""
     bal = getattr(mgr, "balancer", None)  # kernel/balancer.py's Balancer of this manager
     pool = bal.pools.get(service) if bal is not None else None
     if pool is None:
         return {}
     try:
         out = {}
-        for name, i in pool.stats()["instances"].items():
-            out[name] = int(i.get("p99_ms") or 0)
+        for m in pool.members:
+            h = m.hist
+            if h is None:
+                continue
+            old = prev.get(m.name)
+            now = list(h.counts)
+            prev[m.name] = now
+            if old is not None and len(old) == len(now):
+                v = _p99([a - b for a, b in zip(now, old)], h.hi)
+                if v is not None:
+                    out[m.name] = v
         return out
     except Exception as e:  # noqa: BLE001 - no stats is no latency fault, not a crash
         mgr.sched.log.log("faults: latency stats of %s: %r" % (service, e), ERROR)

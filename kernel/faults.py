@@ -71,6 +71,7 @@ class Engine:
         self.awaiting = []  # (Target, Fault) whose recovery waits for its outcome
         self.standby_of = {}  # promoted name -> the demoted one a failover goes back to
         self.latency = None  # fn(service) -> {instance: p99 ms}; None: the balancer's stats
+        self.lat_prev = {}  # instance -> the balancer's latency bucket counts at the last tick
         self.injector = None  # kernel/inject.py Injector, made at the first injection
         self.configs = {}  # service -> its config versions' readiness (recovery.config_ready)
         self.later = []  # (Target, detector, cause) found inside a manager transition
@@ -267,7 +268,7 @@ class Engine:
 
     def _p99(self, service):
         fn = self.latency
-        return fn(service) if fn is not None else D.lb_p99(self.mgr, service)
+        return fn(service) if fn is not None else D.lb_p99(self.mgr, service, self.lat_prev)
 
     def stats(self):
         return {

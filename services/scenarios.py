@@ -3,9 +3,11 @@
 #
 # Owns: SCENARIOS, name -> a scenario (kernel/scenario.py's format: a list of {at_sec,
 # target, kind, options}). `demo` declares a template web@ with two instances and a db
-# with a standby, then crashes, hangs, flaps and starves them of memory, so that each
-# of its detectors and recoveries shows in the journal: failures -> restart, then scale_up;
-# flapping -> restart_with_delay; an exception type -> failover to the standby.
+# with a standby, then crashes, hangs, flaps and starves them of memory, then calls web
+# through the balancer while one instance fails half its calls and another is slow, so that
+# each of its detectors and recoveries shows in the journal: failures -> restart, then
+# scale_up; flapping -> restart_with_delay; an exception type -> failover to the standby;
+# latency -> restart.
 # Not here: playing them (kernel/scenario.py), the shell verb (services/faultsh.py).
 
 _WEB = {
@@ -16,8 +18,13 @@ _WEB = {
     "detectors": {
         "failures": {"count": 2, "window_sec": 30},
         "flapping": {"changes": 4, "window_sec": 10},
+        "latency": {"p99_ms": 150, "for_sec": 2},
     },
-    "escalation": {"failures": ["restart", "scale_up"], "flapping": ["restart_with_delay"]},
+    "escalation": {
+        "failures": ["restart", "scale_up"],
+        "flapping": ["restart_with_delay"],
+        "latency": ["restart"],
+    },
     "escalation_tries": 1,
     "escalation_window_sec": 60,
 }
@@ -44,6 +51,9 @@ DEMO = [
     {"at_sec": 33, "target": "web@2", "kind": "crash"},
     {"at_sec": 36, "target": "web@1", "kind": "crash"},
     {"at_sec": 38, "target": "web@1", "kind": "crash"},
+    {"at_sec": 40, "target": "web", "kind": "load", "options": {"rate": 10, "for_sec": 10}},
+    {"at_sec": 41, "target": "web@2", "kind": "error", "options": {"rate_pm": 500, "for_sec": 4}},
+    {"at_sec": 42, "target": "web@3", "kind": "slow", "options": {"ms": 200, "for_sec": 5}},
 ]
 
 SCENARIOS = {"demo": DEMO}

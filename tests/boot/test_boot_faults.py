@@ -41,14 +41,14 @@ def unix_journal(seed):
 
 def test_fault_run_of_the_frozen_demo_prints_the_unix_ports_journal(console):
     want = unix_journal(1)
-    assert len(want) > 20 and want[-1].startswith("scenario: 14 entries, seed 1, "), want
+    assert len(want) > 20 and want[-1].startswith("scenario: 17 entries, seed 1, "), want
     console.boot()
     got = console.cmd("fault run demo seed=1")
     assert got == want, "\n".join(
         ["board vs unix:"] + ["%s | %s" % (g, w) for g, w in zip(got, want)]
     )
     other = console.cmd("fault run demo seed=2")
-    assert other != got and other[-1].startswith("scenario: 14 entries, seed 2, "), other
+    assert other != got and other[-1].startswith("scenario: 17 entries, seed 2, "), other
     assert console.poweroff() == 0
 
 

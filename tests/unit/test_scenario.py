@@ -53,7 +53,7 @@ def test_the_demo_replays_byte_for_byte_and_another_seed_differs():
     c = scenario.play(DEMO, 2)
     assert a == b
     assert a != c
-    assert a[-1].startswith("scenario: 14 entries, seed 1, ")
+    assert a[-1].startswith("scenario: 17 entries, seed 1, ")
     text = "\n".join(a)
     for want in (
         "web@1: injected crash #1",
@@ -80,3 +80,28 @@ def test_a_bad_entry_is_journaled_and_the_scenario_goes_on():
         "[    1.000] ghost: scenario crash failed: unit ghost: no such unit (see 'svc list')"
     )
     assert got[1].startswith("scenario: 2 entries, seed 0, 2") and len(got) == 2
+
+
+def test_load_slow_and_error_act_through_the_balancer_and_latency_scales_up():
+    kernel.reset(VirtualClock(0, 0))
+    got = scenario.play(
+        [
+            {"at_sec": 0, "target": "web@", "kind": "unit", "options": {
+                "exec": "services.faultdemo:web", "max_instances": 2,
+                "detectors": {"latency": {"p99_ms": 100, "for_sec": 2}}}},
+            {"at_sec": 0, "target": "web@1", "kind": "start"},
+            {"at_sec": 1, "target": "web", "kind": "load", "options": {"rate": 20, "for_sec": 6}},
+            {"at_sec": 2, "target": "web@1", "kind": "slow", "options": {"ms": 300}},
+            {"at_sec": 6, "target": "web@1", "kind": "error", "options": {"rate_pm": 1000}},
+            {"at_sec": 8, "kind": "end"},
+        ],
+        1,
+    )  # fmt: skip
+    text = [ln[12:] for ln in got[:-1]]
+    assert text[0] == "web@1: injected slow #1 ms=300", got
+    assert text[1].startswith("web@1: detected latency: p99 3"), got
+    assert text[1].endswith(" ms over 100 ms for 2000 ms"), got
+    assert text[2] == "web@1: scale_up 1/5: started web@2 (2 of max 2)", got
+    assert "web@1: injected error #2 rate_pm=1000" in text, got
+    load = [t for t in text if t.startswith("web: load: ")]
+    assert len(load) == 1 and not load[0].endswith(" 0 failed"), got  # errors on web@1
