@@ -2,7 +2,7 @@
 #
 # Owns: Breakers, one per Manager (attach()): each configured service's options (from
 # set_breaker(), or the unit field `breaker` when the unit is added), its service-level
-# Breaker (set as the balancer's pool `.breaker` when kernel.balancer exists) and a Breaker
+# Breaker (also the balancer's pool `.breaker`: kernel/balancer.py) and a Breaker
 # on every instance of the service (inst.breaker; an instance that registers later gets one:
 # Breakers listens to discovery). Every transition stamps the instance through the registry,
 # reg.changed(inst, EV_BREAKER), so watchers, the balancer and faults see it (a service
@@ -140,14 +140,9 @@ class Breakers:
             self.apply(service, u.breaker)
 
     def _pool(self, service, b):
-        bal = getattr(self.mgr, "balancer", None)
-        if bal is None:
-            try:
-                import kernel.balancer as balancer
-            except ImportError:
-                return  # a build without the balancer: the service breaker stays here
-            bal = balancer.attach(self.mgr)
-        bal.pool(service).breaker = b
+        from kernel import balancer  # below this module; loaded only once a breaker is set
+
+        balancer.attach(self.mgr).pool(service).breaker = b
 
     # ---- lookups ----
 
