@@ -6,19 +6,21 @@
 #   time window of 60 s), available() per call, and in the same run a plain dict lookup
 #   and an empty Python method call (the floor of any breaker written in Python), each
 #   minus the bare loop, best of 3 runs, real clock;
-#   on the virtual clock (exact ms, the same on every port): a client calling 3 instances
-#   round robin every 10 ms, skipping those not ready or whose breaker is not available:
+#   on the virtual clock (exact ms, the same on every port): a client calling web through
+#   kernel.request every 10 ms (round robin over 3 instances; the balancer skips those not
+#   ready or whose breaker is not available; injected errors through its call hook):
 #   - breaker: web@2 starts failing its calls at t=1 s while staying registered and ready
 #     (an error the health probes do not see) and recovers at t=4 s: ms from the first
 #     failure to its breaker opening (out), and from the recovery to the breaker closing
-#     (back in), and the calls that failed;
+#     (back in), and the calls that failed (and were refused: none may take the call);
 #   - health: a managed web@2 crashes (restart_sec 1): ms from the crash to discovery
 #     taking it out of the ready set, and to it being ready again.
 # Host-side tool: nothing in the firmware imports it.
 import gc
 import time
 
-from kernel import breakers, health, traps
+import kernel
+from kernel import balancer, breakers, discovery, svc, traps
 from kernel.clock import VirtualClock, real_clock
 from kernel.manager import Manager
 from kernel.sched import Scheduler
@@ -98,48 +100,55 @@ def call_path():
 
 
 class Sim:
-    """A Manager on a virtual clock, 3 instances of web and a client every 10 ms."""
+    """A separate kernel on a virtual clock (its own Scheduler and Manager, as
+    kernel/scenario.py plays scenarios: the kernel we run inside is left alone), instances
+    of web, and a client calling through kernel.request every 10 ms; the call hook fails the
+    calls of instances in `failing`."""
 
     def __init__(self):
-        self.clock = VirtualClock(0, 0)
-        self.s = Scheduler(self.clock)
+        self.s = Scheduler(VirtualClock(0, 0))
         self.m = Manager(self.s)
-        health.attach(self.m)
-        self.brk = breakers.attach(self.m)
-        self.reg = self.brk.reg
         self.failing = set()  # instance names whose calls fail
-        self.calls = self.failed = 0
-        self.log = []  # (ms, what)
-        self.reg.listeners.append(self.seen)
+        self.calls = self.failed = self.refused = 0
+        self.log = []  # (uptime ms, breaker state name, ready) of web@2 at each change
 
     def seen(self, code, inst):
         if inst.name == "web@2":
             b = inst.breaker
             self.log.append((self.m.now(), b.state_name() if b else "-", inst.ready))
 
-    async def client(self, ms):
-        i = 0
+    async def hook(self, inst):
+        await traps.sleep_ms(2)
+        if inst.name in self.failing:
+            raise OSError("injected")
+
+    async def client(self, setup, ms):
+        setup()  # in a task of this kernel: the API then finds its manager
+        discovery.listen(self.seen)
         for _ in range(ms // 10):
             await traps.sleep_ms(10)
-            insts = self.reg.of_service("web")
-            for _ in range(len(insts)):  # round robin over those that may take the call
-                inst = insts[i % len(insts)]
-                i += 1
-                b = inst.breaker
-                if inst.ready and (b is None or b.available()) and (b is None or b.allow()):
-                    ok = inst.name not in self.failing
-                    self.calls += 1
-                    self.failed += not ok
-                    if b is not None:
-                        b.record(ok, 2)
-                    break
+            self.calls += 1
+            try:
+                async with kernel.request("web"):
+                    pass
+            except OSError:
+                self.failed += 1
+            except kernel.CallNotPermitted:
+                self.refused += 1
 
     async def at(self, ms, fn):
         await traps.sleep_ms(ms)
         fn()
 
-    def run(self, ms):
-        self.s.run_until(self.s.spawn(self.client(ms), "client"))
+    def run(self, setup, ms):
+        saved = (svc._mgr, balancer.call_hook())
+        svc._mgr = self.m
+        balancer.set_call_hook(self.hook)
+        try:
+            self.s.run_until(self.s.spawn(self.client(setup, ms), "client")).result()
+        finally:
+            svc._mgr = saved[0]
+            balancer.set_call_hook(saved[1])
 
     def first(self, since, want):
         for t, st, ready in self.log:
@@ -150,15 +159,20 @@ class Sim:
 
 def breaker_sim():
     sim = Sim()
-    for i in (1, 2, 3):
-        sim.reg.register("web@%d" % i)
-    sim.brk.set("web", OPTIONS)
+
+    def setup():
+        for i in (1, 2, 3):
+            kernel.register_instance("web@%d" % i)
+        kernel.set_strategy("web", "round_robin")
+        kernel.set_breaker("web", **OPTIONS)
+
     sim.s.spawn(sim.at(1000, lambda: sim.failing.add("web@2")), "fault")
     sim.s.spawn(sim.at(4000, lambda: sim.failing.discard("web@2")), "heal")
-    sim.run(8000)
+    sim.run(setup, 8000)
     out("breaker_out_after_fault", sim.first(1000, lambda st, r: st == "open"), "ms")
     out("breaker_in_after_recovery", sim.first(4000, lambda st, r: st == "closed"), "ms")
     out("breaker_failed", sim.failed, "calls")
+    out("breaker_refused", sim.refused, "calls")
     out("breaker_made", sim.calls, "calls")
 
 
@@ -172,14 +186,20 @@ def health_sim():
         while True:
             await traps.sleep_ms(100000)
 
-    for i in (1, 2, 3):
-        sim.m.create({"name": "web@%d" % i, "exec": web if i == 2 else _forever, "restart_sec": 1})
-    sim.m.start_job(["web@1", "web@2", "web@3"], "bench")
-    sim.brk.set("web", OPTIONS)
-    sim.run(4000)
+    def setup():
+        for i in (1, 2, 3):
+            kernel.create_service(
+                {"name": "web@%d" % i, "exec": web if i == 2 else _forever, "restart_sec": 1}
+            )
+            kernel.start_service("web@%d" % i)
+        kernel.set_strategy("web", "round_robin")
+        kernel.set_breaker("web", **OPTIONS)
+
+    sim.run(setup, 4000)
     out("health_out_after_crash", sim.first(1000, lambda st, r: not r), "ms")
     out("health_in_after_crash", sim.first(1000, lambda st, r: r), "ms")
     out("health_crash_failed", sim.failed, "calls")
+    out("health_crash_refused", sim.refused, "calls")
 
 
 async def _forever():
