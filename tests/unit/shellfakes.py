@@ -3,7 +3,10 @@
 #
 # Owns: FakeConsole (bytes in, bytes out, any/read/write like hal's console), FakeHal (time,
 # power, boot mode and repl that record what they were asked), FakeKernel (tasks, log, kill,
-# uptime, foreground flags) and FakeTask. Nothing in the firmware imports this file.
+# uptime, foreground flags) and FakeTask; for the shell verbs' tests on the real kernel:
+# cmd() (one line in, its output lines out), run_for() (the default scheduler's clock moves
+# on) and forever() (a service body that never ends). Nothing in the firmware imports this
+# file.
 
 
 class FakeConsole:
@@ -111,3 +114,29 @@ class FakeKernel:
 
     async def wait_console(self):
         pass
+
+
+def cmd(sh, con, line):
+    """Run one shell line on sh; the lines it printed."""
+    con.take()
+    sh.execute(line)
+    return con.take().decode().split("\r\n")[:-1]
+
+
+def run_for(ms):
+    """Run the kernel's default scheduler for ms of its clock (a VirtualClock in tests)."""
+    import kernel
+    from kernel import traps
+
+    async def wait():
+        await traps.sleep_ms(ms)
+
+    kernel.scheduler().run_until(kernel.spawn(wait(), "clock"))
+
+
+async def forever():
+    """A service body that runs until it is stopped."""
+    import kernel
+
+    while True:
+        await kernel.sleep_ms(1000)

@@ -1,19 +1,13 @@
 # Tests for services/breakersh (the shell's `breaker`), on the kernel's default scheduler
 # with a virtual clock: the table, the config line, each verb on an instance and on a
 # service, one-line errors, help and Tab completion.
-from shellfakes import FakeConsole, FakeHal
+from shellfakes import FakeConsole, FakeHal, cmd
 
 import kernel
 import services.breakersh  # noqa: F401 - registers `breaker`
 from kernel.clock import VirtualClock
 from services.commands import COMMANDS
 from services.shell import Shell
-
-
-def cmd(sh, con, line):
-    con.take()
-    sh.execute(line)
-    return con.take().decode().split("\r\n")[:-1]
 
 
 def setup():

@@ -1,13 +1,13 @@
 # Tests for services/configcmd and services/metricscmd: the shell's `config` verbs (get, set
 # parsed by type, diff, history, rollback, help, errors as one line, secrets as ***),
 # `metrics NAME` and `top`, on the kernel's default scheduler with a virtual clock.
-from shellfakes import FakeConsole, FakeHal
+from shellfakes import FakeConsole, FakeHal, cmd, forever, run_for
 
 import kernel
 import services.configcmd  # noqa: F401 - registers `config`
 import services.metricscmd  # noqa: F401 - registers `metrics`, `top`
 from kernel import configstore as CS
-from kernel import metrics, traps
+from kernel import metrics
 from kernel.clock import VirtualClock
 from services.shell import Shell
 
@@ -17,18 +17,6 @@ SCHEMA = {
     "debug": {"type": "bool", "default": False},
     "token": {"type": "str", "default": "hunter2", "secret": True},
 }
-
-
-async def forever():
-    while True:
-        await kernel.sleep_ms(1000)
-
-
-def run_for(ms):
-    async def wait():
-        await traps.sleep_ms(ms)
-
-    kernel.scheduler().run_until(kernel.spawn(wait(), "clock"))
 
 
 def setup(**unit):
@@ -41,12 +29,6 @@ def setup(**unit):
     kernel.create_service(u)
     con = FakeConsole()
     return Shell(con, kernel, FakeHal(), ns={}), con
-
-
-def cmd(sh, con, line):
-    con.take()
-    sh.execute(line)
-    return con.take().decode().split("\r\n")[:-1]
 
 
 def test_config_get_shows_values_sources_and_masks_secrets():

@@ -1,30 +1,11 @@
 # Tests for services/faultsh: `faults [NAME]`, `fault inject|clear|run|help` on the kernel's
 # default scheduler with a virtual clock; every mistake is one line, never a traceback.
-from shellfakes import FakeConsole, FakeHal
+from shellfakes import FakeConsole, FakeHal, cmd, forever, run_for
 
 import kernel
 import services.faultsh  # noqa: F401 - registers `faults` and `fault`
-from kernel import traps
 from kernel.clock import VirtualClock
 from services.shell import Shell
-
-
-def run_for(ms):
-    async def wait():
-        await traps.sleep_ms(ms)
-
-    kernel.scheduler().run_until(kernel.spawn(wait(), "clock"))
-
-
-async def forever():
-    while True:
-        await kernel.sleep_ms(1000)
-
-
-def cmd(sh, con, line):
-    con.take()
-    sh.execute(line)
-    return con.take().decode().split("\r\n")[:-1]
 
 
 def setup():

@@ -1,31 +1,12 @@
 # Tests for services/healthsh (the shell's `health` and `discover`) and the probe lines of
 # `svc status`, on the kernel's default scheduler with a virtual clock.
-from shellfakes import FakeConsole, FakeHal
+from shellfakes import FakeConsole, FakeHal, cmd, forever, run_for
 
 import kernel
 import services.healthsh  # noqa: F401 - registers `health` and `discover`
 import services.svc  # noqa: F401 - registers `svc`
-from kernel import traps
 from kernel.clock import VirtualClock
 from services.shell import Shell
-
-
-def run_for(ms):
-    async def wait():
-        await traps.sleep_ms(ms)
-
-    kernel.scheduler().run_until(kernel.spawn(wait(), "clock"))
-
-
-async def forever():
-    while True:
-        await kernel.sleep_ms(1000)
-
-
-def cmd(sh, con, line):
-    con.take()
-    sh.execute(line)
-    return con.take().decode().split("\r\n")[:-1]
 
 
 def setup():

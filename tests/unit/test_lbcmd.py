@@ -1,18 +1,12 @@
 # Tests for services/lbcmd (the shell's `lb list`, `lb stats`, `lb strategy`, `lb help`),
 # on the kernel's default scheduler with a virtual clock.
-from shellfakes import FakeConsole, FakeHal
+from shellfakes import FakeConsole, FakeHal, cmd
 
 import kernel
 import services.lbcmd  # noqa: F401 - registers `lb`
 from kernel.clock import VirtualClock
 from services.commands import COMMANDS
 from services.shell import Shell
-
-
-def cmd(sh, con, line):
-    con.take()
-    sh.execute(line)
-    return con.take().decode().split("\r\n")[:-1]
 
 
 def setup():

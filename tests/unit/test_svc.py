@@ -1,10 +1,9 @@
 # Tests for kernel/svc (the public API through `kernel`) and services/svc (the shell's `svc`
 # verbs and `log NAME`), on the kernel's default scheduler with a virtual clock.
-from shellfakes import FakeConsole, FakeHal
+from shellfakes import FakeConsole, FakeHal, cmd, forever, run_for
 
 import kernel
 import services.svc  # noqa: F401 - registers `svc`
-from kernel import traps
 from kernel.clock import VirtualClock
 from kernel.units import UnitError
 from services.shell import Shell
@@ -12,18 +11,6 @@ from services.shell import Shell
 
 def fresh():
     kernel.reset(VirtualClock(0, 0))
-
-
-def run_for(ms):
-    async def wait():
-        await traps.sleep_ms(ms)
-
-    kernel.scheduler().run_until(kernel.spawn(wait(), "clock"))
-
-
-async def forever():
-    while True:
-        await kernel.sleep_ms(1000)
 
 
 async def crash():
@@ -35,12 +22,6 @@ def shell():
     con = FakeConsole()
     sh = Shell(con, kernel, FakeHal(), ns={})
     return sh, con
-
-
-def cmd(sh, con, line):
-    con.take()
-    sh.execute(line)
-    return con.take().decode().split("\r\n")[:-1]
 
 
 def test_public_api_round_trip():
