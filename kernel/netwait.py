@@ -6,9 +6,18 @@
 # that flag and wakes every task parked in wait(), which then re-checks its socket
 # (kernel/streams.py). Where there is no _net (the unix port's host sockets) wait() sleeps
 # params.NET_POLL_MS instead: the only polling, and only off the boards.
+# A blocking socket call (recv, accept, connect, send, getaddrinfo on a blocking or timeout
+# socket) made in a kernel task's step parks that task instead: modlwip's blocking loop calls
+# block() (through boards/common/net.c, with the task's watchdog paused), which steps the
+# other tasks until the stack's next event or params.NET_BLOCK_SLICE_MS, and modlwip then
+# checks its socket and the socket's own timeout again. A cancel reaches the blocked call
+# as its exception. The console's foreground code blocks as on any MicroPython board. Nested
+# blocked calls resume last-in first-out, at most params.NET_BLOCK_DEPTH_MAX deep (beyond
+# that a call blocks as MicroPython's, under its watchdog).
 # Not here: sockets themselves, streams, the interface (services/netd.py).
 import kernel
 from kernel import params
+from kernel import sched as _sched
 from kernel.errors import TimeoutError
 from kernel.sync import ThreadSafeFlag, _wake_all
 from kernel.task import ENDED, TaskQueue
@@ -23,11 +32,50 @@ _flag = None  # ThreadSafeFlag set by on_event()
 _waiting = TaskQueue()  # tasks parked in wait()
 _pump = None  # the net-wake task
 events = 0  # events pumped since boot (tests, netstat)
+blocked = 0  # slices in which a blocked socket call let the others run (tests)
+
+
+class _Cond:
+    # The end of one blocked call's wait: on_event() sets state (run_blocked reads it).
+    state = 0
+
+
+_conds = [_Cond() for _ in range(params.NET_BLOCK_DEPTH_MAX)]  # one per nesting depth
+_depth = 0  # blocked calls in progress (nested)
 
 
 def on_event():
     # From the scheduled lwIP poll (soft-interrupt context): store only.
-    _flag.set()
+    if _flag is not None:
+        _flag.set()
+    i = 0
+    while i < _depth:
+        _conds[i].state = ENDED
+        i += 1
+
+
+def block():
+    """From modlwip's blocking loop (boards/common/net.c): True when it ran the other tasks
+    until the stack's next event or a slice; False where the call must block as
+    MicroPython's (no scheduler running, the console's foreground, too deep)."""
+    global _depth, blocked
+    s = _sched.running()
+    t = s.cur if s is not None else None
+    if t is None or t.fg or _depth >= params.NET_BLOCK_DEPTH_MAX:
+        return False
+    c = _conds[_depth]
+    c.state = 0
+    _depth += 1
+    blocked += 1
+    try:
+        s.run_blocked(c, params.NET_BLOCK_SLICE_MS)
+    finally:
+        _depth -= 1
+    e = t.pending
+    if e is not None:  # cancelled while it waited: the call raises it, as an await would
+        t.pending = None
+        raise e
+    return True
 
 
 async def _run():
@@ -52,6 +100,7 @@ def _ensure_pump():
         _flag = ThreadSafeFlag()
     _pump = kernel.spawn(_run(), "net-wake")
     _net.set_handler(on_event)
+    _net.set_block_handler(block)
 
 
 async def wait(timeout_ms=-1):
@@ -74,6 +123,7 @@ def stop():
     global _pump
     if _net is not None:
         _net.set_handler(None)
+        _net.set_block_handler(None)
     if _pump is not None and _pump.state < ENDED:
         _pump.cancel()
     _pump = None

@@ -2,7 +2,8 @@
 #
 # Owns: stepping tasks (one send/throw per step, under the C watchdog when the HAL has
 # `resume`), per-task accounting (steps, cpu_us, alloc_b, last_run: one clock read per switch,
-# the end of one step being the start of the next), idle and its accounting, nested runs.
+# the end of one step being the start of the next), idle and its accounting, nested runs
+# (asyncio.run from the foreground; run_blocked for a kernel task blocked in a C call).
 # On the HAL's own clock a step and its accounting are one C call (_ksched.step,
 # boards/common/modksched.c); elsewhere (virtual clock, stock builds) the same in Python.
 # The clock is injected (kernel/clock.py). The class stack: Scheduler < Lifecycle (making,
@@ -283,14 +284,14 @@ class Scheduler(Lifecycle):
         self._a0 = self._alloc() if self._alloc is not None else 0
         self._epoch = (self._epoch + 1) & _MASK
 
-    def _idle(self, ms):
+    def _idle(self, ms, cap_ms=-1):
         sq = self._sleepq
-        timeout = params.IDLE_MAX_MS
+        timeout = params.IDLE_MAX_MS if cap_ms < 0 else min(cap_ms, params.IDLE_MAX_MS)
         if sq.heap is not None:
             timeout = max(0, min(timeout, self._diff(sq.heap.ph_key, ms)))
         elif self.flag_posted:
             timeout = 0
-        elif self._simulated and not (self._console_q.head and self._console_any()):
+        elif cap_ms < 0 and self._simulated and not (self._console_q.head and self._console_any()):
             raise KernelPanic("sched: deadlock: nothing runnable and no deadline (virtual clock)")
         self.pull_output()
         clock = self.clock
@@ -389,6 +390,41 @@ class Scheduler(Lifecycle):
             if ctrl_c is not None:
                 micropython.kbd_intr(3)  # the foreground's code runs on with Ctrl-C armed
         return t
+
+    def run_blocked(self, cond, slice_ms):
+        """From the step of a kernel task blocked in C (a blocking socket call: kernel/
+        netwait.py): step the other tasks, idling when none is ready, until cond.state is
+        ENDED, slice_ms passed or the caller was cancelled; never the caller, which is
+        stepping and so on no queue. The caller is charged for its step so far."""
+        caller = self.cur
+        if self._step is not None:  # the C step's baseline is in _t0: charge up to now
+            now = self._ticks_us()
+            caller.cpu_us += (now - self._t0) & _MASK
+            self._t0 = now
+            if caller.cpu_us >= _CPU_CARRY:
+                self._carry(caller)
+        dl = self._add(self._ticks_ms(), slice_ms)
+        try:
+            while cond.state < ENDED and caller.pending is None and not self._stop:
+                try:
+                    self._run_ready(cond, 1)
+                except MemoryError as e:
+                    self._out_of_memory(e)
+                    continue
+                if cond.state >= ENDED:
+                    break
+                ms = self._ticks_ms()
+                left = self._diff(dl, ms)
+                if left <= 0:
+                    break
+                if self._head is None:
+                    if self.flag_posted:
+                        self._wake_flags()
+                    else:
+                        self._idle(ms, left)
+        finally:
+            self.cur = caller
+        self._epoch = (self._epoch + 1) & _MASK  # tell the caller's round that others ran
 
     def pull_output(self):
         """Move what services printed (captured by the HAL, not shown) into the log."""

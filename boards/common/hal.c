@@ -201,6 +201,28 @@ uint32_t hal_wdt_disarm(void) {
     return wdt_hits;
 }
 
+// A kernel task blocked in C (a blocking socket call, boards/common/net.c) lets the others
+// step meanwhile: its watchdog stops counting while it waits and then starts a whole budget
+// again (the nested steps arm and disarm their own).
+void hal_wdt_pause(hal_wdt_saved_t *s) {
+    s->armed = wdt_armed;
+    s->budget_ticks = wdt_budget_ticks;
+    if (wdt_armed) {
+        hal_wdt_disarm();
+    }
+}
+
+void hal_wdt_restore(const hal_wdt_saved_t *s) {
+    if (s->armed) {
+        wdt_budget_ticks = s->budget_ticks;
+        wdt_left = s->budget_ticks;
+        wdt_hits = 0;
+        wdt_force = false;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        wdt_armed = true;
+    }
+}
+
 static uint32_t last_wdt_hits;
 
 #if !MULTIOS_BOARD_UNIX

@@ -35,6 +35,14 @@ void hal_set_irq_handler(int source, mp_obj_t handler);
 // Watchdog for one step of a task.
 void hal_wdt_arm(uint32_t budget_ms);
 uint32_t hal_wdt_disarm(void);          // number of times it fired while armed
+// Pause the armed watchdog of the step running now (saved in *s); restore re-arms it with a
+// whole budget. For a step that blocks in C while others step (boards/common/net.c).
+typedef struct _hal_wdt_saved_t {
+    bool armed;
+    uint32_t budget_ticks;
+} hal_wdt_saved_t;
+void hal_wdt_pause(hal_wdt_saved_t *s);
+void hal_wdt_restore(const hal_wdt_saved_t *s);
 // gen.send(send_value) or, when it is MP_OBJ_NULL, gen.throw(throw_value), under a watchdog of
 // budget_ms (0: none): armed and disarmed around the resume, so the injected Watchdog can
 // only land in the task's own code.

@@ -15,5 +15,8 @@ SRC_LWIP_C := $(addprefix $(LWIP_SRC)/,\
 # lwIP's own code is not held to -Werror's full set (it is not ours to change).
 $(BUILD)/$(LWIP_SRC)/%.o: CFLAGS += -Wno-address -Wno-unused-but-set-variable
 OBJ += $(addprefix $(BUILD)/, $(SRC_LWIP_C:.c=.o))
+# modlwip's blocking loops wait in net_sock_wait_ms (boards/common/net.c), not in
+# mp_event_wait_ms: a kernel task blocked there lets the others run.
+$(BUILD)/extmod/modlwip.o: CFLAGS += -Dmp_event_wait_ms=net_sock_wait_ms
 # modlwip's calls of tcp_err/tcp_recv go through boards/common/net.c (see there why).
 LDFLAGS_BOARD += -Wl,--wrap=tcp_err -Wl,--wrap=tcp_recv

@@ -195,6 +195,15 @@ static mp_obj_t net_set_handler(mp_obj_t fn) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(net_set_handler_obj, net_set_handler);
 
+// fn() is called from modlwip's blocking loops (boards/common/net.c, net_sock_wait_ms): True
+// when it let the other tasks run until the stack's next event, False to wait as MicroPython
+// does. None removes it.
+static mp_obj_t net_set_block_handler(mp_obj_t fn) {
+    MP_STATE_VM(multios_net_block) = fn == mp_const_none ? MP_OBJ_NULL : fn;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(net_set_block_handler_obj, net_set_block_handler);
+
 static mp_obj_t net_info(void) {
     mp_obj_t t[4] = {
         mp_obj_new_str_from_cstr(board_eth_name),
@@ -212,6 +221,7 @@ static const mp_rom_map_elem_t net_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_mem), MP_ROM_PTR(&net_mem_obj) },
     { MP_ROM_QSTR(MP_QSTR_pcbs), MP_ROM_PTR(&net_pcbs_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_handler), MP_ROM_PTR(&net_set_handler_obj) },
+    { MP_ROM_QSTR(MP_QSTR_set_block_handler), MP_ROM_PTR(&net_set_block_handler_obj) },
     { MP_ROM_QSTR(MP_QSTR_info), MP_ROM_PTR(&net_info_obj) },
 };
 static MP_DEFINE_CONST_DICT(net_module_globals, net_module_globals_table);

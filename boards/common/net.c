@@ -40,6 +40,7 @@ static volatile bool poll_queued;   // net_poll is in MicroPython's schedule que
 static volatile uint32_t timer_due; // timer tick (ms) when lwIP's next timeout is due
 
 MP_REGISTER_ROOT_POINTER(mp_obj_t multios_net_handler);
+MP_REGISTER_ROOT_POINTER(mp_obj_t multios_net_block);
 
 void net_assert_failed(const char *msg) {
     static const char pre[] = "\r\nlwIP assertion failed: ";
@@ -156,6 +157,37 @@ static mp_obj_t net_poll(mp_obj_t arg) {
     return mp_const_none;
 }
 
+// modlwip's blocking loops (accept, connect, recv, send, getaddrinfo) call this where they
+// would call mp_event_wait_ms (boards/common/lwip.mk renames the call in modlwip.o alone).
+// With the kernel's handler set (_net.set_block_handler, kernel/netwait.py), the step's
+// watchdog is paused and the handler runs the other tasks until the stack's next event or a
+// short slice; it returns False where the call must block as on any MicroPython board (the
+// console's foreground code, boot), and then this waits as MicroPython does. modlwip's loop
+// then checks its socket and the socket's own timeout again. An exception from the handler
+// (the task was cancelled while it waited) ends the socket call.
+void net_sock_wait_ms(mp_uint_t ms);    // declared by py/runtime.h in modlwip.o (the rename)
+
+void net_sock_wait_ms(mp_uint_t ms) {
+    mp_obj_t h = MP_STATE_VM(multios_net_block);
+    if (h != MP_OBJ_NULL) {
+        hal_wdt_saved_t wd;
+        hal_wdt_pause(&wd);
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {
+            mp_obj_t r = mp_call_function_0(h);
+            nlr_pop();
+            hal_wdt_restore(&wd);
+            if (r != mp_const_false) {
+                return;
+            }
+        } else {
+            hal_wdt_restore(&wd);
+            nlr_jump(nlr.ret_val);
+        }
+    }
+    mp_event_wait_ms(ms);
+}
+
 uint32_t net_next_timeout_ms(void) {
     return timer_due - sys_now();
 }
@@ -187,6 +219,7 @@ void net_set_up(bool up) {
 void net_vm_init(void) {
     poll_queued = false;    // a soft reset emptied MicroPython's schedule queue
     MP_STATE_VM(multios_net_handler) = MP_OBJ_NULL;
+    MP_STATE_VM(multios_net_block) = MP_OBJ_NULL;
     mod_network_init();
     if (!lwip_started) {
         lwip_init();

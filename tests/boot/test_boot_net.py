@@ -322,3 +322,63 @@ def test_no_network_boots_without_an_address(board):
         assert c.poweroff() == 0
     finally:
         c.close()
+
+
+# Blocking sockets in kernel tasks (not the foreground): each blocked call parks its task and
+# the others run; the watchdog (200 ms a step) does not fire; a socket timeout fires on time.
+# The client is an asyncio one: a task blocked while another blocked task must answer it
+# waits for that one's call to end (nested blocked calls resume last-in first-out).
+BLOCKING = (
+    "import kernel, socket, time, errno, asyncio; R = {'ticks': 0}",
+    "async def ticker():\\n    while True:\\n        R['ticks'] += 1; await kernel.sleep_ms(20)",
+    "async def server():\\n"
+    "    s = socket.socket(); s.bind(('127.0.0.1', 7100)); s.listen(1)\\n"
+    "    t0 = R['ticks']; c, _ = s.accept(); R['accept'] = R['ticks'] - t0\\n"
+    "    t0 = R['ticks']; R['got'] = c.recv(20); R['recv'] = R['ticks'] - t0\\n"
+    "    c.send(b'ok ' + R['got']); c.close(); s.close()",
+    "async def client():\\n"
+    "    await kernel.sleep_ms(1000); r, w = await asyncio.open_connection('127.0.0.1', 7100)\\n"
+    "    await kernel.sleep_ms(500); w.write(b'hello'); await w.drain()\\n"
+    "    R['reply'] = await r.read(20); w.close()",
+    "async def late():\\n"
+    "    s = socket.socket(); s.bind(('127.0.0.1', 7101)); s.listen(1); s.settimeout(1.5)\\n"
+    "    t0 = time.ticks_ms(); n = R['ticks']\\n"
+    "    try:\\n"
+    "        s.accept()\\n"
+    "    except OSError as e:\\n"
+    "        R['late'] = (e.errno == errno.ETIMEDOUT, time.ticks_diff(time.ticks_ms(), t0))\\n"
+    "    R['late_ticks'] = R['ticks'] - n; s.close()",
+)
+
+
+def _wait_py(c, code, want):
+    while True:
+        got = py(c, code)
+        if got == want:
+            return
+        if c.remaining() <= 0:
+            c.fail("%s: got %r, not %r" % (code, got, want))
+        time.sleep(0.3)
+
+
+def test_blocking_socket_calls_park_kernel_tasks(board):
+    c, _ = net_console(board, "net_block_" + board, budget_s=120.0)
+    try:
+        for chunk in BLOCKING:
+            assert py(c, 'exec("%s")' % chunk) == "", chunk
+        py(c, "tk = kernel.spawn(ticker(), 'ticker'); sv = kernel.spawn(server(), 'blocksrv')")
+        py(c, "cl = kernel.spawn(client(), 'blockcli')")
+        _wait_py(c, "print(R.get('reply'))", "b'ok hello'")
+        # Blocked 1 s in accept() and 0.5 s in recv(), the server's step let the ticker run
+        # (50 and 25 ticks at 20 ms) and ended normally, not by the watchdog.
+        out = py(c, "print(R['accept'] >= 25, R['recv'] >= 12, sv.reason, cl.reason)")
+        assert out == "True True exit exit", (out, py(c, "print(R)"))
+        py(c, "lt = kernel.spawn(late(), 'blocklate')")
+        _wait_py(c, "print(lt.reason)", "exit")
+        ok, ms = py(c, "print(R['late'][0], R['late'][1])").split()
+        assert ok == "True" and 1500 <= int(ms) <= 2500, (ok, ms)
+        assert int(py(c, "print(R['late_ticks'])")) >= 35  # the ticker ran all along
+        assert int(py(c, "import kernel.netwait as nw; print(nw.blocked)")) > 0
+        assert c.poweroff() == 0
+    finally:
+        c.close()

@@ -2,7 +2,7 @@
 # service's parser and router, and kernel/streams over the unix port's host sockets.
 import kernel
 import kernel.asyncio as asyncio  # noqa: PLR0402 - not through kernel.__getattr__
-from kernel import params, streams
+from kernel import netwait, params, streams
 from kernel.clock import VirtualClock
 from services import http, netcmds, netd
 
@@ -254,3 +254,75 @@ def test_metrics_heap_free_is_sampled_in_a_task_of_its_own():
     first, second, names = asyncio.run(main())
     assert first == -1 and second > 0, (first, second)
     assert len(names) == 2, names  # one sample at first, one after it went stale
+
+
+def _blocking(out, ticks):
+    # A task that calls netwait.block() as modlwip's loop does: (result, ms, others' ticks).
+    async def go():
+        t0 = kernel.now_ms()
+        n = len(ticks)
+        r = netwait.block()
+        out.append((r, kernel.now_ms() - t0, len(ticks) - n))
+
+    return go()
+
+
+def test_block_runs_the_others_for_a_slice_never_the_caller():
+    fresh()
+    out = []
+    ticks = []
+
+    async def ticker():
+        while True:
+            ticks.append(1)
+            await asyncio.sleep_ms(2)
+
+    async def main():
+        tk = asyncio.create_task(ticker())
+        b = kernel.spawn(_blocking(out, ticks), "blocked")
+        await asyncio.sleep_ms(params.NET_BLOCK_SLICE_MS * 3)
+        tk.cancel()
+        return b
+
+    b = asyncio.run(main())
+    # No event came: the slice passed with the ticker stepping (every 2 ms), then it returned.
+    assert b.reason == "exit" and len(out) == 1, (b.reason, out)
+    r, ms, n = out[0]
+    assert r is True and params.NET_BLOCK_SLICE_MS <= ms < 2 * params.NET_BLOCK_SLICE_MS, out
+    assert n >= params.NET_BLOCK_SLICE_MS // 2 - 1, out
+    assert netwait._depth == 0
+
+
+def test_block_ends_at_the_next_event_and_raises_a_cancel():
+    fresh()
+    out = []
+
+    async def main():
+        b = kernel.spawn(_blocking(out, []), "blocked")
+        await asyncio.sleep_ms(3)
+        netwait.on_event()  # what lwIP's poll calls after input
+        await asyncio.sleep_ms(params.NET_BLOCK_SLICE_MS * 2)
+        c = kernel.spawn(_blocking(out, []), "cancelled")
+        await asyncio.sleep_ms(1)  # c is blocked now: this runs in its nested loop
+        c.cancel()
+        await asyncio.sleep_ms(params.NET_BLOCK_SLICE_MS * 2)
+        return b, c
+
+    b, c = asyncio.run(main())
+    assert len(out) == 1 and out[0][0] is True and out[0][1] <= 3, out  # woken by the event
+    assert b.reason == "exit" and c.reason == "cancelled", (b.reason, c.reason)
+
+
+def test_block_is_plain_for_the_foreground_and_outside_the_scheduler():
+    fresh()
+    assert netwait.block() is False  # no scheduler running (boot)
+
+    async def fg():
+        me = kernel.current()
+        kernel.set_foreground(me, True)
+        try:
+            return netwait.block()
+        finally:
+            kernel.set_foreground(me, False)
+
+    assert asyncio.run(fg()) is False
