@@ -49,19 +49,25 @@ class Stream:
         await self.wait_closed()
 
     async def _recv(self, n):
-        # One chunk of at most n bytes; b"" at end of stream.
+        # One chunk of at most n bytes; b"" at end of stream. Always yields once at least, as
+        # MicroPython's read does: a read loop on a fast sender cannot hold the CPU (the stack
+        # takes frames in between bytecodes, so data may never run out within one step).
         s = self.s
+        waited = False
         while True:
             if s is None:
                 raise OSError(errno.EBADF)
             try:
                 d = s.recv(n)
                 if d is not None:
+                    if not waited:
+                        await traps.yield_()
                     return d
             except OSError as e:
                 if not _again(e):
                     raise
             await netwait.wait()
+            waited = True
             s = self.s
 
     def _take(self, n):
