@@ -14,20 +14,29 @@ include $(BOARD_DIR)/board.mk
 
 QSTR_DEFS = boards/common/qstrdefsport.h
 
-# Qstrs that the boot would otherwise intern at run time: the names of the frozen submodules
-# (an import interns `kernel.sched` and `sched`) and the ASCII letters and digits (one-character
-# strings are interned). MicroPython scans its run-time qstr pools linearly each time it makes
-# a string, so every qstr there slows all string code: with the 29 the boot left, perf_bench's
-# core_str took 1.19x stock's time. In the firmware's own (sorted) pool they cost nothing.
-QSTR_BOOT = $(BUILD)/qstrdefs_boot.h
-QSTR_DEFS += $(QSTR_BOOT)
-$(QSTR_BOOT): $(wildcard hal/*.py kernel/*.py services/*.py) boards/common/port.mk
+# Qstrs that would otherwise sit in the frozen code's own pool, or be interned at run time.
+# - Every qstr of the frozen modules (tools/frozen_qstrs.py: names, string constants, module
+#   names and paths): MicroPython binary-searches each sorted pool in turn whenever it makes
+#   a string, and a second pool of ~2,000 frozen qstrs cost ~250 instructions per string
+#   (perf_bench core_str 1.14x stock); in the firmware's pool they cost one search.
+# - The ASCII letters and digits: one-character strings are interned, and the run-time pools
+#   are scanned linearly before any other (with the 29 the boot once left there, core_str
+#   took 1.19x stock's time).
+# The header is rewritten only when its content changes: a new name in a frozen module then
+# rebuilds the C code (every object includes the qstr numbers), an edit that adds none does not.
+FROZEN_PY = $(wildcard hal/*.py kernel/*.py services/*.py)
+FROZEN_TOP_PY = $(wildcard boards/common/frozen/*.py)
+QSTR_FROZEN = $(BUILD)/qstrdefs_frozen.h
+QSTR_DEFS += $(QSTR_FROZEN)
+$(QSTR_FROZEN): $(FROZEN_PY) $(FROZEN_TOP_PY) tools/frozen_qstrs.py boards/common/port.mk
 	$(Q)mkdir -p $(@D)
-	$(Q)$(PYTHON) -c 'import string, sys; \
-	    names = [f[:-3] for f in sys.argv[1:] if not f.endswith("__init__.py")]; \
-	    qs = [n.replace("/", ".") for n in names] + [n.split("/")[-1] for n in names]; \
-	    print("\n".join("Q(%s)" % q for q in qs + list(string.ascii_letters + string.digits)))' \
-	    $(filter %.py,$^) > $@
+	$(Q){ $(PYTHON) tools/frozen_qstrs.py . $(FROZEN_PY) && \
+	    $(PYTHON) tools/frozen_qstrs.py boards/common/frozen $(FROZEN_TOP_PY) && \
+	    $(PYTHON) tools/frozen_qstrs.py $(TOP)/extmod $(TOP)/extmod/asyncio/[!m]*.py \
+	        | sed 's|^Q(asyncio|Q(mpasyncio|' && \
+	    $(PYTHON) -c 'import string; print("\n".join("Q(%s)" % c for c in string.ascii_letters + string.digits))'; \
+	    } | grep '^Q(' | sort -u > $@.new
+	$(Q)cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 FROZEN_MANIFEST = boards/common/manifest.py
 MICROPY_ROM_TEXT_COMPRESSION ?= 1
 # littlefs v2 from MicroPython's lib/littlefs (extmod.mk adds its sources and flags).
