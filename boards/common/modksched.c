@@ -27,15 +27,14 @@
 
 // The slot of an attribute set in the instance's own table (Task.__init__, Scheduler.__init__).
 // Every Task's table has the same keys inserted in the same order, so an attribute sits at the
-// same index in each: remember the index per attribute and check it (one compare) before the
-// hashed lookup. A miss (another layout, a grown table) looks up and remembers the new index.
-#define HINTS (64)
-static uint16_t hint[HINTS];
-
-static mp_map_elem_t *slot(mp_obj_t obj, qstr attr) {
+// same index in each: each call site (SLOT) remembers its index and checks it (one compare)
+// before the hashed lookup; a miss (another layout, a grown table) looks up and remembers the
+// new index. One hint per site, so no two attributes share one: a table of hints indexed by
+// qstr number made the cost of a switch depend on how the firmware numbered its qstrs.
+static mp_map_elem_t *slot(mp_obj_t obj, qstr attr, uint16_t *hint) {
     mp_obj_instance_t *o = MP_OBJ_TO_PTR(obj);
     mp_map_t *map = &o->members;
-    size_t i = hint[attr & (HINTS - 1)];
+    size_t i = *hint;
     if (i < map->alloc && map->table[i].key == MP_OBJ_NEW_QSTR(attr)) {
         return &map->table[i];
     }
@@ -43,9 +42,10 @@ static mp_map_elem_t *slot(mp_obj_t obj, qstr attr) {
     if (e == NULL) {
         mp_raise_msg_varg(&mp_type_AttributeError, MP_ERROR_TEXT("_ksched: no attribute '%q'"), attr);
     }
-    hint[attr & (HINTS - 1)] = (uint16_t)(e - map->table);
+    *hint = (uint16_t)(e - map->table);
     return e;
 }
+#define SLOT(obj, attr) ({ static uint16_t hint_; slot((obj), (attr), &hint_); })
 
 static void check_instance(mp_obj_t obj) {
     if (!mp_obj_is_instance_type(mp_obj_get_type(obj))) {
@@ -68,22 +68,22 @@ static mp_obj_t call(mp_obj_t sched, qstr method, size_t n_args, mp_obj_t t, mp_
 static mp_int_t charge(mp_obj_t sched, mp_obj_t t, mp_obj_t ms) {
     mp_int_t now = hal_ticks_us();
     mp_int_t a = hal_alloc_bytes();
-    mp_map_elem_t *t0 = slot(sched, MP_QSTR__t0);
-    mp_map_elem_t *a0 = slot(sched, MP_QSTR__a0);
+    mp_map_elem_t *t0 = SLOT(sched, MP_QSTR__t0);
+    mp_map_elem_t *a0 = SLOT(sched, MP_QSTR__a0);
     mp_int_t d = (now - mp_obj_get_int(t0->value)) & MASK;
     mp_int_t b = (a - mp_obj_get_int(a0->value)) & MASK;
     t0->value = MP_OBJ_NEW_SMALL_INT(now);
     a0->value = MP_OBJ_NEW_SMALL_INT(a);
     // Below the carries both fit a small int; past them (< 2**31) only until _carry.
-    mp_map_elem_t *e = slot(t, MP_QSTR_cpu_us);
+    mp_map_elem_t *e = SLOT(t, MP_QSTR_cpu_us);
     mp_int_t c = mp_obj_get_int(e->value) + d;
     e->value = mp_obj_new_int(c);
-    e = slot(t, MP_QSTR_alloc_b);
+    e = SLOT(t, MP_QSTR_alloc_b);
     b += mp_obj_get_int(e->value);
     e->value = mp_obj_new_int(b);
-    e = slot(t, MP_QSTR_steps);
+    e = SLOT(t, MP_QSTR_steps);
     e->value = MP_OBJ_NEW_SMALL_INT((mp_obj_get_int(e->value) + 1) & MASK);
-    slot(t, MP_QSTR_last_run)->value = ms;
+    SLOT(t, MP_QSTR_last_run)->value = ms;
     if (c >= CARRY || b >= CARRY) {
         call(sched, MP_QSTR__carry, 1, t, MP_OBJ_NULL, MP_OBJ_NULL);
     }
@@ -95,23 +95,23 @@ static mp_int_t charge(mp_obj_t sched, mp_obj_t t, mp_obj_t ms) {
 // yielded the yield trap (sched._ytrap) or None, put t back at the end of the run queue and
 // return MP_OBJ_NULL; else return what it yielded (or _overrun's verdict).
 static mp_obj_t step(mp_obj_t sched, mp_obj_t ms, mp_obj_t *t_out) {
-    mp_map_elem_t *head = slot(sched, MP_QSTR__head);
+    mp_map_elem_t *head = SLOT(sched, MP_QSTR__head);
     mp_obj_t t = head->value;
     if (t == mp_const_none) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("_ksched: step with nothing ready"));
     }
     check_instance(t);
     *t_out = t;
-    mp_obj_t nx = slot(t, MP_QSTR_next)->value;
+    mp_obj_t nx = SLOT(t, MP_QSTR_next)->value;
     head->value = nx;
     if (nx == mp_const_none) {
-        slot(sched, MP_QSTR__tail)->value = mp_const_none;
+        SLOT(sched, MP_QSTR__tail)->value = mp_const_none;
     }
-    slot(sched, MP_QSTR_cur)->value = t;
+    SLOT(sched, MP_QSTR_cur)->value = t;
     mp_obj_t send = mp_const_none;
     mp_obj_t exc = MP_OBJ_NULL;
-    mp_map_elem_t *p = slot(t, MP_QSTR_pending);
-    mp_obj_t coro = slot(t, MP_QSTR_coro)->value;
+    mp_map_elem_t *p = SLOT(t, MP_QSTR_pending);
+    mp_obj_t coro = SLOT(t, MP_QSTR_coro)->value;
     if (p->value != mp_const_none) {
         exc = p->value;
         // As gen.throw(): a generator gets None beside the exception, which it takes even
@@ -121,8 +121,8 @@ static mp_obj_t step(mp_obj_t sched, mp_obj_t ms, mp_obj_t *t_out) {
         }
         p->value = mp_const_none;
     }
-    mp_int_t budget = mp_obj_get_int(slot(t, MP_QSTR_wd_ms)->value);
-    bool quiet = slot(t, MP_QSTR_quiet)->value == mp_const_true;
+    mp_int_t budget = mp_obj_get_int(SLOT(t, MP_QSTR_wd_ms)->value);
+    bool quiet = SLOT(t, MP_QSTR_quiet)->value == mp_const_true;
     mp_obj_t r;
     mp_vm_return_kind_t kind = hal_resume(coro, send, exc, budget, quiet, &r);
     // From here the slots are looked up again: the step may have grown the tables.
@@ -132,23 +132,23 @@ static mp_obj_t step(mp_obj_t sched, mp_obj_t ms, mp_obj_t *t_out) {
         nlr_raise(r);
     }
     mp_int_t d = charge(sched, t, ms);
-    if (d >= mp_obj_get_int(slot(t, MP_QSTR_wd_us)->value)) {
+    if (d >= mp_obj_get_int(SLOT(t, MP_QSTR_wd_us)->value)) {
         r = call(sched, MP_QSTR__overrun, 3, t, MP_OBJ_NEW_SMALL_INT(d), r);
     }
     if (ktrap_n_armed != 0 && ktrap_stale(r)) {  // it left a trap armed (kernel/traps.py)
         r = call(sched, MP_QSTR__stale, 2, t, r, MP_OBJ_NULL);
     }
-    if (r != mp_const_none && r != slot(sched, MP_QSTR__ytrap)->value) {
+    if (r != mp_const_none && r != SLOT(sched, MP_QSTR__ytrap)->value) {
         return r;
     }
     // Back of the run queue (the hottest trap, as Waits._ready; t stays READY).
-    slot(t, MP_QSTR_next)->value = mp_const_none;
-    mp_map_elem_t *tail = slot(sched, MP_QSTR__tail);
+    SLOT(t, MP_QSTR_next)->value = mp_const_none;
+    mp_map_elem_t *tail = SLOT(sched, MP_QSTR__tail);
     if (tail->value == mp_const_none) {
-        slot(sched, MP_QSTR__head)->value = t;
+        SLOT(sched, MP_QSTR__head)->value = t;
     } else {
         check_instance(tail->value);
-        slot(tail->value, MP_QSTR_next)->value = t;
+        SLOT(tail->value, MP_QSTR_next)->value = t;
     }
     tail->value = t;
     return MP_OBJ_NULL;
@@ -160,14 +160,14 @@ static mp_obj_t step(mp_obj_t sched, mp_obj_t ms, mp_obj_t *t_out) {
 // nested loop, _resync; then None). sched.cur is the task that stepped last.
 static mp_obj_t ksched_step(mp_obj_t sched, mp_obj_t ms, mp_obj_t last) {
     check_instance(sched);
-    mp_obj_t epoch = slot(sched, MP_QSTR__epoch)->value;
+    mp_obj_t epoch = SLOT(sched, MP_QSTR__epoch)->value;
     for (;;) {
         mp_obj_t t;
         mp_obj_t r = step(sched, ms, &t);
         if (r != MP_OBJ_NULL) {
             return r;
         }
-        if (t == last || slot(sched, MP_QSTR__epoch)->value != epoch) {
+        if (t == last || SLOT(sched, MP_QSTR__epoch)->value != epoch) {
             return mp_const_none;
         }
     }

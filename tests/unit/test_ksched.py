@@ -8,7 +8,7 @@ from kernel import sched
 from kernel.clock import VirtualClock
 from kernel.sched import Scheduler
 
-SLOT = re.compile(r"slot\(([\w>-]+), MP_QSTR_(\w+)\)")
+SLOT = re.compile(r"SLOT\(([\w>-]+), MP_QSTR_(\w+)\)")
 CALL = re.compile(r"call\(sched, MP_QSTR_(\w+),")
 
 
@@ -32,10 +32,8 @@ def used_by_c():
     with open("boards/common/modksched.c") as f:
         src = f.read()
     out = {"sched": set(), "task": set(), "methods": set(findall(CALL, src, "call(", 1))}
-    for obj, name in findall(SLOT, src, "slot(", 2):
-        if obj == "obj":  # slot()'s own definition
-            continue
-        assert obj in OWNER, "modksched.c: slot() on %r: say whose field it is in OWNER" % obj
+    for obj, name in findall(SLOT, src, "SLOT(", 2):
+        assert obj in OWNER, "modksched.c: SLOT() on %r: say whose field it is in OWNER" % obj
         out[OWNER[obj]].add(name)
     return out
 
