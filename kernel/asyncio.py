@@ -297,7 +297,7 @@ def run(main):
     if s is None:
         s = _scheduler()
         t = main if isinstance(main, Task) else s.spawn(_as_coro(main), None)
-        s.run_until(t)
+        s.run_until(t, True)
         return t.result()
     if s.cur is None:
         raise RuntimeError("asyncio.run: called outside any task while the kernel runs")

@@ -124,12 +124,14 @@ class Scheduler(Lifecycle):
 
     # ---- the run loop ----
 
-    def _run_ready(self, until=None, rounds=-1):
+    def _run_ready(self, until=None, rounds=-1, at_once=False):
         # Step round after round while tasks are ready: each round steps every task that was
         # ready when it began, once; between rounds, due sleepers and console readers wake.
-        # Returns when nothing is ready (run() then idles), on stop(), when `until` ended, or
-        # after `rounds` rounds (tests). The hot path: no allocation per switch, and one
-        # call (one frame, which the VM may take from the heap) per busy period, not per round.
+        # Returns when nothing is ready (run() then idles), on stop(), when `until` ended (at
+        # the end of that round; at_once: right after its last step, as asyncio's
+        # run_until_complete), or after `rounds` rounds (tests). The hot path: no allocation
+        # per switch, and one call (one frame, which the VM may take from the heap) per busy
+        # period, not per round.
         # With the C step (`step`) the accounting baseline lives in self._t0/_a0, which the C
         # step reads and moves; the Python path keeps it in the locals t0/a0.
         ticks_us = self._ticks_us
@@ -143,6 +145,7 @@ class Scheduler(Lifecycle):
         ytrap = traps._yield
         armed = traps.armed  # traps armed now: 0 after a step unless it left one (_stale)
         ended = ENDED_STEP
+        brk = until if at_once else None  # the task whose end ends the loop mid-round
         sq = self._sleepq
         cq = self._console_q
         t0 = self._t0
@@ -199,7 +202,7 @@ class Scheduler(Lifecycle):
                     if r is ended:
                         if armed():  # (the C step checks the other steps itself)
                             self._stale(t, r)
-                        if until is not None and until.state >= ENDED:
+                        if brk is not None and brk.state >= ENDED:
                             break  # at once, as asyncio's run_until_complete: the rest wait
                     if self._epoch != epoch:  # a nested loop or _resync ran: end the round
                         epoch = self._epoch
@@ -267,7 +270,7 @@ class Scheduler(Lifecycle):
                         dispatch[r.code](t, r)
                     else:
                         self._bad_yield(t, r)
-                elif until is not None and until.state >= ENDED:
+                elif brk is not None and brk.state >= ENDED:
                     break
                 if t is last:
                     break
@@ -306,8 +309,9 @@ class Scheduler(Lifecycle):
         if self._alloc is not None:
             self._a0 = self._alloc()
 
-    def run(self, until=None):
-        """Run tasks until stop() (or until task `until` has ended); then return."""
+    def run(self, until=None, at_once=False):
+        """Run tasks until stop() (or until task `until` has ended: at the end of that round,
+        or with at_once right after its last step); then return."""
         global _running
         if self.cur is not None and not self.cur.fg:
             raise RuntimeError(
@@ -326,7 +330,7 @@ class Scheduler(Lifecycle):
         try:
             while not self._stop and (until is None or until.state < ENDED):
                 try:
-                    self._run_ready(until)
+                    self._run_ready(until, -1, at_once)
                 except MemoryError as e:
                     self._out_of_memory(e)
                     continue
@@ -361,13 +365,14 @@ class Scheduler(Lifecycle):
         except MemoryError:
             pass  # retaken at the next failure
 
-    def run_until(self, t):
+    def run_until(self, t, at_once=False):
         """Run until task t has ended (tests, asyncio.run); returns t."""
-        self.run(until=t)
+        self.run(t, at_once)
         return t
 
     def run_nested(self, t):
-        """From the foreground task's step: run others until t ends, never the caller."""
+        """From the foreground task's step: run others until t ends (returning right after
+        its last step, as asyncio's run_until_complete), never the caller."""
         caller = self.cur
         if caller is None or not caller.fg:
             raise RuntimeError(
@@ -383,7 +388,7 @@ class Scheduler(Lifecycle):
             self._ctrl_c0 = ctrl_c()
         self._nested_ctrl_c = ctrl_c
         try:
-            self.run(until=t)
+            self.run(t, True)
         finally:
             self._nested_ctrl_c = None
             self.cur = caller

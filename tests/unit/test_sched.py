@@ -199,13 +199,11 @@ def test_c_step_accounts_like_the_python_path_real():
         s.run_until(t)
         assert t.result() == n
         assert t.steps == 4, c_step  # three yields and the step that ended it
-        # Stepped in the same rounds, and not finished; the last round ends with t (as
-        # asyncio's run_until_complete), before o's turn in it.
-        assert o.steps == 3
+        assert o.steps == 4  # stepped in the same rounds, and not finished
         assert t.cpu_s == (1 << 28) // 1000000 and t.cpu_us < 1000000
         assert t.alloc_kb >= (1 << 18) - 1 and t.alloc_b < (1 << 28)
         assert t.alloc_kib() >= (1 << 18) - 1 + n // 1024  # the last step, charged at its end
-        assert t.last_run == s._up_last  # the ms of the last round
+        assert t.last_run == o.last_run == s._up_last  # the ms of the last round
         assert o.state == READY and s.cur is None
 
 
@@ -231,6 +229,37 @@ def test_c_step_throws_pending_cancel_and_bad_yields_real():
     s._run_ready(None, 1)
     assert t.state == CANCELLED and trace == ["finally"] and t.steps == 3
     assert b.state == FAILED and isinstance(b.exc, TypeError) and b.steps == 2
+
+
+def test_run_until_at_once_returns_right_after_the_tasks_last_step():
+    # asyncio's run_until_complete: the others of that round wait for the next run.
+    for c_step in (True, False):
+        s = hal_sched(c_step) if c_step and _has_hal() else Scheduler(VirtualClock(0, 0))
+
+        async def f():
+            await traps.yield_()
+
+        async def other():
+            while True:
+                await traps.yield_()
+
+        t = s.spawn(f())
+        o = s.spawn(other())
+        s.run_until(t, True)
+        assert t.state == DONE and o.steps == 1, (c_step, o.steps)
+        t2 = s.spawn(f())
+        o2 = s.spawn(other())
+        s.run_until(t2)  # the default: the round ends first, o2 steps in it too
+        assert o2.steps == 2, (c_step, o2.steps)
+
+
+def _has_hal():
+    try:
+        import _hal  # noqa: F401
+        import _ksched  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def test_c_step_cancels_a_task_before_its_first_step_real():
