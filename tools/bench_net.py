@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from console import REPO, Console  # noqa: E402
+from console import Console, nic_model  # noqa: E402
 
 KEEPALIVE_N = 200
 CLOSE_N = 50
@@ -53,18 +53,6 @@ def free_port():
     p = s.getsockname()[1]
     s.close()
     return p
-
-
-def nic_model(board):
-    import subprocess
-
-    return subprocess.run(
-        ["make", "-s", "--no-print-directory", "qemu-nic", "BOARD=" + board],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
 
 
 def py(c, code):

@@ -33,6 +33,17 @@ def qemu_command(board):
     return shlex.split(out.strip()) + CONSOLE_ARGS
 
 
+def nic_model(board):
+    """The board's QEMU NIC model (board.mk QEMU_NIC), "" for a board without a driver."""
+    return subprocess.run(
+        ["make", "-s", "--no-print-directory", "qemu-nic", "BOARD=" + board],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def disk_args(board, path):
     """QEMU's arguments that attach the image at `path` on `board` (board.mk's QEMU_DISK)."""
     out = subprocess.run(

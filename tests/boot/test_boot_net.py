@@ -5,24 +5,18 @@ import http.client
 import json
 import re
 import socket
-import subprocess
 import threading
 import time
 
+import console
 import pytest
-from console import REPO, Console
+from console import Console
 
 GUEST_SERVER = "10.0.2.100"  # guestfwd address of the host's test server
 
 
 def nic_model(board):
-    out = subprocess.run(
-        ["make", "-s", "--no-print-directory", "qemu-nic", "BOARD=" + board],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    out = console.nic_model(board)
     if not out:
         pytest.skip("board %s has no NIC driver" % board)
     return out
