@@ -209,7 +209,7 @@ def detach():
 
 
 async def _journald(kernel, js):
-    import os
+    from kernel import storage
 
     reported = 0  # js.errors when we last said something
     full = False
@@ -223,11 +223,9 @@ async def _journald(kernel, js):
             reported = js.errors
         tick += 1
         if tick % params.FS_FULL_CHECK_TICKS == 0:
-            try:
-                st = os.statvfs("/")
-            except OSError:
+            free = storage.free_blocks()  # the allocator's bitmap: no walk of the disk
+            if free is None:
                 continue
-            free = st[3] if st[3] <= st[2] else 0  # littlefs overcounts a full disk
             if not full and free <= params.FS_FULL_BLOCKS:
                 full = True
                 kernel.log(

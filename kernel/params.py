@@ -107,17 +107,22 @@ SHELL_RESTART_MS = const(100)  # ms before a crashed shell task starts its shell
 FS_BLOCK_B = const(4096)  # bytes per littlefs block (8 disk sectors)
 FS_READ_B = const(512)  # bytes, littlefs read_size: one sector, no partial reads
 FS_PROG_B = const(512)  # bytes, littlefs prog_size: one sector, no read-merge-write
-FS_LOOKAHEAD_B = const(128)  # bytes of littlefs' allocation bitmap (8 blocks per byte)
+FS_LOOKAHEAD_B = const(128)  # bytes of littlefs' allocation bitmap at least (8 blocks a
+#                               byte); mount sizes it to cover the whole disk, so one scan
+#                               maps every free block (kernel/storage.py, free space)
+FS_METADATA_MAX_B = const(1024)  # bytes a littlefs metadata pair's log may use (of the 4 KiB
+#                                  block): compaction costs ~ its square; 0 = the block
+FS_WRITE_CHUNK_B = const(4096)  # bytes per piece of storage.write() (a yield between)
 FS_BLANK_CHECK_B = const(8192)  # bytes read at the disk's start to call it blank
 
 # Journal on disk (kernel/jstore.py)
 JOURNAL_FLUSH_MS = const(1000)  # ms at most before a queued line reaches the disk
 JOURNAL_FILE_B = const(32768)  # bytes in the current journal file before it rotates
 JOURNAL_FILES = const(4)  # journal files kept (the current one and 3 rotated)
-JOURNAL_STEP_BUDGET_MS = const(2000)  # ms, journald's step watchdog: littlefs near a full
-#                                       disk scans the whole disk for free blocks per write
+JOURNAL_STEP_BUDGET_MS = const(2000)  # ms, journald's step watchdog: littlefs' allocator
+#                                       scans the whole disk once per pass through its free space
 FS_FULL_CHECK_TICKS = const(10)  # journald periods between checks of the free space on /
-#                                   (statvfs walks the filesystem: ~0.4 s on a full 4 MiB disk)
+#                                   (littlefs' allocator bitmap: no walk, storage.free_blocks)
 FS_FULL_BLOCKS = const(8)  # free littlefs blocks (32 KiB) at or below which / counts as full
 
 # Metrics (kernel/metrics.py)

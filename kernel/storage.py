@@ -7,13 +7,24 @@
 # boots without `/`, says why in one line, and leaves the image for inspection. Frozen
 # modules come before the filesystem on sys.path, so a file on the disk cannot shadow the
 # kernel. File operations are synchronous C (littlefs over polled sector I/O): they block
-# the calling task's step only, bounded by the operation's size.
-# Not here: the block device (boards/common/disk.c), the journal on disk (kernel/jstore.py).
+# the calling task's step only, bounded by the operation's size and its directory's (a
+# metadata pair's log is kept to FS_METADATA_MAX_B); write() splits a big write into pieces
+# with a yield between. The free-space figure kernel tasks use (free_blocks) is littlefs'
+# allocator bitmap, sized at mount to cover the disk: no walk; statvfs() walks once (and
+# refills that bitmap). littlefs' allocator itself walks once per pass through the free
+# space, the one inherently long step (README, Storage).
+# Not here: the block device (boards/common/disk.c), the journal on disk (kernel/jstore.py),
+# the bitmap and tuning calls (boards/common/lfsinfo.c).
 import sys
 
 from micropython import const
 
 from kernel import params
+
+try:
+    from _hal import lfs_free, lfs_scan, lfs_tune
+except ImportError:  # a port without littlefs v2: exact walks only
+    lfs_free = lfs_scan = lfs_tune = None
 
 NO_DISK = const(0)  # the board has no disk (or DISK=none)
 MOUNTED = const(1)
@@ -31,6 +42,8 @@ class Root:
         self.vfs = None  # the mounted VfsLfs2, or None
         self.dev = None  # its block device
         self.info = None  # hal.disk_info() at mount time, or None
+        self.path = None  # where it is mounted
+        self.blocks = 0  # littlefs blocks on the disk
 
 
 root = Root()
@@ -51,6 +64,11 @@ def is_blank(dev, size=params.FS_BLANK_CHECK_B):
     return True
 
 
+def lookahead_b(blocks):
+    """Bytes of allocator bitmap that cover `blocks` (a multiple of 8, FS_LOOKAHEAD_B at least)."""
+    return max(params.FS_LOOKAHEAD_B, (blocks + 63) // 64 * 8)
+
+
 def make_vfs(dev, fmt=False):
     """A VfsLfs2 on dev with the kernel's parameters; fmt: format it first."""
     import vfs
@@ -58,11 +76,14 @@ def make_vfs(dev, fmt=False):
     kw = {
         "readsize": params.FS_READ_B,
         "progsize": params.FS_PROG_B,
-        "lookahead": params.FS_LOOKAHEAD_B,
+        "lookahead": lookahead_b(dev.ioctl(4, 0)),
     }
     if fmt:
         vfs.VfsLfs2.mkfs(dev, **kw)
-    return vfs.VfsLfs2(dev, **kw)
+    fs = vfs.VfsLfs2(dev, **kw)
+    if lfs_tune is not None:
+        lfs_tune(fs, params.FS_METADATA_MAX_B)
+    return fs
 
 
 def mount_root(hal, say=None, path="/"):
@@ -95,6 +116,13 @@ def mount_root(hal, say=None, path="/"):
         return root
     root.dev = dev
     root.vfs = fs
+    root.path = path
+    root.blocks = dev.ioctl(4, 0)
+    if lfs_scan is not None:
+        try:
+            lfs_scan(fs)  # the allocator's first walk, here at boot rather than in a write
+        except OSError:
+            pass  # the first write walks instead
     if blank:
         root.state = FORMATTED
         root.reason = "blank disk %s formatted (littlefs v2, %d KiB)" % (info["name"], size_kb)
@@ -112,14 +140,47 @@ def mounted():
     return root.vfs is not None
 
 
+def free_blocks():
+    """Free blocks on `/` as littlefs' allocator knows them (no walk), or None (nothing
+    mounted, or no bitmap yet). A lower bound: what was freed since the allocator's last
+    scan counts after its next one (or after statvfs())."""
+    if root.vfs is None or lfs_free is None:
+        return None
+    n = lfs_free(root.vfs)
+    return n if n >= 0 else None
+
+
 def statvfs(path="/"):
-    """(total_b, used_b, free_b) of the filesystem at path."""
+    """(total_b, used_b, free_b) of the filesystem at path, exact: one walk of it (for the
+    mounted disk, littlefs' allocator scan, which also refills its bitmap)."""
     import os
 
+    fs = root.vfs
+    if fs is not None and path == root.path and lfs_scan is not None:
+        lfs_scan(fs)
+        total = root.blocks * params.FS_BLOCK_B
+        free = lfs_free(fs) * params.FS_BLOCK_B
+        return total, total - free, free
     st = os.statvfs(path)
     total = st[0] * st[2]
     free = st[0] * st[3] if st[3] <= st[2] else 0  # littlefs can count more used than there is
     return total, total - free, free
+
+
+async def write(f, data, chunk=params.FS_WRITE_CHUNK_B):
+    """Write data to the open file f in pieces of `chunk` bytes with a yield between, so a
+    big write blocks no task step for longer than one piece does; returns the bytes written.
+    For kernel tasks and services (`await storage.write(f, data)`); f.flush() or close()
+    commits, as ever."""
+    from kernel.traps import yield_
+
+    mv = memoryview(data)
+    n = 0
+    while n < len(mv):
+        n += f.write(mv[n : n + chunk])
+        if n < len(mv):
+            await yield_()
+    return n
 
 
 # MicroPython's errno numbers (py/mperrno.h); its `errno` module lacks some (ENOSPC).

@@ -8,6 +8,7 @@
 #include "py/runtime.h"
 #include "board.h"
 #include "disk.h"
+#include "lfsinfo.h"
 #include "hal.h"
 #if !MULTIOS_BOARD_UNIX
 #include "shared/runtime/pyexec.h"
@@ -481,6 +482,11 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_crash_read), MP_ROM_PTR(&hal_crash_read_obj) },
     { MP_ROM_QSTR(MP_QSTR_crash_clear), MP_ROM_PTR(&hal_crash_clear_obj) },
     { MP_ROM_QSTR(MP_QSTR_crash_put), MP_ROM_PTR(&hal_crash_put_obj) },
+    #if MICROPY_VFS_LFS2
+    { MP_ROM_QSTR(MP_QSTR_lfs_free), MP_ROM_PTR(&hal_lfs_free_obj) },
+    { MP_ROM_QSTR(MP_QSTR_lfs_scan), MP_ROM_PTR(&hal_lfs_scan_obj) },
+    { MP_ROM_QSTR(MP_QSTR_lfs_tune), MP_ROM_PTR(&hal_lfs_tune_obj) },
+    #endif
 };
 static MP_DEFINE_CONST_DICT(hal_globals, hal_globals_table);
 

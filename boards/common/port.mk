@@ -62,6 +62,7 @@ SRC_C += \
 	boards/common/hal.c \
 	boards/common/modhal.c \
 	boards/common/disk.c \
+	boards/common/lfsinfo.c \
 	boards/common/modktrap.c \
 	boards/common/modksched.c \
 	boards/common/modkasync.c \

@@ -1,7 +1,7 @@
 # storagefakes: block devices and a HAL with a disk, for the storage unit tests.
 #
-# Owns: RamDisk (MicroPython's extended block protocol over a bytearray, with a write
-# counter and an optional write budget that simulates the machine dying mid-operation) and
+# Owns: RamDisk (MicroPython's extended block protocol over a bytearray, with read and write
+# counters and an optional write budget that simulates the machine dying mid-operation) and
 # DiskHal (FakeHal plus disk_info() and Disk(), as hal has on the boards).
 from shellfakes import FakeHal
 
@@ -16,9 +16,13 @@ class RamDisk:
         self.blocks = blocks
         self.data = bytearray(blocks * block_b) if data is None else data
         self.writes = 0
+        self.reads = 0
+        self.read_b = 0  # bytes read since creation (what littlefs fetched)
         self.budget = None  # writes allowed before PowerCut (None: unlimited)
 
     def readblocks(self, block, buf, off=0):
+        self.reads += 1
+        self.read_b += len(buf)
         start = block * self.block_b + off
         buf[:] = self.data[start : start + len(buf)]
         return 0

@@ -2,7 +2,8 @@
 # littlefs formats a blank disk and only a blank one, persists across remounts (a fresh
 # VfsLfs2 on the same bytes, as after a reboot), fills up with ENOSPC and still mounts; the
 # C `_hal.Disk` on an image file merges partial sectors, bounds its region, keeps crash
-# reports.
+# reports; the allocator's free count needs no walk, metadata pairs are bounded (a commit in
+# a big directory reads a quarter of what it did), storage.write() yields between pieces.
 import os
 
 import _hal
@@ -143,3 +144,103 @@ def test_c_disk_crash_region_round_trip_and_littlefs_on_it():
         _umount()
     finally:
         os.remove(path)
+
+
+def test_lookahead_covers_the_whole_disk():
+    assert storage.lookahead_b(16) == params.FS_LOOKAHEAD_B
+    assert storage.lookahead_b(1023) == 128  # the 4 MiB disk: one bit a block
+    assert storage.lookahead_b(1025) == 136  # a multiple of 8 bytes, as littlefs needs
+    assert storage.lookahead_b(8191) == 1024
+
+
+def test_free_blocks_is_the_allocators_count_and_reads_nothing():
+    dev = RamDisk(blocks=64)
+    _mount(dev)
+    total, used, free = storage.statvfs(MNT)
+    assert total == 64 * 4096 and storage.free_blocks() * 4096 == free
+    with open(MNT + "/big", "wb") as f:
+        f.write(bytes(5 * 4096))
+    reads = dev.reads
+    after = storage.free_blocks()
+    assert dev.reads == reads  # no walk: the allocator's bitmap
+    assert after <= free // 4096 - 5
+    os.remove(MNT + "/big")
+    assert storage.free_blocks() == after  # a lower bound: freed blocks show after a scan
+    reads = dev.reads
+    total, used, free = storage.statvfs(MNT)  # the scan: one walk, exact again
+    assert dev.reads > reads and storage.free_blocks() * 4096 == free
+    assert free // 4096 >= after + 5
+    _umount()
+
+
+def test_metadata_pairs_are_bounded_so_a_commit_in_a_big_directory_stays_cheap():
+    def commit_cost(metadata_max):
+        dev = RamDisk(blocks=128)
+        _mount(dev)
+        _hal.lfs_tune(storage.root.vfs, metadata_max)
+        os.mkdir(MNT + "/d")
+        for i in range(120):  # inline files: all in the directory's metadata
+            with open(MNT + "/d/file-with-a-long-name-%d" % i, "w") as f:
+                f.write("x" * 40)
+        worst = 0
+        for i in range(20):
+            b = dev.read_b
+            with open(MNT + "/d/more-%d" % i, "w") as f:
+                f.write("y" * 40)
+            worst = max(worst, dev.read_b - b)
+        _umount()
+        return worst
+
+    bounded = commit_cost(params.FS_METADATA_MAX_B)
+    unbounded = commit_cost(0)  # littlefs' default: the whole 4 KiB block
+    assert params.FS_METADATA_MAX_B == 1024
+    assert bounded * 4 < unbounded, (bounded, unbounded)
+
+
+def test_lfs_calls_check_their_argument():
+    dev = RamDisk()
+    _mount(dev)
+    fs = storage.root.vfs
+    for bad in (100, 4097, 1000):  # below 2 progs, above the block, not whole progs
+        try:
+            _hal.lfs_tune(fs, bad)
+            raise AssertionError(bad)
+        except ValueError:
+            pass
+    _umount()
+    try:
+        _hal.lfs_free(dev)
+        raise AssertionError("not a VfsLfs2")
+    except TypeError:
+        pass
+
+
+async def test_storage_write_lets_other_tasks_step_between_pieces():
+    from kernel.traps import yield_
+
+    class File:
+        def __init__(self):
+            self.pieces = []
+
+        def write(self, b):
+            self.pieces.append((bytes(b), ticks[0]))
+            return len(b)
+
+    ticks = [0]
+
+    async def other():
+        while True:
+            ticks[0] += 1
+            await yield_()
+
+    from kernel import sched
+
+    o = sched.running().spawn(other(), "other")
+    f = File()
+    data = bytes(range(256)) * 40  # 10240 bytes: 4096 + 4096 + 2048
+    assert await storage.write(f, data) == len(data)
+    o.cancel()
+    assert [len(p) for p, _ in f.pieces] == [4096, 4096, 2048]
+    assert b"".join(p for p, _ in f.pieces) == data
+    seen = [t for _, t in f.pieces]
+    assert seen[0] < seen[1] < seen[2], seen  # the other task stepped between pieces
