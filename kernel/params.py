@@ -93,7 +93,10 @@ HEALTH_HISTORY = const(10)  # results kept per probe (health_report's history)
 HEALTH_POLL_MS = const(5)  # ms between socket polls of a tcp/http probe
 HEALTH_HTTP_MAX_B = const(4096)  # bytes of an http probe's response read at most
 HEALTH_BATCH = const(16)  # probes the monitor runs in one step before it yields (a step
-#                          must stay well inside the watchdog budget; ~1.3 ms a run on ARM)
+#                          must stay well inside the watchdog budget; ~0.25 ms a run on ARM)
+HEALTH_FUSED_BATCH = const(128)  # fused runs (kernel/health.py) in one step: ~45 us each on ARM
+HEALTH_SLACK_MS = const(50)  # ms a probe run may come early (at most 1/8 of its period) to
+#                              share the monitor's wake with the probe due before it
 
 # Console shell (services/shell.py)
 SHELL_LINE_MAX = const(512)  # bytes, longest command line; longer input is dropped

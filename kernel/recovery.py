@@ -28,7 +28,7 @@ def restart(eng, t, f, cause):
     mgr = eng.mgr
     if svc.task is not None:
         if f.det == F.PROBE_CRITICAL:
-            from kernel.health import kill_for
+            from kernel.prober import kill_for
 
             kill_for(svc, cause)
         else:

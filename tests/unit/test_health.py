@@ -545,6 +545,7 @@ def test_the_monitor_yields_between_batches_of_due_probes():
     from kernel import params
 
     w, reg, mon = world()
+    mon.hooks.append(lambda *a: None)  # every run takes the full path
     n = params.HEALTH_BATCH * 3
     for i in range(n):
         svc_with(w, "b%d" % i, liveness={"check": "process", "period_sec": 1})
@@ -553,3 +554,69 @@ def test_the_monitor_yields_between_batches_of_due_probes():
     steps = mon.task.steps
     w.run_for(1000)  # all n are due at 1000 ms: three batches, one step each
     assert mon.runs == 2 * n and mon.task.steps - steps == 3, (mon.runs, mon.task.steps - steps)
+    # fused runs (no hooks) come params.HEALTH_FUSED_BATCH to a step
+    w, reg, mon = world()
+    n = params.HEALTH_FUSED_BATCH * 2
+    for i in range(n):
+        svc_with(w, "f%d" % i, liveness={"check": "process", "period_sec": 1})
+    w.m.start_job(["f%d" % i for i in range(n)], "test")
+    w.run_for(10)
+    steps = mon.task.steps
+    fused = mon.fused
+    w.run_for(1000)
+    assert mon.fused - fused == n and mon.task.steps - steps == 2, (mon.fused, mon.task.steps)
+
+
+def test_the_fused_run_of_a_passing_process_probe_reports_as_the_full_run():
+    # Without result hooks the monitor fuses the common run (a process probe passing while
+    # passing); with a hook every run takes the full path. Both worlds must report the same
+    # counters, history, times and transitions, restarts included.
+    def play(hook):
+        w, reg, mon = world()
+        if hook:
+            mon.hooks.append(lambda *a: None)
+        for i in range(4):
+            svc_with(
+                w,
+                "f%d" % i,
+                liveness={"check": "process", "period_sec": 0.1},
+                readiness={"check": "process", "period_sec": 0.25, "success_threshold": 2},
+            )
+        w.add(
+            name="r",
+            exec=w.body("r", [("ok", 700)]),
+            restart="always",
+            restart_sec=0.2,
+            liveness={"check": "process", "period_sec": 0.1},
+        )
+        names = ["f%d" % i for i in range(4)] + ["r"]
+        w.m.start_job(names, "test")
+        w.run_for(2000)
+        return mon, [mon.report(n) for n in names], [reg.get(n).index for n in names]
+
+    fused_mon, fused, fused_index = play(False)
+    full_mon, full, full_index = play(True)
+    assert fused == full and fused_index == full_index
+    assert fused_mon.runs == full_mon.runs > 100
+    assert full_mon.fused == 0 and fused_mon.fused > fused_mon.runs // 2, fused_mon.stats()
+    lv = fused[0]["probes"]["liveness"]
+    assert lv["runs"] == 21 and lv["successes"] == 21 and lv["history"] == ["passing"] * 10
+    r = fused[4]["probes"]["liveness"]
+    assert r["successes"] < r["runs"] < 21  # r's probe began again at each start
+
+
+def test_probes_due_close_together_come_to_share_one_wake():
+    # b starts 30 ms after a: its runs move up to 1/8 of its period early (at most
+    # params.HEALTH_SLACK_MS) to run in a's wake, so 1 Hz of both is one monitor step a second.
+    w, reg, mon = world()
+    svc_with(w, "a", liveness={"check": "process", "period_sec": 1})
+    svc_with(w, "b", liveness={"check": "process", "period_sec": 1})
+    w.m.start_job(["a"], "test")
+    w.run_for(30)
+    w.m.start_job(["b"], "test")
+    w.run_for(2000)
+    steps = mon.task.steps
+    w.run_for(3000)
+    a, b = (mon.report(n)["probes"]["liveness"] for n in "ab")
+    assert a["last_ms"] == b["last_ms"] and mon.task.steps - steps == 3, (a, b, mon.task.steps)
+    assert a["runs"] == b["runs"] == 6  # b: at 30 ms, then 30 ms early with a at 1, 2 .. 5 s

@@ -78,3 +78,14 @@ def test_push_and_pop_allocate_nothing_once_the_lane_exists():
     finally:
         micropython.heap_unlock()
     assert q.n == 50
+
+
+def test_a_push_with_slack_joins_the_item_before_it_never_passes_it():
+    q = Lanes()
+    a, b, c, d = It("a"), It("b"), It("c"), It("d")
+    q.push(a, 0, 1000, 50)
+    q.push(b, 30, 1000, 50)  # due 1030, within 50 ms of a's 1000: due with a
+    q.push(c, 100, 1000, 50)  # 1100: 100 ms after, stays
+    q.push(d, 120, 1000)  # no slack: 1120 as asked
+    assert [x.due for x in (a, b, c, d)] == [1000, 1000, 1100, 1120]
+    assert drain(q) == [(1000, "a"), (1000, "b"), (1100, "c"), (1120, "d")]
