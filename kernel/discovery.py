@@ -260,6 +260,8 @@ class Registry:
             u = svc.unit
             if u.readiness is None and u.startup is None:  # else health decides
                 self.set_status(inst, "passing", True, "active")
+        elif code == E.EV_CONFIG or code == E.EV_ALERT:
+            self.changed(inst, code)  # watches on it wake; listeners hear the code
         elif code == E.EV_STOPPING:
             self.set_status(inst, ready=False, note="stopping")
         elif code == E.EV_RESTARTING:

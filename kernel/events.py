@@ -4,9 +4,10 @@
 # Owns: EV_* codes, EVENT_NAMES, event_name(code) and event_code(name). The manager still
 # tells its subscribers the names (`subscribe` keeps today's strings); watches, discovery's
 # listeners and new code use the codes. A name this table does not know maps to EV_OTHER,
-# a hook's failure ("post_start failed") to EV_HOOK_FAILED.
+# a hook's failure ("post_start failed") to EV_HOOK_FAILED, "alert firing" and "alert
+# resolved" to EV_ALERT.
 # Not here: who emits them (kernel/manager.py, kernel/svc.py, kernel/discovery.py,
-# kernel/health.py).
+# kernel/health.py, kernel/configstore.py: "config", kernel/alerting.py: "alert ...").
 from micropython import const
 
 EV_OTHER = const(0)  # a name not in this table
@@ -35,6 +36,8 @@ EV_BREAKER = const(22)  # an instance's circuit breaker changed (the balancer's)
 EV_LIVENESS = const(23)  # a liveness (or startup) probe failed past its threshold
 EV_EXPIRED = const(24)  # an external instance's ttl_sec ran out
 EV_UPDATED = const(25)  # an instance's tags, meta or endpoint changed
+EV_CONFIG = const(26)  # a service's config changed: a version applied or rolled back to
+EV_ALERT = const(27)  # an alert of a service fired or resolved (kernel/alerting.py)
 EVENT_NAMES = (
     "other",
     "starting",
@@ -62,8 +65,13 @@ EVENT_NAMES = (
     "liveness",
     "expired",
     "updated",
+    "config",
+    "alert",
 )
 _CODES = {n: i for i, n in enumerate(EVENT_NAMES)}  # name -> code, built once
+# The words the emitters tell subscribers, where one code covers several.
+_CODES["alert firing"] = EV_ALERT
+_CODES["alert resolved"] = EV_ALERT
 
 
 def event_name(code):

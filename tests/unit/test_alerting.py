@@ -206,3 +206,40 @@ def test_the_health_monitors_results_reach_metrics_and_alerts():
     s.run_until(s.spawn(_sleep(3000), "t"))
     assert M.registry().value("web", "probes_critical") >= 2
     assert [a.rule.name for a in al.listing()] == ["probe critical"]
+
+
+def test_alerts_are_ev_alert_on_the_event_bus_and_wake_watches():
+    import kernel
+    from kernel import discovery, events
+
+    w, reg, al = world()
+    disc = discovery.attach(w.m)
+    codes = []
+    w.m.subscribers.append(lambda n, e, c: codes.append((n, events.event_code(e), e)))
+    heard = []
+    disc.listeners.append(lambda code, inst: heard.append((code, inst.name)))
+    w.add(name="web", exec=forever())
+    w.m.start_job(["web"], "t")
+    w.run_for(1500)
+    woke = []
+
+    async def watcher():
+        idx = disc.index
+        while True:
+            idx, got = await disc.watch("web", idx)
+            woke.append(w.m.now())
+
+    w.sched.spawn(watcher(), "watch")
+    w.run_for(100)
+    del codes[:], heard[:]
+    reg.on_probe("web", "liveness", "critical", 5)
+    w.run_for(1000)
+    reg.on_probe("web", "liveness", "passing", 5)
+    w.run_for(1000)
+    assert [c for c in codes if c[0] == "web"] == [
+        ("web", kernel.EV_ALERT, "alert firing"),
+        ("web", kernel.EV_ALERT, "alert resolved"),
+    ]
+    assert heard == [(kernel.EV_ALERT, "web"), (kernel.EV_ALERT, "web")]
+    assert woke == [2000, 3000]
+    assert kernel.event_name(kernel.EV_ALERT) == "alert"

@@ -385,3 +385,39 @@ def test_a_replaced_unit_gets_its_new_schema():
     e = st.entry("web")
     assert sorted(e.schema) == ["port", "x"] and e.current().values == {"port": 1}
     assert e.current().number == 3 and e.current().reason == "unit replaced"
+
+
+def test_config_changes_are_ev_config_on_the_event_bus_and_wake_watches():
+    import kernel
+    from kernel import discovery, events
+
+    w, st, h = world(config_reload="none")
+    reg = discovery.attach(w.m)
+    codes = []
+    w.m.subscribers.append(lambda n, e, c: codes.append((n, events.event_code(e), e)))
+    heard = []
+    reg.listeners.append(lambda code, inst: heard.append((code, inst.name)))
+    w.m.start_job(["web"], "t")
+    w.run_for(100)
+    woke = []
+
+    async def watcher():
+        idx = reg.index
+        while True:
+            idx, got = await reg.watch("web", idx)
+            woke.append((w.m.now(), [i.name for i in got]))
+
+    w.sched.spawn(watcher(), "watch")
+    w.run_for(100)
+    del codes[:], heard[:]
+    assert st.update("web", {"port": 81}) == 2
+    w.run_for(100)
+    assert st.rollback("web", 1) == 3
+    w.run_for(100)
+    assert [c for c in codes if c[0] == "web"] == [
+        ("web", kernel.EV_CONFIG, "config"),
+        ("web", kernel.EV_CONFIG, "config"),
+    ]
+    assert heard == [(kernel.EV_CONFIG, "web"), (kernel.EV_CONFIG, "web")]
+    assert woke == [(200, ["web"]), (300, ["web"])]
+    assert kernel.event_name(kernel.EV_CONFIG) == "config"
