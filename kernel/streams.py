@@ -282,8 +282,9 @@ class Server:
             self.s.close()
             self.s = None
             owners.pop(self.port, None)
-        if self.task is not None:
-            self.task.cancel()
+        t = self.task
+        if t is not None and t is not kernel.current():  # its own task: the loop sees s gone
+            t.cancel()
 
     async def wait_closed(self):
         t = self.task

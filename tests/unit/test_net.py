@@ -1,9 +1,12 @@
 # Tests for the network's Python side: ping's ICMP, wget's URLs, netd's prefix, the HTTP
 # service's parser and router, and kernel/streams over the unix port's host sockets.
+import errno
+
 import kernel
 import kernel.asyncio as asyncio  # noqa: PLR0402 - not through kernel.__getattr__
 from kernel import netwait, params, streams
 from kernel.clock import VirtualClock
+from kernel.task import DONE
 from services import http, netcmds, netd
 
 
@@ -157,6 +160,33 @@ def test_streams_echo_over_host_sockets():
         b"def\n",
     ]
     assert asyncio.StreamReader is streams.Stream and asyncio.StreamWriter is streams.Stream
+
+
+def test_server_closed_by_its_own_accept_task_ends_cleanly():
+    # close() from the server's own task (here inside its accept loop) must not cancel that
+    # task, which Task.cancel refuses ("can't cancel self"): the loop sees the socket gone
+    # and returns.
+    fresh()
+    seen = []
+
+    class Sock:
+        def accept(self):
+            seen.append("accept")
+            srv.close()
+            raise OSError(errno.EAGAIN)
+
+        def close(self):
+            seen.append("close")
+
+    srv = streams.Server(Sock(), None)
+
+    async def main():
+        srv.task = kernel.spawn(srv._serve(), "server")
+        await srv.wait_closed()
+
+    asyncio.run(main())
+    assert seen == ["accept", "close"]
+    assert srv.s is None and srv.task.state == DONE, srv.task.exc
 
 
 def test_server_limit_holds_connections_in_the_backlog():
