@@ -14,12 +14,29 @@
 from kernel import params
 from kernel.names import Names
 
-# Per-name rate state: a list, indexes below.
+# Per-name rate state: one list of five small ints (48 B on ARM: the state of every name
+# that logged in the last window is live at once, thousands after a mass start), indexes:
 _T0 = 0  # window start (uptime ms)
 _N = 1  # events kept in the window
-_KEYS = 2  # keys (event, result) kept in the window
+_KEYS = 2  # bit per key (event, result) kept in the window (bit numbers: _key_bit)
 _MARK = 3  # ring sequence number of the current "suppressed" entry, -1 when none
 _DROPPED = 4  # events counted on that entry
+_BITS = 30  # key bits in a small int; keys past that are never dropped (always kept)
+_bits = {}  # event word -> {result -> bit number}: the repeat keys seen, numbered once
+_nbits = [0]  # bit numbers handed out
+
+
+def _key_bit(event, result):
+    # The bit of key (event, result), numbered on first sight (a few dozen exist: the event
+    # words times the results they come with); -1 past _BITS (such a key is never dropped).
+    d = _bits.get(event)
+    if d is None:
+        d = _bits[event] = {}
+    b = d.get(result)
+    if b is None:
+        b = d[result] = _nbits[0]
+        _nbits[0] += 1
+    return b if b < _BITS else -1
 
 
 def format_entry(e):
@@ -54,20 +71,21 @@ class Journal:
         if r is None:
             if len(self.rate) >= self._sweep_at:
                 self._sweep(now)
-            r = [now, 0, [], -1, 0]
+            r = [now, 0, 0, -1, 0]
             self.rate[name] = r
         elif now - r[_T0] >= params.JOURNAL_RATE_INTERVAL_MS:
             r[_T0] = now
             r[_N] = 0
-            r[_KEYS] = []
+            r[_KEYS] = 0
             r[_MARK] = -1
-        key = (event, result)
-        if r[_N] >= params.JOURNAL_RATE_BURST and key in r[_KEYS]:
+        bit = _key_bit(event, result)
+        seen = bit >= 0 and r[_KEYS] >> bit & 1
+        if r[_N] >= params.JOURNAL_RATE_BURST and seen:
             self._drop(r, now, name, event)
             return False
         r[_N] += 1
-        if key not in r[_KEYS]:
-            r[_KEYS].append(key)
+        if bit >= 0:
+            r[_KEYS] |= 1 << bit
         r[_MARK] = -1  # the next drop starts a new count
         self._put((now, name, event, cause))
         return True

@@ -73,3 +73,26 @@ def test_rate_state_of_quiet_names_is_swept():
     assert "svc%d" % (3 * params.JOURNAL_RATE_NAMES - 1) in j.rate
     assert "svc0" not in j.rate
     assert len(j.entries()) == min(3 * params.JOURNAL_RATE_NAMES, params.JOURNAL_EVENTS)
+
+
+def test_rate_state_is_five_small_ints_and_keys_past_the_bits_are_never_dropped():
+    # The state of every name heard from in the window is live at once (10,000 services
+    # started in a burst): five ints each, the repeat keys as bits, no per-name lists.
+    from kernel import journal
+
+    now = [0]
+    j = Journal(lambda: now[0])
+    j.add("a", "starting", "boot", 0)
+    j.add("a", "started", None, 0)
+    r = j.rate.get("a")
+    assert len(r) == 5 and all(isinstance(v, int) for v in r), r
+    assert r[journal._N] == 2
+    bit = journal._key_bit("started", 0)
+    assert r[journal._KEYS] >> bit & 1 and journal._key_bit("started", 0) == bit
+    saved = journal._nbits[0]
+    journal._nbits[0] = journal._BITS  # every bit handed out: a new key has none
+    try:
+        for i in range(params.JOURNAL_RATE_BURST + 3):
+            assert j.add("b", "odd event %d" % saved, None, 9)  # kept: it cannot be told apart
+    finally:
+        journal._nbits[0] = saved
