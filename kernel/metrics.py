@@ -50,19 +50,31 @@ def kind_of(kind):
 
 
 class Ring:
-    """The last `size` values, oldest first from values(); a preallocated list."""
+    """The last `size` values, oldest first from values(). The list is made at the first
+    value that differs from the ones before: an idle service's series (a start count, zero
+    CPU) repeat one value, and thousands of them each kept a 60-slot list (~256 B on ARM)."""
+
+    buf = None  # the values, once one differed (until then every value was `same`)
+    same = 0  # the value every add() so far has had, while buf is None
 
     def __init__(self, size):
-        self.buf = [0] * size
         self.size = size
         self.n = 0  # values ever added
 
     def add(self, v):
-        self.buf[self.n % self.size] = v
+        if self.buf is None:
+            if self.n == 0:
+                self.same = v
+            elif v != self.same:
+                self.buf = [self.same] * self.size
+        if self.buf is not None:
+            self.buf[self.n % self.size] = v
         self.n += 1
 
     def values(self):
         kept = min(self.n, self.size)
+        if self.buf is None:
+            return [self.same] * kept
         return [self.buf[k % self.size] for k in range(self.n - kept, self.n)]
 
 

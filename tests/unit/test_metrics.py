@@ -74,6 +74,23 @@ def test_history_ring_is_bounded_and_oldest_first():
     assert h[0] == 5 and h[-1] == params.METRIC_HISTORY + 4
 
 
+def test_history_ring_makes_its_list_only_when_a_value_differs():
+    # An idle service's series repeat one value: no 60-slot list each (10,000 services).
+    r = M.Ring(4)
+    for _ in range(6):
+        r.add(7)
+    assert r.buf is None and r.values() == [7, 7, 7, 7]
+    r.add(8)
+    assert r.buf is not None and r.values() == [7, 7, 7, 8]
+    for v in (9, 10, 11):
+        r.add(v)
+    assert r.values() == [8, 9, 10, 11]
+    fresh = M.Ring(3)
+    assert fresh.values() == []
+    fresh.add(0)
+    assert fresh.values() == [0] and fresh.buf is None
+
+
 def test_series_per_service_are_capped():
     reg = M.Registry(World().m)
     for k in range(params.METRIC_SERIES_MAX):
