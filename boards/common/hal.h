@@ -66,6 +66,21 @@ uint32_t hal_rng_u32(void);
 uint32_t hal_alloc_bytes(void);
 void hal_gc_collect_hook(void);         // before each collection zeroes the GC's counter
 
+// After each collection: start the allocation scan above the small holes (gcstart.c).
+// MULTIOS_GC_START_DIV: at most this fraction of the free heap is left below the start;
+// MULTIOS_GC_START_RUN: the start is the first block of a free run at least this long.
+#ifndef MULTIOS_GC_START_DIV
+#define MULTIOS_GC_START_DIV (8)
+#endif
+#ifndef MULTIOS_GC_START_RUN
+#define MULTIOS_GC_START_RUN (16)
+#endif
+#if MICROPY_GC_SPLIT_HEAP
+#error "gcstart.c knows one heap area only"
+#endif
+void hal_gc_collected(void);
+extern const mp_obj_fun_builtin_fixed_t hal_presize_obj, hal_gc_start_obj;
+
 // Two worlds of builtins overrides (`builtins.abs = ...`, `builtins.__import__ = ...`): the
 // user's, seen only by code typed at the console while it runs (hal_run_user), and the
 // system's, seen by the kernel, the shell and every service step (hal_resume, quiet).

@@ -471,6 +471,8 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_run_user), MP_ROM_PTR(&hal_run_user_obj) },
     { MP_ROM_QSTR(MP_QSTR_reset_request), MP_ROM_PTR(&hal_reset_request_obj) },
     { MP_ROM_QSTR(MP_QSTR_alloc_bytes), MP_ROM_PTR(&hal_alloc_bytes_obj) },
+    { MP_ROM_QSTR(MP_QSTR_presize), MP_ROM_PTR(&hal_presize_obj) },
+    { MP_ROM_QSTR(MP_QSTR_gc_start), MP_ROM_PTR(&hal_gc_start_obj) },
     { MP_ROM_QSTR(MP_QSTR_resume), MP_ROM_PTR(&hal_resume_obj) },
     { MP_ROM_QSTR(MP_QSTR_captured), MP_ROM_PTR(&hal_captured_obj) },
     { MP_ROM_QSTR(MP_QSTR_wdt_hits), MP_ROM_PTR(&hal_wdt_hits_obj) },

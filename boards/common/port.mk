@@ -60,6 +60,7 @@ SRC_C += \
 	boards/common/main.c \
 	boards/common/mphalport.c \
 	boards/common/hal.c \
+	boards/common/gcstart.c \
 	boards/common/modhal.c \
 	boards/common/disk.c \
 	boards/common/lfsinfo.c \

@@ -178,9 +178,10 @@ int board_disk_flush(void) {
 }
 
 // The unix port's own gc_collect is wrapped at link time (-Wl,--wrap=gc_collect) so the
-// allocation counter survives collections.
+// allocation counter survives collections, and so that the scan start moves (gcstart.c).
 void __real_gc_collect(void);
 void __wrap_gc_collect(void) {
     hal_gc_collect_hook();
     __real_gc_collect();
+    hal_gc_collected();
 }

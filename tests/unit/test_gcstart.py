@@ -1,0 +1,94 @@
+# Tests of boards/common/gcstart.c on the unix port (the same C as the boards): where the
+# GC's allocation scan starts after a collection, and _hal.presize() (kernel/heap.py).
+import gc
+
+import _hal
+
+from kernel.heap import presize
+
+
+def _holes(n):
+    # n one-block objects kept, each after one dropped: n one-block holes after a collection.
+    keep = [None] * n
+    for i in range(n):
+        keep[i] = (i,)
+        x = (i,)  # noqa: F841 - garbage on purpose
+    gc.collect()
+    return keep
+
+
+def test_scan_starts_above_small_holes_after_a_collection():
+    keep = _holes(2000)  # 2,000 holes: well under an eighth of the free heap
+    start = _hal.gc_start()
+    y = (len(keep), 2)  # a small new object goes above the holes, not into the lowest one
+    assert id(y) > id(keep[1900]), (start, id(y), id(keep[0]), id(keep[-1]))
+    big = bytearray(4000)  # and a large one finds room at once, above them too
+    assert id(big) > id(keep[1900])
+
+
+def test_holes_past_the_budget_are_used_at_once():
+    # More small holes than an eighth of the free heap: the scan is left at the lowest free
+    # block, so they are filled first (the budget bounds what a skip leaves unused).
+    free = gc.mem_free()
+    n = free // 2 // 64  # holes of about a quarter of the free heap (32-byte blocks here)
+    keep = _holes(n)
+    y = (len(keep), 2)
+    assert id(y) < id(keep[n // 2]), (n, _hal.gc_start(), id(y), id(keep[0]), id(keep[-1]))
+
+
+class _Six:
+    def __init__(self, n):
+        presize(self, n)
+        self.a = 1
+        self.b = 2
+        self.c = 3
+        self.d = 4
+        self.e = 5
+        self.f = 6
+
+
+def _allocated(make, n=200):
+    # Bytes allocated per object made: its own blocks plus every table it outgrew (freed at
+    # once, each left as a hole).
+    objs = [None] * n
+    a0 = _hal.alloc_bytes()
+    for i in range(n):
+        objs[i] = make()
+    return (_hal.alloc_bytes() - a0) // n
+
+
+def test_presize_makes_the_table_once():
+    grown = _allocated(lambda: _Six(0))  # 0: no presize, the table grows 2, 4, 6 slots
+    sized = _allocated(lambda: _Six(6))
+    assert sized < grown, (grown, sized)
+    o = _Six(6)
+    assert (o.a, o.f) == (1, 6)
+    assert presize(o, 40) is o and o.c == 3  # has attributes: left as it is
+
+
+def test_kernel_objects_made_by_the_thousand_allocate_their_table_once():
+    # A Task is its object, one 23-slot table (16 bytes a slot here, in 32-byte blocks) and
+    # __init__'s frame (the unix port has no pystack): 480 bytes; without presize it also
+    # allocated the 2, 4, ... 17-slot tables it outgrew: 1,440.
+    from kernel import service as S
+    from kernel import units
+    from kernel.clock import VirtualClock
+    from kernel.manager import Manager
+    from kernel.sched import Scheduler
+    from kernel.task import Task
+
+    s = Scheduler(VirtualClock())
+    m = Manager(s)
+    u = units.parse({"name": "x", "exec": "m:f"})
+    task = _allocated(lambda: Task(s, None, 1, "t", 200))
+    svc = _allocated(lambda: S.Service(m, u))
+    assert task <= 32 + 16 * 23 + 96, task
+    assert svc <= 32 + 16 * 16 + 96, svc
+
+
+def test_presize_refuses_what_is_not_an_instance():
+    try:
+        _hal.presize([], 4)
+    except TypeError:
+        return
+    raise AssertionError("presize took a list")
