@@ -13,6 +13,7 @@ from micropython import const
 
 from kernel import backoff, units
 from kernel.errors import CancelledError, Watchdog
+from kernel.heap import presize
 
 INACTIVE = const(0)
 ACTIVATING = const(1)
@@ -75,6 +76,9 @@ _RESTART_ON = (
 )
 
 
+_SLOTS = const(16)  # Service.__init__ sets 14 attributes; two spare
+
+
 def should_restart(policy, result):
     return bool(_RESTART_ON[policy] >> result & 1)
 
@@ -105,6 +109,7 @@ class Service:
     rate = None  # backoff.Rate of its recent runs (adaptive backoff only)
 
     def __init__(self, mgr, unit):
+        presize(self, _SLOTS)  # one table, not six on the way (kernel/heap.py)
         self.mgr = mgr
         self.unit = unit
         self.name = unit.name

@@ -11,6 +11,7 @@ from micropython import const
 
 from kernel import params
 from kernel.errors import KernelPanic
+from kernel.heap import presize
 from kernel.traps import park
 
 READY = const(0)  # on the run queue, or stepping now (then it is the scheduler's `cur`)
@@ -22,6 +23,7 @@ FAILED = const(5)  # raised; `exc` holds the exception, `reason` says what kind
 CANCELLED = const(6)  # ended by cancel() / kill(); `exc` holds the CancelledError
 STATE_NAMES = ("ready", "running", "sleeping", "waiting", "done", "failed", "cancelled")
 ENDED = DONE  # states >= ENDED are final
+_SLOTS = const(23)  # Task.__init__ sets 21 attributes; two spare for the cold ones
 
 
 class TaskQueue:
@@ -109,6 +111,7 @@ class Task:
     stale = 0  # trap calls it left unawaited (dropped at the end of its step, kernel/traps.py)
 
     def __init__(self, sched, coro, tid, name, budget_ms):
+        presize(self, _SLOTS)  # its table made once, at the size below
         self.sched = sched
         self.coro = coro
         self.id = tid
