@@ -22,6 +22,7 @@ from kernel import glob as globs
 from kernel import params
 from kernel import service as S
 from kernel import svc as _svc
+from kernel.heap import presize
 from kernel.log import ERROR
 from kernel.names import Names
 
@@ -60,6 +61,7 @@ class Instance:
     ttl_ms = 0
 
     def __init__(self, name, service):
+        presize(self, 8)  # a service's: name, service, svc, note, index, ready, health
         self.name = name
         self.service = service
 
@@ -279,10 +281,16 @@ class Registry:
         u = svc.unit
         inst = Instance(svc.name, service_of(svc.name))
         inst.svc = svc
-        inst.kind = u.kind
-        inst.tags = u.tags
-        inst.meta = u.meta
-        inst.endpoint = u.endpoint
+        # Only what differs from the class defaults: an idle service's instance then holds
+        # six attributes, not ten (thousands of them are live after a mass start).
+        if u.kind is not None:
+            inst.kind = u.kind
+        if u.tags:
+            inst.tags = u.tags
+        if u.meta is not None:
+            inst.meta = u.meta
+        if u.endpoint is not None:
+            inst.endpoint = u.endpoint
         inst.note = "starting"
         return inst
 
