@@ -167,19 +167,24 @@ class Service:
 
     def status(self):
         """A dict for `svc status` and callers (a snapshot, not live). One clock read and no
-        method calls for the derived fields (uptime_ms, budget, next_delay_ms): this is
-        service_status(), which should cost little more than the lookup by name."""
+        method calls for the derived fields (description, uptime_ms, budget, next_delay_ms;
+        fixed backoff inline): this is service_status(), which should cost little more than
+        the lookup by name."""
         u = self.unit
         t = self.task
         st = self.state
-        now = self.mgr.now()
+        now = self.mgr.sched.uptime_ms()
         if now - self.limit_t0 >= u.interval_ms:
             budget = u.burst
         else:
             budget = max(0, u.burst - self.limit_n)
+        if u.backoff == backoff.FIXED:
+            delay = u.restart_ms if u.restart_ms < u.backoff_max_ms else u.backoff_max_ms
+        else:
+            delay = backoff.raw_ms(u.backoff, u.restart_ms, u.backoff_max_ms, self.attempt)
         return {
             "name": self.name,
-            "description": u.label(),
+            "description": u.description or u.name,
             "state": STATE_NAMES[st],
             "sub": SUB_NAMES[self.sub],
             "result": RESULT_NAMES[self.result],
@@ -188,9 +193,7 @@ class Service:
             "uptime_ms": now - self.active_ms if st == ACTIVE or st == RELOADING else 0,
             "restarts": self.restarts,
             "budget": budget,
-            "next_delay_ms": backoff.raw_ms(
-                u.backoff, u.restart_ms, u.backoff_max_ms, self.attempt
-            ),
+            "next_delay_ms": delay,
             "enabled": u.enabled if self.enabled is None else self.enabled,
             "type": units.TYPE_NAMES[u.type],
             "restart": units.RESTART_NAMES[u.restart],

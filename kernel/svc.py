@@ -8,6 +8,7 @@
 # enabled units; stop everything, dependents first). Errors are UnitError / CycleError with
 # one line a person can act on. Not here: the mechanics (kernel/manager.py).
 from kernel import glob as globs
+from kernel import sched as _sched
 from kernel import service as S
 from kernel.units import UnitError
 
@@ -148,7 +149,11 @@ def service(name):
 
 def service_status(name):
     """A status dict: state, sub, result, cause, task, uptime_ms, restarts, budget, ..."""
-    return manager().get(name).status()
+    m = _mgr
+    if m is None or m.sched is not _sched.running():  # else the kernel's, as manager() finds
+        m = manager()
+    svc = m.services.get(name)
+    return (svc if svc is not None else m.get(name)).status()
 
 
 def list_services():
