@@ -283,9 +283,10 @@ class Registry:
             r = self.rec(name)
             if svc is not None:
                 r.see(svc.task)
-            r.probes = None  # a new run: its probes start over
-            r.health = None
-            r.ready = True
+            if r.probes is not None or r.health is not None or not r.ready:
+                r.probes = None  # a new run: its probes start over
+                r.health = None
+                r.ready = True  # (only when changed: an idle service's Rec keeps one field)
             self.metric(name, K_STARTS).inc()
         elif event == "restarting":
             self.metric(name, K_RESTARTS).inc()
