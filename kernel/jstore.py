@@ -11,6 +11,8 @@
 # and each flush is an append of whole lines then a sync (littlefs commits the file there;
 # reopening would copy its last block each time): after a power cut a file holds every line
 # of every flush that returned.
+# `journald` also checks the free space (every FS_FULL_CHECK_TICKS periods) and runs
+# littlefs' allocator scan when it is due (storage.scan_due), in its own step.
 # Not here: the RAM rings (kernel/log.py, kernel/journal.py), mounting (kernel/storage.py).
 import os
 
@@ -217,6 +219,11 @@ async def _journald(kernel, js):
     while True:
         await kernel.sleep_ms(params.JOURNAL_FLUSH_MS)
         js.flush()
+        if storage.scan_due():
+            try:
+                storage.scan()  # the allocator's walk here (own budget), not in a service's write
+            except OSError:
+                pass  # the allocator scans in the next write instead
         if js.errors != reported:
             if reported == 0:
                 kernel.log(js.error + "; lines are kept in RAM only", "error")

@@ -10,9 +10,10 @@
 # the calling task's step only, bounded by the operation's size and its directory's (a
 # metadata pair's log is kept to FS_METADATA_MAX_B); write() splits a big write into pieces
 # with a yield between. The free-space figure kernel tasks use (free_blocks) is littlefs'
-# allocator bitmap, sized at mount to cover the disk: no walk; statvfs() walks once (and
-# refills that bitmap). littlefs' allocator itself walks once per pass through the free
-# space, the one inherently long step (README, Storage).
+# allocator bitmap, sized at mount to cover the disk: no walk; statvfs() and scan() walk
+# once (and refill that bitmap). littlefs' allocator itself walks once per pass through the
+# free space, the one inherently long step (README, Storage): journald scans first when
+# half the free space known is used (scan_due), so that walk seldom lands in a write.
 # Not here: the block device (boards/common/disk.c), the journal on disk (kernel/jstore.py),
 # the bitmap and tuning calls (boards/common/lfsinfo.c).
 import sys
@@ -44,6 +45,7 @@ class Root:
         self.info = None  # hal.disk_info() at mount time, or None
         self.path = None  # where it is mounted
         self.blocks = 0  # littlefs blocks on the disk
+        self.scan_free = 0  # free blocks the last scan() found
 
 
 root = Root()
@@ -118,11 +120,10 @@ def mount_root(hal, say=None, path="/"):
     root.vfs = fs
     root.path = path
     root.blocks = dev.ioctl(4, 0)
-    if lfs_scan is not None:
-        try:
-            lfs_scan(fs)  # the allocator's first walk, here at boot rather than in a write
-        except OSError:
-            pass  # the first write walks instead
+    try:
+        scan()  # the allocator's first walk, here at boot rather than in a write
+    except OSError:
+        pass  # the first write walks instead
     if blank:
         root.state = FORMATTED
         root.reason = "blank disk %s formatted (littlefs v2, %d KiB)" % (info["name"], size_kb)
@@ -150,16 +151,32 @@ def free_blocks():
     return n if n >= 0 else None
 
 
+def scan():
+    """littlefs' allocator scan of `/` now (one walk of every file): its bitmap then maps
+    every free block, exactly. Returns the free blocks, or None (nothing to scan)."""
+    if root.vfs is None or lfs_scan is None:
+        return None
+    lfs_scan(root.vfs)
+    root.scan_free = lfs_free(root.vfs)
+    return root.scan_free
+
+
+def scan_due():
+    """True when half the free blocks the last scan found have been handed out: a scan by
+    the caller (journald) then spares some later write the allocator's own, and brings the
+    count of blocks freed since up to date."""
+    n = free_blocks()
+    return n is not None and n * 2 < root.scan_free
+
+
 def statvfs(path="/"):
     """(total_b, used_b, free_b) of the filesystem at path, exact: one walk of it (for the
     mounted disk, littlefs' allocator scan, which also refills its bitmap)."""
     import os
 
-    fs = root.vfs
-    if fs is not None and path == root.path and lfs_scan is not None:
-        lfs_scan(fs)
+    if root.vfs is not None and path == root.path and lfs_scan is not None:
         total = root.blocks * params.FS_BLOCK_B
-        free = lfs_free(fs) * params.FS_BLOCK_B
+        free = scan() * params.FS_BLOCK_B
         return total, total - free, free
     st = os.statvfs(path)
     total = st[0] * st[2]

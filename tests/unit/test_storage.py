@@ -244,3 +244,21 @@ async def test_storage_write_lets_other_tasks_step_between_pieces():
     assert b"".join(p for p, _ in f.pieces) == data
     seen = [t for _, t in f.pieces]
     assert seen[0] < seen[1] < seen[2], seen  # the other task stepped between pieces
+
+
+def test_a_scan_is_due_once_half_the_known_free_space_is_used():
+    dev = RamDisk(blocks=64)
+    _mount(dev)
+    first = storage.root.scan_free
+    assert first == storage.free_blocks() and not storage.scan_due()
+    n = 0
+    while not storage.scan_due():
+        with open(MNT + "/f%d" % n, "wb") as f:
+            f.write(bytes(4096))
+        n += 1
+    assert storage.free_blocks() * 2 < first
+    assert n >= first // 2 - 4  # not before: about one block per file, plus metadata
+    for i in range(n):
+        os.remove(MNT + "/f%d" % i)
+    assert storage.scan() >= first - 2 and not storage.scan_due()  # the freed blocks are back
+    _umount()
