@@ -16,9 +16,8 @@
 # Not here: the vocabulary and options (kernel/faultspec.py), escalation (kernel/faults.py).
 from kernel import faultspec as F
 from kernel import service as S
+from kernel.circuit import OPEN as _OPEN  # forced_open is an operator's choice, not a fault
 from kernel.log import ERROR
-
-_OPEN = 1  # kernel/breakers.py OPEN (the contract's state code)
 
 # Results that are a failure of the service itself (not a stop, a dependency, a start limit,
 # nor a restart or hand-off the fault engine made).

@@ -398,3 +398,20 @@ def test_breaker_open_with_a_real_breaker_then_reset_closes_it():
     assert got[0].startswith("r: detected breaker_open: breaker open for 3"), got
     assert got[1] == "r: circuit_breaker_reset 1/5: breaker reset (closed)", got
     assert b.state == breakers.CLOSED
+
+
+def test_a_forced_open_breaker_is_not_a_fault():
+    from kernel import breakers
+
+    w, eng = world()
+    brk = breakers.attach(w.m)
+    w.add(name="f", exec=forever(), detectors={"breaker_open": {"open_sec": 1}})
+    brk.set("f", {"window_size": 4, "minimum_calls": 2})
+    w.m.start_job(["f"], "test")
+    w.run_for(10)
+    b = w.m.registry.get("f").breaker
+    b.force_open()
+    assert b.state == breakers.FORCED_OPEN
+    w.run_for(3000)
+    assert lines(eng) == []  # the operator holds it open: no detection, no recovery
+    assert b.state == breakers.FORCED_OPEN
