@@ -104,20 +104,7 @@ class LeastConnections:
             return None
         if self.weighted:
             return self._weighted(c, tok)
-        i = pool.rr % n
-        best = None
-        bi = 0
-        for _ in range(n):
-            m = c[i]
-            if (best is None or m.active < best.active) and usable(m, tok):
-                best = m
-                bi = i
-            i += 1
-            if i == n:
-                i = 0
-        if best is not None:
-            pool.rr = bi + 1
-        return best
+        return _least(pool, tok, False)
 
     def _weighted(self, c, tok):
         best = None
@@ -226,28 +213,33 @@ class FastestResponse:
     a member without a measurement scores 0, so a new one is tried first. Ties round robin."""
 
     def pick(self, pool, key, tok):
-        c = pool.cands
-        n = len(c)
-        if n == 0:
+        if not pool.cands:
             return None
-        i = pool.rr % n
-        best = None
-        bs = 0
-        bi = 0
-        for _ in range(n):
-            m = c[i]
-            if usable(m, tok):
-                s = m.ewma16 * (m.active + 1)
-                if best is None or s < bs:
-                    best = m
-                    bs = s
-                    bi = i
-            i += 1
-            if i == n:
-                i = 0
-        if best is not None:
-            pool.rr = bi + 1
-        return best
+        return _least(pool, tok, True)
+
+
+def _least(pool, tok, timed):
+    """The usable member with the lowest score, scanning from the round-robin cursor so ties
+    go round robin: active calls, or (timed) latency EWMA times (active + 1)."""
+    c = pool.cands
+    n = len(c)
+    i = pool.rr % n
+    best = None
+    bs = 0
+    bi = 0
+    for _ in range(n):
+        m = c[i]
+        s = m.ewma16 * (m.active + 1) if timed else m.active
+        if (best is None or s < bs) and usable(m, tok):
+            best = m
+            bs = s
+            bi = i
+        i += 1
+        if i == n:
+            i = 0
+    if best is not None:
+        pool.rr = bi + 1
+    return best
 
 
 def make(code, opts):
