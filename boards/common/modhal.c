@@ -186,24 +186,33 @@ static mp_obj_t hal_random_u32(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(hal_random_u32_obj, hal_random_u32);
 
-static mp_obj_t hal_random_u64(void) {
+static uint64_t rng_u64(void) {
     uint64_t hi = hal_rng_u32();
-    return mp_obj_new_int_from_ull(hi << 32 | hal_rng_u32());
+    return hi << 32 | hal_rng_u32();
+}
+
+static mp_obj_t hal_random_u64(void) {
+    return mp_obj_new_int_from_ull(rng_u64());
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(hal_random_u64_obj, hal_random_u64);
 
-static mp_obj_t hal_random_bytes(mp_obj_t n_in) {
+// n bytes from next(), 8 at a time: the PRNG or the board's entropy source.
+static mp_obj_t bytes_from(mp_obj_t n_in, uint64_t (*next)(void)) {
     mp_int_t n = mp_obj_get_int(n_in);
     if (n < 0) {
-        mp_raise_ValueError(MP_ERROR_TEXT("random_bytes: n must be >= 0"));
+        mp_raise_ValueError(MP_ERROR_TEXT("n must be >= 0"));
     }
     vstr_t v;
     vstr_init_len(&v, n);
-    for (mp_int_t i = 0; i < n; i += 4) {
-        uint32_t r = hal_rng_u32();
-        memcpy(v.buf + i, &r, n - i < 4 ? n - i : 4);
+    for (mp_int_t i = 0; i < n; i += 8) {
+        uint64_t r = next();
+        memcpy(v.buf + i, &r, n - i < 8 ? n - i : 8);
     }
     return mp_obj_new_bytes_from_vstr(&v);
+}
+
+static mp_obj_t hal_random_bytes(mp_obj_t n_in) {
+    return bytes_from(n_in, rng_u64);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(hal_random_bytes_obj, hal_random_bytes);
 
@@ -211,17 +220,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(hal_random_bytes_obj, hal_random_bytes);
 // getrandom() or timer-interrupt jitter), not from the PRNG: for keys. On ARM each 8 bytes
 // wait for 8 timer interrupts (about 8 ms).
 static mp_obj_t hal_entropy_bytes(mp_obj_t n_in) {
-    mp_int_t n = mp_obj_get_int(n_in);
-    if (n < 0) {
-        mp_raise_ValueError(MP_ERROR_TEXT("entropy_bytes: n must be >= 0"));
-    }
-    vstr_t v;
-    vstr_init_len(&v, n);
-    for (mp_int_t i = 0; i < n; i += 8) {
-        uint64_t r = board_entropy();
-        memcpy(v.buf + i, &r, n - i < 8 ? n - i : 8);
-    }
-    return mp_obj_new_bytes_from_vstr(&v);
+    return bytes_from(n_in, board_entropy);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(hal_entropy_bytes_obj, hal_entropy_bytes);
 
