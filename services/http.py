@@ -257,9 +257,11 @@ def default_port():
 
 
 async def main(port=None):
-    """Serve HTTP on port (default_port() if None) until stopped."""
+    """Serve HTTP on port until stopped: None takes the unit's config `port` (`config set
+    http port 8080`, or `http.port=8080` on the boot command line), 0 default_port()."""
     if port is None:
-        port = default_port()
+        port = kernel.service_config().get("port", 0)
+    port = port or default_port()
     if streams.socket is None:
         kernel.log("http: no network stack on this board: not serving", "warn")
         while True:

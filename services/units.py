@@ -24,6 +24,8 @@ UNITS = (
         "wants": ["netd"],
         "after": ["netd"],
         "enabled": True,
+        # 0: params.HTTP_PORT on the boards, an ephemeral port on the unix port
+        "config": {"port": {"type": "int", "default": 0, "min": 0, "max": 65535}},
     },
     """
 [Unit]

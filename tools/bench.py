@@ -173,6 +173,8 @@ def bench_unix():
             timeout=900,
         )
         result.update(parse(out, script))
+    bench_vs.progress("unix: the HTTP service, the ceiling of the boards' figures")
+    result.update(bench_net.run_unix())
     return result
 
 

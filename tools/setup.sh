@@ -8,7 +8,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 DEBS="build-essential gcc-arm-none-eabi libnewlib-arm-none-eabi libnewlib-dev qemu-system-arm
-qemu-system-x86 libffi-dev pkgconf dpkg-dev python3-venv gdb-multiarch"
+qemu-system-x86 libffi-dev pkgconf dpkg-dev python3-venv gdb-multiarch apache2-utils"
 PIPS="pytest pexpect mpremote"
 
 SUDO=""

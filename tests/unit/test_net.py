@@ -356,3 +356,36 @@ def test_block_is_plain_for_the_foreground_and_outside_the_scheduler():
             kernel.set_foreground(me, False)
 
     assert asyncio.run(fg()) is False
+
+
+def test_http_unit_serves_on_its_configured_port():
+    # The frozen unit's config key `port` (default 0: ephemeral on the unix port); the
+    # runtime update restarts the service on the new port (config_reload's default).
+    from kernel import svc
+    from services import units
+
+    kernel.reset()
+    unit = dict([u for u in units.UNITS if isinstance(u, dict) and u["name"] == "http"][0])
+    unit.pop("wants"), unit.pop("after")
+    port = 49000 + kernel.now_ms() % 1000
+    kernel.create_service(unit)
+    kernel.update_config("http", {"port": port})
+    kernel.start_service("http")
+    sched = svc.manager().sched
+    got = []
+
+    async def get():
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(b"GET /services HTTP/1.1\r\nConnection: close\r\n\r\n")
+        await w.drain()
+        got.append(await r.readline())
+        w.close()
+
+    async def client():
+        await asyncio.sleep_ms(50)
+        await asyncio.wait_for(get(), 10)
+
+    sched.run_until(sched.spawn(client(), "client"))
+    assert got == [b"HTTP/1.1 200 OK\r\n"], got
+    assert "http: listening on port %d" % port in "\n".join(kernel.log_lines(40))
+    kernel.stop_service("http")
