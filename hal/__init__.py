@@ -39,6 +39,8 @@
 #   reset_request(max_ms)          a soft reset is under way: from now on the VM is rebuilt
 #                                  whatever happens (torn down after max_ms at the latest)
 #   info() -> dict                 board, cpu, clock, ram, heap, entropy (see below)
+#   watch_fd(fd, write) fd_handler(fn)   unix port only: the next idle wait polls host
+#                                  socket fd as well; once it is ready fn is scheduled
 import _hal
 from _hal import *  # noqa: F401,F403
 

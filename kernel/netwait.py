@@ -4,8 +4,10 @@
 # from the scheduled lwIP poll (after frames came in, and while TCP has timers running); it
 # only sets a ThreadSafeFlag, as interrupt-side code must. A pump task ("net-wake") waits on
 # that flag and wakes every task parked in wait(), which then re-checks its socket
-# (kernel/streams.py). Where there is no _net (the unix port's host sockets) wait() sleeps
-# params.NET_POLL_MS instead: the only polling, and only off the boards.
+# (kernel/streams.py). Where there is no _net (the unix port's host sockets) the HAL's idle
+# wait polls the socket a task waits on (hal.watch_fd, given by wait()'s `sock`) and
+# schedules on_event() when it is ready, the same wake-up; a task busy CPUs delay that, so
+# the task also re-checks every params.NET_POLL_MS.
 # A blocking socket call (recv, accept, connect, send, getaddrinfo on a blocking or timeout
 # socket) made in a kernel task's step parks that task instead: modlwip's blocking loop calls
 # block() (through boards/common/net.c, with the task's watchdog paused), which steps the
@@ -27,6 +29,11 @@ try:
     import _net
 except ImportError:
     _net = None
+try:
+    from hal import fd_handler as _fd_handler
+    from hal import watch_fd as _watch_fd
+except ImportError:  # a board (lwIP wakes tasks), or a build without the HAL
+    _watch_fd = _fd_handler = None
 
 _flag = None  # ThreadSafeFlag set by on_event()
 _waiting = TaskQueue()  # tasks parked in wait()
@@ -99,16 +106,31 @@ def _ensure_pump():
     if _flag is None:
         _flag = ThreadSafeFlag()
     _pump = kernel.spawn(_run(), "net-wake")
-    _net.set_handler(on_event)
-    _net.set_block_handler(block)
+    if _net is not None:
+        _net.set_handler(on_event)
+        _net.set_block_handler(block)
+    else:
+        _fd_handler(_on_fd)
 
 
-async def wait(timeout_ms=-1):
+def _on_fd(_):
+    on_event()  # scheduled by the unix HAL's idle wait: a watched socket is ready
+
+
+async def wait(timeout_ms=-1, sock=None, write=False):
     """Park until the stack's next event or timeout_ms (-1: none); False on timeout. A task
-    re-checks its socket after this returns, whatever it returned."""
+    re-checks its socket after this returns, whatever it returned. `sock` (and `write`:
+    waiting to send, not to receive) is what the unix port's idle wait watches for it."""
     if _net is None:
         ms = params.NET_POLL_MS if timeout_ms < 0 else min(timeout_ms, params.NET_POLL_MS)
-        await kernel.sleep_ms(ms)
+        if sock is None or _watch_fd is None or not _watch_fd(sock.fileno(), write):
+            await kernel.sleep_ms(ms)
+            return True
+        _ensure_pump()
+        try:
+            await park(_waiting, ms)
+        except TimeoutError:
+            pass  # the re-check (the caller keeps its own deadline, as above)
         return True
     _ensure_pump()
     try:
@@ -124,6 +146,8 @@ def stop():
     if _net is not None:
         _net.set_handler(None)
         _net.set_block_handler(None)
+    elif _fd_handler is not None:
+        _fd_handler(None)
     if _pump is not None and _pump.state < ENDED:
         _pump.cancel()
     _pump = None

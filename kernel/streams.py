@@ -66,7 +66,7 @@ class Stream:
             except OSError as e:
                 if not _again(e):
                     raise
-            await netwait.wait()
+            await netwait.wait(-1, s)
             waited = True
             s = self.s
 
@@ -173,7 +173,7 @@ class Stream:
             if n:
                 off += n
             else:
-                await netwait.wait()
+                await netwait.wait(-1, self.s, True)
         self._out = b""
 
     def close(self):
@@ -211,7 +211,7 @@ async def _wait_writable(s, timeout_ms):
         left = kernel.remaining_ms(dl)
         if left <= 0:
             raise OSError(errno.ETIMEDOUT)
-        await netwait.wait(left)
+        await netwait.wait(left, s, True)
 
 
 async def open_connection(host, port, ssl=None):
@@ -269,7 +269,7 @@ class Server:
                     if self.s is None:
                         return
                     raise
-                await netwait.wait()
+                await netwait.wait(-1, s)
                 continue
             c.setblocking(False)
             self.conns += 1

@@ -9,6 +9,7 @@
 #define MULTIOS_BOARD_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct _board_info_t {
@@ -39,6 +40,12 @@ void board_reset(void) __attribute__((noreturn));
 const char *board_cmdline(void);                // the boot command line (QEMU -append), "" if none
 
 #define BOARD_CMDLINE_MAX (512)                 // bytes of the command line a board keeps
+
+// The unix port only: host sockets the kernel waits on (kernel/netwait.py). The next idle
+// wait polls fd with the console; once it is ready (readable, or writable if `write`) it is
+// dropped from the set and hal_fd_ready() runs. False when the set is full.
+bool board_watch_fd(int fd, bool write);
+void hal_fd_ready(void);                        // modhal.c: schedules hal.fd_handler's fn
 
 // Storage: a disk of BOARD_SECTOR_B-byte sectors on an image the host keeps (IDE on x86_64,
 // semihosting file I/O on arm, a file on unix). boards/common/disk.c builds the block device

@@ -323,6 +323,32 @@ static mp_obj_t hal_repl(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(hal_repl_obj, hal_repl);
 
+#if MULTIOS_BOARD_UNIX
+// The unix port's stand-in for lwIP's wake-up (kernel/netwait.py): watch_fd(fd, write)
+// makes the next idle wait poll the host socket fd too; once it is ready, the fn given to
+// fd_handler(fn) is scheduled (as the boards' lwIP poll calls _net's handler). One-shot: a
+// task watches again each time it waits. False when the set is full (the caller re-checks
+// on a timer instead).
+MP_REGISTER_ROOT_POINTER(mp_obj_t multios_fd_handler);
+
+void hal_fd_ready(void) {
+    if (MP_STATE_VM(multios_fd_handler) != MP_OBJ_NULL) {
+        mp_sched_schedule(MP_STATE_VM(multios_fd_handler), mp_const_none);
+    }
+}
+
+static mp_obj_t hal_watch_fd(mp_obj_t fd, mp_obj_t write) {
+    return mp_obj_new_bool(board_watch_fd(mp_obj_get_int(fd), mp_obj_is_true(write)));
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(hal_watch_fd_obj, hal_watch_fd);
+
+static mp_obj_t hal_fd_handler(mp_obj_t fn) {
+    MP_STATE_VM(multios_fd_handler) = fn == mp_const_none ? MP_OBJ_NULL : fn;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hal_fd_handler_obj, hal_fd_handler);
+#endif
+
 // run_user(fn, *args): fn(*args) as code typed at the console: with the user's builtins
 // overrides. Afterwards, whether fn returned or raised, the system's builtins are back and
 // the heap is unlocked (as after MicroPython's own REPL runs a line).
@@ -487,6 +513,10 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_lfs_free), MP_ROM_PTR(&hal_lfs_free_obj) },
     { MP_ROM_QSTR(MP_QSTR_lfs_scan), MP_ROM_PTR(&hal_lfs_scan_obj) },
     { MP_ROM_QSTR(MP_QSTR_lfs_tune), MP_ROM_PTR(&hal_lfs_tune_obj) },
+    #endif
+    #if MULTIOS_BOARD_UNIX
+    { MP_ROM_QSTR(MP_QSTR_watch_fd), MP_ROM_PTR(&hal_watch_fd_obj) },
+    { MP_ROM_QSTR(MP_QSTR_fd_handler), MP_ROM_PTR(&hal_fd_handler_obj) },
     #endif
 };
 static MP_DEFINE_CONST_DICT(hal_globals, hal_globals_table);

@@ -2,7 +2,8 @@
 //
 // Time from CLOCK_MONOTONIC/CLOCK_REALTIME, "interrupts" from a periodic SIGALRM that is
 // started the first time the step watchdog is armed, console bytes from stdin when
-// something is waiting there, entropy from getrandom(). poweroff exits the process.
+// something is waiting there, host sockets the kernel waits on polled with it while idle,
+// entropy from getrandom(). poweroff exits the process.
 // The disk is the image file named by $MULTIOS_DISK (none when unset), for unit tests of
 // the block device and littlefs on it.
 #include <errno.h>
@@ -45,9 +46,45 @@ uint64_t board_ticks_us(void) {
     return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+// The console (stdin) first, then the host sockets tasks wait on (board_watch_fd).
+#define WATCH_MAX (64)
+static struct pollfd watched[1 + WATCH_MAX];
+static int n_watched;
+
+bool board_watch_fd(int fd, bool write) {
+    short ev = write ? POLLOUT : POLLIN;
+    for (int i = 1; i <= n_watched; i++) {
+        if (watched[i].fd == fd) {
+            watched[i].events |= ev;
+            return true;
+        }
+    }
+    if (n_watched == WATCH_MAX) {
+        return false;
+    }
+    n_watched++;
+    watched[n_watched].fd = fd;
+    watched[n_watched].events = ev;
+    return true;
+}
+
 void board_wfi(void) {
-    struct pollfd p = { .fd = 0, .events = POLLIN };
-    poll(&p, 1, 1);     // the next "interrupt": a console byte or 1 ms
+    watched[0].fd = 0;
+    watched[0].events = POLLIN;
+    // The next "interrupt": a console byte, a watched socket ready, or 1 ms.
+    if (poll(watched, 1 + n_watched, 1) <= 0 || n_watched == 0) {
+        return;
+    }
+    int kept = 0;
+    for (int i = 1; i <= n_watched; i++) {
+        if (watched[i].revents == 0) {
+            watched[++kept] = watched[i];
+        }
+    }
+    if (kept < n_watched) {
+        n_watched = kept;
+        hal_fd_ready();
+    }
 }
 
 void board_console_tx(const char *s, size_t n) {

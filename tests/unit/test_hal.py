@@ -202,3 +202,35 @@ def test_info_names_the_board_and_its_sources():
 def test_time_is_the_1970_epoch():
     t = hal.time()
     assert 1700000000 < t < 4000000000
+
+
+def test_watch_fd_wakes_the_idle_wait_and_schedules_the_handler():
+    # The unix port's socket wake-up (kernel/netwait.py): a watched socket with data waiting
+    # ends hal.idle() at once (True) and its handler runs; one-shot, so the next idle with
+    # nothing watched sleeps to its timeout (False).
+    import socket
+
+    port = 47500 + hal.ticks_ms() % 400
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(socket.getaddrinfo("127.0.0.1", port)[0][-1])
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    got = []
+    hal.fd_handler(got.append)
+    try:
+        assert hal.watch_fd(rx.fileno(), False)
+        tx.sendto(b"x", socket.getaddrinfo("127.0.0.1", port)[0][-1])
+        t0 = hal.ticks_ms()
+        woke = hal.idle(2000)
+        dt = hal.ticks_diff(hal.ticks_ms(), t0)
+        for _ in range(3):
+            if got:
+                break
+            hal.idle(0)  # let the scheduled handler run
+        assert woke and got == [None], (woke, got)
+        assert dt < 1000, dt  # not the timeout
+        assert not hal.idle(5)  # dropped after it fired: nothing to wake this wait
+        assert got == [None], got
+    finally:
+        hal.fd_handler(None)
+        rx.close()
+        tx.close()
