@@ -31,13 +31,31 @@ def _again(e):
 
 
 class Stream:
-    """A connected socket, read and written by tasks (StreamReader and StreamWriter)."""
+    """A connected socket, read and written by tasks (StreamReader and StreamWriter), or, as
+    MicroPython's, any other stream object (micropython.RingIO, a UART): nothing wakes a
+    task for those, so it polls the object and re-checks every params.NET_POLL_MS."""
 
     def __init__(self, s, extra=None):
         self.s = s
         self.e = extra if extra is not None else {}
         self._rb = b""  # read ahead (readline), not yet returned
         self._out = b""  # written, not yet sent (drain sends it)
+        self._poll = None  # a socket: the stack's events wake its tasks
+        if not hasattr(s, "recv"):
+            self._poll = select.poll()
+            self._poll.register(s, select.POLLIN | select.POLLOUT)
+
+    def _ready(self, ev):
+        # Not a socket: whether the object polls ready for ev (or failed) now.
+        for _, got in self._poll.poll(0):
+            return got & (ev | _BAD)
+        return 0
+
+    async def _wait(self, write=False):
+        if self._poll is None:
+            await netwait.wait(-1, self.s, write)
+        else:
+            await kernel.sleep_ms(params.NET_POLL_MS)
 
     def get_extra_info(self, name):
         return self.e.get(name)
@@ -58,7 +76,10 @@ class Stream:
             if s is None:
                 raise OSError(errno.EBADF)
             try:
-                d = s.recv(n)
+                if self._poll is None:
+                    d = s.recv(n)
+                else:  # b"" from a stream object is its end only when it polls readable
+                    d = s.read(n) if self._ready(select.POLLIN) else None
                 if d is not None:
                     if not waited:
                         await traps.yield_()
@@ -66,7 +87,7 @@ class Stream:
             except OSError as e:
                 if not _again(e):
                     raise
-            await netwait.wait(-1, s)
+            await self._wait()
             waited = True
             s = self.s
 
@@ -173,7 +194,7 @@ class Stream:
             if n:
                 off += n
             else:
-                await netwait.wait(-1, self.s, True)
+                await self._wait(True)
         self._out = b""
 
     def close(self):

@@ -389,3 +389,28 @@ def test_http_unit_serves_on_its_configured_port():
     assert got == [b"HTTP/1.1 200 OK\r\n"], got
     assert "http: listening on port %d" % port in "\n".join(kernel.log_lines(40))
     kernel.stop_service("http")
+
+
+def test_a_stream_over_a_ringio_not_a_socket():
+    # MicroPython's tests/micropython/ringio_async.py: asyncio's Stream over any stream
+    # object. 120 bytes through a 16-byte ring: the writer's drain waits for room, the
+    # reader's readexactly for data, each re-checking on a timer (nothing wakes them).
+    import micropython
+
+    fresh()
+    rb = micropython.RingIO(16)
+    st = asyncio.StreamWriter(rb)
+    data = b"ABC123" * 20
+
+    async def writer():
+        st.write(data)
+        await st.drain()
+
+    async def main():
+        t = asyncio.create_task(writer())
+        await asyncio.sleep_ms(10)
+        got = await st.readexactly(len(data))
+        await t
+        return got
+
+    assert asyncio.run(asyncio.wait_for(main(), 10)) == data
