@@ -40,19 +40,20 @@ class Stream:
         self.e = extra if extra is not None else {}
         self._rb = b""  # read ahead (readline), not yet returned
         self._out = b""  # written, not yet sent (drain sends it)
-        self._poll = None  # a socket: the stack's events wake its tasks
-        if not hasattr(s, "recv"):
-            self._poll = select.poll()
-            self._poll.register(s, select.POLLIN | select.POLLOUT)
+        self._sock = hasattr(s, "recv")  # a socket: the stack's events wake its tasks
+        self._poll = None  # any other stream object: its poller, made when first needed
 
     def _ready(self, ev):
         # Not a socket: whether the object polls ready for ev (or failed) now.
+        if self._poll is None:
+            self._poll = select.poll()
+            self._poll.register(self.s, select.POLLIN | select.POLLOUT)
         for _, got in self._poll.poll(0):
             return got & (ev | _BAD)
         return 0
 
     async def _wait(self, write=False):
-        if self._poll is None:
+        if self._sock:
             await netwait.wait(-1, self.s, write)
         else:
             await kernel.sleep_ms(params.NET_POLL_MS)
@@ -76,7 +77,7 @@ class Stream:
             if s is None:
                 raise OSError(errno.EBADF)
             try:
-                if self._poll is None:
+                if self._sock:
                     d = s.recv(n)
                 else:  # b"" from a stream object is its end only when it polls readable
                     d = s.read(n) if self._ready(select.POLLIN) else None

@@ -414,3 +414,31 @@ def test_a_stream_over_a_ringio_not_a_socket():
         return got
 
     assert asyncio.run(asyncio.wait_for(main(), 10)) == data
+
+
+def test_a_stream_over_an_object_that_cannot_poll_writes_without_allocating():
+    # MicroPython's extmod/asyncio_heaplock.py: a Stream over an object with write() only
+    # (no ioctl, so select.poll refuses it) is made, and written to under heap_lock.
+    import micropython
+
+    class Sink:
+        def __init__(self):
+            self.n = 0
+            self.last = None
+
+        def write(self, buf):
+            self.n += len(buf)  # a small int and a reference: nothing allocated
+            self.last = buf
+            return len(buf)
+
+    fresh()
+    sink = Sink()
+    st = asyncio.StreamWriter(sink, None)
+    buf = bytearray(b"56")
+    micropython.heap_lock()
+    try:
+        st.write(b"34")
+        st.write(buf)
+    finally:
+        micropython.heap_unlock()
+    assert sink.n == 4 and sink.last is buf, (sink.n, sink.last)
