@@ -12,6 +12,13 @@
 # The dict API subset the kernel uses: get, [], []=, in, len, pop, iteration (keys), keys(),
 # values(), items(). Not here: ordering (iteration is in slot order; sort when it matters).
 # Ids: the same idea for task ids (ints hash well; the trouble there is one big table).
+# Where the build has _knames (boards/common/modknames.c), lookup() and Names.get are its
+# get: the same probe in one C call (discovery's exact lookup, tools/bench_health.py).
+try:
+    from _knames import get as _c_get
+except ImportError:
+    _c_get = None
+
 _SIZE0 = 8  # slots of an empty map (a power of two)
 
 
@@ -48,6 +55,8 @@ class Names:
             if k == name:
                 return self._vals[i]
             i = (i + 1) & mask
+
+    py_get = get  # the Python one (get calls the C twin where built)
 
     def __getitem__(self, name):
         i = self._slot(name)
@@ -125,6 +134,20 @@ class Names:
     def items(self):
         vals = self._vals
         return [(k, vals[i]) for i, k in enumerate(self._keys) if k is not None]
+
+
+# lookup(m, name, default=None): m.get(name, default) without the method call, for the
+# hot callers (discovery's exact lookup). A builtin function in a Python class is a
+# staticmethod to MicroPython (it binds no self), so Names.get wraps it.
+if _c_get is not None:
+    lookup = _c_get
+
+    def _get(self, name, default=None):
+        return _c_get(self, name, default)
+
+    Names.get = _get
+else:
+    lookup = Names.py_get
 
 
 _ID_SHIFT = 8  # Ids: 256 ids per chunk

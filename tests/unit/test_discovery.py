@@ -285,7 +285,10 @@ def test_exact_and_cached_lookups_allocate_nothing():
             reg.get("web@7")
     finally:
         micropython.heap_unlock()
-    assert same and len(hit) == 111 and reg.hits == 60
+    assert same and len(hit) == 111 and reg.hits == 40  # exact names skip the cache:
+    assert reg.lookup("web@5") is reg.get("web@5").alone  # the instance's own 1-tuple
+    assert reg.lookup("web@5", False) == () and reg.lookup("web@999") == ()
+    assert reg.lookups == 43  # the 23 exact names found are not pattern lookups
 
 
 def test_glob_metacharacters_are_literal_and_whole_names_match():

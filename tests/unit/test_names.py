@@ -88,3 +88,29 @@ def test_ids_like_a_dict_in_small_chunks():
         raise AssertionError("no KeyError")
     except KeyError:
         pass
+
+
+def test_the_c_get_is_bound_and_answers_as_the_python_get():
+    # build/unix/micropython carries _knames: Names.get is its get, and it must find exactly
+    # what the Python probe finds, for present and missing keys, defaults and odd keys.
+    import _knames
+
+    from kernel import names
+
+    assert names.lookup is _knames.get
+    m = Names()
+    keys = ["web@%d" % i for i in range(500)] + ["db@%d" % i for i in range(500)] + [7, (1, 2)]
+    for i, k in enumerate(keys):
+        m[k] = i
+    for i in range(0, 1000, 7):
+        m.pop(keys[i])
+    for k in keys + ["web@1000", "nope", 8, (2, 1)]:
+        assert m.get(k) == m.py_get(k) and m.get(k, "d") == m.py_get(k, "d"), k
+        assert names.lookup(m, k) == m.py_get(k), k
+    assert m.get("web@1") == 1 and m.get("web@0") is None and m.get("x", 5) == 5
+    try:
+        _knames.get(object(), "x")
+    except (TypeError, AttributeError) as e:
+        assert str(e).startswith("_knames:"), e
+    else:
+        raise AssertionError("a non-Names accepted")

@@ -1,0 +1,72 @@
+// _knames: the C twin of kernel/names.py's Names.get, the lookup that every call by name
+// makes (a service's status, discovery's instance()): the same mixed hash and linear probe
+// over the same two lists, in one C call instead of ~25 bytecodes and a Python frame
+// (discovery's exact lookup over 1,000 instances, tools/bench_health.py). kernel/names.py
+// binds it as Names.get when the build has it; tests/unit/test_names.py checks the two
+// against each other. Reads only: every change still goes through the Python methods.
+// Built into every board (boards/common/port.mk) and the unix port (boards/unix/micropython.mk).
+#include "py/objtype.h"
+#include "py/runtime.h"
+
+// A field of the Names instance (set in Names.__init__, so in its own table).
+static mp_obj_t field(mp_obj_t self, qstr attr) {
+    mp_obj_instance_t *o = MP_OBJ_TO_PTR(self);
+    mp_map_elem_t *e = mp_map_lookup(&o->members, MP_OBJ_NEW_QSTR(attr), MP_MAP_LOOKUP);
+    if (e == NULL) {
+        mp_raise_msg_varg(&mp_type_AttributeError, MP_ERROR_TEXT("_knames: no attribute '%q'"), attr);
+    }
+    return e->value;
+}
+
+static mp_obj_t *items(mp_obj_t self, qstr attr, size_t *len) {
+    mp_obj_t l = field(self, attr);
+    if (!mp_obj_is_type(l, &mp_type_list)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("_knames: a Names' tables are lists"));
+    }
+    mp_obj_t *out;
+    mp_obj_list_get(l, len, &out);
+    return out;
+}
+
+// get(names, name, default=None): names' value for name, or default. The slot is
+// ((h & 0x7FFF) * 25173 ^ (h >> 15)) & mask with h = hash(name), as Names._slot.
+static mp_obj_t knames_get(size_t n_args, const mp_obj_t *args) {
+    mp_obj_t self = args[0];
+    mp_obj_t name = args[1];
+    if (!mp_obj_is_instance_type(mp_obj_get_type(self))) {
+        mp_raise_TypeError(MP_ERROR_TEXT("_knames: need a Names"));
+    }
+    size_t nk;
+    size_t nv;
+    mp_obj_t *keys = items(self, MP_QSTR__keys, &nk);
+    mp_obj_t *vals = items(self, MP_QSTR__vals, &nv);
+    mp_uint_t mask = (mp_uint_t)mp_obj_get_int(field(self, MP_QSTR__mask));
+    if (nk != mask + 1 || nv != nk) {
+        mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("_knames: a Names out of shape"));
+    }
+    mp_int_t h = mp_obj_get_int(mp_unary_op(MP_UNARY_OP_HASH, name));
+    mp_uint_t i = (mp_uint_t)(((h & 0x7FFF) * 25173) ^ (h >> 15)) & mask;
+    for (;;) {  // Names stays at most half full: an empty slot ends every probe
+        mp_obj_t k = keys[i];
+        if (k == mp_const_none) {
+            return n_args > 2 ? args[2] : mp_const_none;
+        }
+        if (k == name || mp_obj_equal(k, name)) {
+            return vals[i];
+        }
+        i = (i + 1) & mask;
+    }
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(knames_get_obj, 2, 3, knames_get);
+
+static const mp_rom_map_elem_t knames_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__knames) },
+    { MP_ROM_QSTR(MP_QSTR_get), MP_ROM_PTR(&knames_get_obj) },
+};
+static MP_DEFINE_CONST_DICT(knames_globals, knames_globals_table);
+
+const mp_obj_module_t mp_module_knames = {
+    .base = { &mp_type_module },
+    .globals = (mp_obj_dict_t *)&knames_globals,
+};
+MP_REGISTER_MODULE(MP_QSTR__knames, mp_module_knames);
