@@ -6,16 +6,20 @@
 # kernel/params.py) plus the rules a unit lists in its `alerts` field, and Alerts: one Alert
 # per (service, rule) that fires when its condition has held for for_ms, counts each firing
 # (deduplicated: a firing alert is updated, not repeated), resolves when the condition clears,
-# and is journaled both ways; notify hooks (fn(alert)) hear every firing. Evaluated after
-# each metrics sample (a hook of the metrics registry).
+# and is journaled both ways; notify hooks (fn(alert)) hear every firing, change hooks
+# every firing and resolving (boot prints each on the console, services/init.py).
+# Evaluated after each metrics sample (a hook of the metrics registry).
 # Invariants: O(services x rules) per sample; resolved alerts beyond params.ALERTS_KEPT are
 # dropped oldest first; the module is not named `alerts`: that is kernel.alerts(), a function.
-# Not here: the series (kernel/metrics.py), printing (services/metricscmd.py).
+# Not here: the series (kernel/metrics.py), printing (services/metricscmd.py, the console
+# line: services/shell.py alert()).
 from micropython import const
 
 from kernel import metrics as M
 from kernel import params
 from kernel import service as S
+from kernel.discinst import CRITICAL as CRITICAL_CODE  # a probe's status code
+from kernel.log import ERROR
 
 INFO = const(0)
 WARNING = const(1)
@@ -88,6 +92,19 @@ class Alert:
             _show(self.value),
         )
 
+    def console_line(self):
+        """The console's line for its last change: 'alert: critical web probe-critical
+        firing (x3)' (the count once it fired again), '... resolved'."""
+        line = "alert: %s %s %s %s" % (
+            self.severity_name(),
+            self.service,
+            self.rule.name.replace(" ", "-"),
+            self.state_name(),
+        )
+        if self.state == FIRING and self.count > 1:
+            line += " (x%d)" % self.count
+        return line
+
     def snapshot(self):
         return {
             "service": self.service,
@@ -154,7 +171,21 @@ def parse_rules(unit, v):
 
 
 def _probe_critical(al, svc, rec):
-    return rec is not None and rec.health == "critical", rec.health if rec is not None else None
+    # A probe's last result was critical, as the metrics were told, except a probe that
+    # has not passed yet since its service started and has not failed past its threshold
+    # either: Kubernetes' initial "not ready" is no failure (it fired at every boot, for the
+    # first second of heartbeat's ttl readiness). Needs the health monitor
+    # (kernel/health.py) to tell; without one, the health the metrics were told.
+    seen = rec.health if rec is not None else None
+    mon = getattr(al.reg.mgr, "monitor", None)
+    pr = mon.probers.get(svc.name) if mon is not None else None
+    if pr is None or seen != "critical":
+        return seen == "critical", seen
+    for p in pr.probes:
+        if p is not None and p.fused == 0 and p.last == CRITICAL_CODE:
+            if p.status != CRITICAL_CODE or p.failures >= p.spec.fail:
+                return True, seen
+    return False, "starting"
 
 
 def _start_limit(al, svc, rec):
@@ -204,6 +235,7 @@ class Alerts:
         self.alerts = {}  # (service, rule name) -> Alert
         self.held = {}  # (service, rule name) -> uptime ms its condition began to hold
         self.notify = []  # fn(alert) on every firing
+        self.changes = []  # fn(alert) on every firing and resolving (the console's line)
         reg.hooks.append(self.evaluate)
 
     def evaluate(self, reg=None):
@@ -231,6 +263,7 @@ class Alerts:
                 a.state = RESOLVED
                 a.resolved_ms = now
                 self.reg.mgr.event(svc.name, "alert resolved", a.text())
+                self._changed(a)
             return
         t0 = self.held.get(key)
         if t0 is None:
@@ -248,6 +281,14 @@ class Alerts:
         self.reg.mgr.event(svc.name, "alert firing", a.text())
         for fn in self.notify:
             fn(a)
+        self._changed(a)
+
+    def _changed(self, a):
+        for fn in self.changes:
+            try:
+                fn(a)
+            except Exception as e:  # noqa: BLE001 - a broken hook must not stop the rules
+                self.reg.mgr.sched.log.log("alerts: hook %r raised %r" % (fn, e), ERROR)
 
     def _trim(self):
         if len(self.alerts) <= params.ALERTS_KEPT:
@@ -281,11 +322,14 @@ def alerts_of(reg=None):
     return _alerts
 
 
-def start(notify=None):
-    """Boot: the metrics sampler and the alert rules over it; notify(alert) on each firing."""
+def start(notify=None, changed=None):
+    """Boot: the metrics sampler and the alert rules over it; notify(alert) on each firing,
+    changed(alert) on each firing and resolving."""
     al = alerts_of()
     if notify is not None:
         al.notify.append(notify)
+    if changed is not None and changed not in al.changes:
+        al.changes.append(changed)
     al.reg.start()
     al.reg.hook_health()
     return al

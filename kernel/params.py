@@ -101,6 +101,7 @@ HEALTH_SLACK_MS = const(50)  # ms a probe run may come early (at most 1/8 of its
 # Console shell (services/shell.py)
 SHELL_LINE_MAX = const(512)  # bytes, longest command line; longer input is dropped
 SHELL_HISTORY = const(20)  # lines kept for the up arrow
+SHELL_ALERTS_HELD = const(8)  # alert lines held while foreground code owns the console
 RAW_PASTE_WINDOW = const(128)  # bytes, raw-paste flow-control window (mpremote run)
 RAW_SOURCE_MAX = const(65536)  # bytes, longest program the raw REPL accepts
 SOFT_RESET_MAX_MS = const(2000)  # ms the services get to stop at a soft reset; then the VM goes

@@ -111,7 +111,9 @@ def run(hal, console, clock=None, ns=None, units=None, groups=None):
     scripts = disk and _scripts(hal, say, mode == BOOT_NO_SCRIPTS)
     if scripts and _exists(BOOT_PY):
         shell.runner.run_file(BOOT_PY)  # before the units start: it may add or change some
-    alerting.start()  # the kernel's series and alert rules, from the first start
+    # the kernel's series and alert rules, from the first start; each alert firing or
+    # resolving is one console line (held while foreground code owns the console)
+    alerting.start(changed=_alert_line)
     job = svc.boot_start(say)
     main_py = scripts and not raw and _exists(MAIN_PY)  # as MicroPython: none in raw REPL
     modules = dict(sys.modules)  # what a soft reset puts back (_restore_modules)
@@ -229,6 +231,12 @@ async def _console(shell, raw, job, main_py=False, aio=None, modules=None):
         shell.console.write(b"stop: failed: %s\r\n" % repr(e).encode())
     finally:
         kernel.stop()
+
+
+def _alert_line(a):
+    from services import shell
+
+    shell.alert(a.console_line())
 
 
 def _restore_modules(saved):

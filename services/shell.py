@@ -1,8 +1,9 @@
 # services/shell: the console shell, a kernel task that owns the console.
 #
 # Owns: the console (any/read/write), the prompt `multios> `, dispatching a typed line to its
-# command, switching between the line editor and the raw REPL, critical alerts (printed, then
-# the prompt and the line being typed redrawn), and how the shell ends (exit codes for boot).
+# command, switching between the line editor and the raw REPL, alert lines (printed, then
+# the prompt and the line being typed redrawn; held while foreground code owns the console,
+# dropped in the raw REPL), and how the shell ends (exit codes for boot).
 # Invariants: nothing the console sends ends the shell except an explicit request (reboot,
 # poweroff, soft reset); a failing command prints its error and the next prompt comes; while
 # the raw REPL is active nothing but the raw REPL writes to the console. Nothing user code
@@ -62,6 +63,7 @@ class Shell:
         self.wait = wait or kernel.wait_console  # async wait until console bytes are waiting
         p = params or kernel_params
         self.reset_max_ms = p.SOFT_RESET_MAX_MS
+        self.alerts_held = p.SHELL_ALERTS_HELD
         self._reset_request = getattr(hal, "reset_request", None)
         self._readinto = getattr(console, "readinto", None)
         self._rbuf = bytearray(_READ_CHUNK)
@@ -73,6 +75,8 @@ class Shell:
         self.editor = LineEditor(console.write, self.complete, p.SHELL_LINE_MAX, p.SHELL_HISTORY)
         self.raw = RawRepl(console.write, self.runner, p.RAW_PASTE_WINDOW, p.RAW_SOURCE_MAX)
         self.in_raw = False  # the raw REPL has the console
+        self.fg = 0  # foreground code (py, repl, top, /main.py) runs: it owns the console
+        self.held = []  # alert lines held meanwhile, shown before the next prompt
         self.task = None  # the kernel Task running run(); exempt from the watchdog in `py`
         self.exit = EXIT_NONE
 
@@ -138,6 +142,7 @@ class Shell:
         if key == KEY_LINE:
             self.execute(self.editor.line)
             if self.exit == EXIT_NONE and not self.in_raw:  # `repl` may leave us in raw
+                self.show_held()
                 self.editor.start()
         elif key == KEY_RAW:
             self.write(b"\r\n")
@@ -236,6 +241,7 @@ class Shell:
             self.raw.enter()
 
     def _foreground(self, flag):
+        self.fg += 1 if flag else -1
         if self.task is not None:
             self.kernel.set_foreground(self.task, flag)
 
@@ -248,19 +254,32 @@ class Shell:
         self.out.write(text + "\n")
 
     def alert(self, text):
-        """Prints a critical alert on its own line and redraws the prompt and the line.
-        Returns False (nothing printed) while the raw REPL owns the console."""
+        """Prints an alert on its own line and redraws the prompt and the line being typed.
+        While foreground code owns the console (py, repl, top) the line is held and shown
+        before the next prompt (the last params.SHELL_ALERTS_HELD of them). Returns False
+        (nothing printed, nothing held) while the raw REPL owns the console."""
         if self.in_raw or self.exit != EXIT_NONE:
             return False
+        if self.fg > 0:
+            h = self.held
+            if len(h) >= self.alerts_held:
+                h.pop(0)
+            h.append(text)
+            return True
         self.write(b"\r\x1b[K")
         self.println(text)
         self.editor.redraw()
         return True
 
+    def show_held(self):
+        """The alert lines held while foreground code ran, before the prompt comes back."""
+        while self.held:
+            self.println(self.held.pop(0))
+
 
 def alert(text):
-    """A critical alert for the person at the console; False when it could not be shown
-    (no shell, or the raw REPL is active): log it as well."""
+    """An alert line for the person at the console; False when it could not be shown
+    (no shell, or the raw REPL is active): it is journaled anyway."""
     if _active is None:
         return False
     return _active.alert(text)

@@ -243,3 +243,53 @@ def test_alerts_are_ev_alert_on_the_event_bus_and_wake_watches():
     assert heard == [(kernel.EV_ALERT, "web"), (kernel.EV_ALERT, "web")]
     assert woke == [2000, 3000]
     assert kernel.event_name(kernel.EV_ALERT) == "alert"
+
+
+def test_every_firing_and_resolving_tells_the_change_hooks_one_console_line():
+    w, reg, al = world()
+    lines = []
+    al.changes.append(lambda a: lines.append(a.console_line()))
+    al.changes.insert(0, lambda a: 1 / 0)  # a broken hook: logged, the others still run
+    w.add(name="web", exec=forever())
+    w.m.start_job(["web"], "t")
+    w.run_for(1500)
+    for status in ("critical", "passing", "critical", "passing", "critical"):
+        reg.on_probe("web", "liveness", status, 5)
+        w.run_for(1000)
+    assert lines == [
+        "alert: critical web probe-critical firing",
+        "alert: critical web probe-critical resolved",
+        "alert: critical web probe-critical firing (x2)",
+        "alert: critical web probe-critical resolved",
+        "alert: critical web probe-critical firing (x3)",
+    ]
+    assert any("alerts: hook" in e[2] for e in w.sched.log.entries())
+
+
+def test_a_readiness_probe_not_passed_yet_at_start_is_no_probe_critical_alert():
+    # heartbeat's case: a ttl readiness fails until the first report_health(), 1 s in, and
+    # the first metrics sample comes first. That is "not ready yet", not an alert; failing
+    # past its threshold is one.
+    import kernel
+    from kernel.clock import VirtualClock
+
+    kernel.reset(VirtualClock(0, 0))
+    state = {"report": True}
+
+    async def beat():
+        while True:
+            await traps.sleep_ms(1200)
+            if state["report"]:
+                kernel.report_health("passing")
+
+    kernel.create_service(
+        {"name": "hb", "exec": beat, "readiness": {"check": "ttl", "ttl_sec": 2, "period_sec": 1}}
+    )
+    al = A.start()
+    kernel.start_service("hb")
+    s = kernel.scheduler()
+    s.run_until(s.spawn(_sleep(4000), "t"))
+    assert al.listing() == [] and M.registry().value("hb", "probes_critical") >= 1
+    state["report"] = False
+    s.run_until(s.spawn(_sleep(8000), "t"))
+    assert [a.rule.name for a in al.listing()] == ["probe critical"]

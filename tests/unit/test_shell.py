@@ -479,3 +479,19 @@ def test_reboot_no_scripts_is_a_soft_reset_the_hal_hears_of():
     run(sh, con, b"reboot --no-scripts")
     assert sh.exit == EXIT_SOFT
     assert hal.calls == [("reset_request", 2000)] and hal.mode == 2  # commands.BOOT_NO_SCRIPTS
+
+
+def test_an_alert_during_foreground_code_is_held_until_the_prompt():
+    import services.shell
+
+    sh, con = make()
+    out = run(sh, con, b"py __import__('services.shell').shell.alert('disk on fire') and 7")
+    assert out == b"7\r\ndisk on fire\r\n"  # after the code's own output, before the prompt
+    assert sh.held == [] and sh.fg == 0
+    for i in range(12):  # more than params.SHELL_ALERTS_HELD: the newest are kept
+        sh._foreground(True)
+        assert services.shell.alert("a%d" % i)
+        sh._foreground(False)
+    assert sh.held == ["a%d" % i for i in range(4, 12)]
+    out = run(sh, con, b"echo x")
+    assert out == b"x\r\n" + b"".join(b"a%d\r\n" % i for i in range(4, 12))
