@@ -8,11 +8,14 @@
 // modelled): a 20-entry dict cost ~0.7 ms right after boot, 0.9 ms beside 1,000 services,
 // and a service start grew with the number of services.
 // hal_gc_collected(), called after each collection, moves the start up to the highest free
-// run of MULTIOS_GC_START_RUN blocks below which at most 1/MULTIOS_GC_START_DIV of the free
-// heap lies: those free blocks wait for the next collection (or a gc_free() below the start,
-// which moves it back down), so allocations run on from a large free area. Only the start
-// of a run that size is chosen, so an allocation smaller than it never fails for want of
-// the skipped holes, and a larger one could not have used them anyway.
+// run of MULTIOS_GC_START_RUN blocks below which lie at most 1/MULTIOS_GC_START_DIV of the
+// free heap and no free run longer than the free area above the live data. The skipped
+// blocks wait for the next collection (or a gc_free() below the start, which moves it back
+// down); anything that would have fitted into one of them fits above the start (the top
+// area is at least as long), so the skip never turns a fit into a MemoryError.
+// (Skipping past any run did: a start of 10,000 services failed earlier. Stopping at the
+// first run of 16 or 64 blocks was safe but kept service_status at 1.0-1.3 ms: the boot
+// heap has such runs low down, with the small holes above them.)
 // The block table's format (2 bits per block, 4 per byte, 0 = free) and the meaning of
 // gc_last_free_atb_index (a hint: "scan from here") are those of py/gc.c in the MicroPython
 // release the Makefile pins; tests/unit/test_gcstart.py fails if they change.
@@ -38,10 +41,17 @@ void hal_gc_collected(void) {
         n_free += FREE(atb, b);
     }
     size_t budget = n_free / MULTIOS_GC_START_DIV;
+    // The free area above the live data, with the free run that ends at it: every run the
+    // skip passes must be no longer, so whatever would have fitted below still fits above.
+    size_t top_len = total - top;
+    for (size_t k = top; k > 0 && FREE(atb, k - 1); k--) {
+        top_len++;
+    }
     size_t below = 0;        // free blocks before b
     size_t run = 0;          // length of the free run that b ends or continues
     size_t run_start = 0;    // its first block, and the free blocks before it
     size_t run_below = 0;
+    size_t longest = 0;      // the longest run ended before b
     size_t start = 0;        // the chosen block (0: leave the scan where it is)
     size_t b = 0;
     for (; b < top; b++) {
@@ -52,13 +62,16 @@ void hal_gc_collected(void) {
             }
             run++;
             below++;
-            if (run == MULTIOS_GC_START_RUN) {
+            if (run == MULTIOS_GC_START_RUN && longest <= top_len) {
                 start = run_start;   // run_below <= budget: checked before it began
             }
         } else {
+            if (run > longest) {
+                longest = run;
+            }
             run = 0;
-            if (below > budget) {
-                break;   // no run from here on starts within the budget
+            if (below > budget || longest > top_len) {
+                break;   // no later run may be chosen
             }
         }
     }
@@ -67,7 +80,7 @@ void hal_gc_collected(void) {
             run_start = top;
             run_below = below;
         }
-        if (run + (total - top) >= MULTIOS_GC_START_RUN && run_below <= budget) {
+        if (top_len >= MULTIOS_GC_START_RUN && run_below <= budget) {
             start = run_start;
         }
     }
