@@ -7,7 +7,7 @@
 # from tools/bench_sched.py (scheduler, issue 4), tools/bench_svc.py (service manager),
 # tools/bench_storage.py (littlefs on the board's disk, on a fresh image) and
 # tools/bench_config.py (config and metrics), tools/bench_breaker.py (circuit breakers; also
-# under icount, with bench_sched.py and tools/bench_health.py) and tools/bench_lb.py (load
+# under icount, with bench_sched.py, bench_svc.py and bench_health.py) and tools/bench_lb.py (load
 # balancer: picks/s per strategy against a dict lookup, key movement and balance of ring and
 # Maglev, WRR).
 
@@ -40,7 +40,7 @@ TARGET_BENCHES = [
         "bench_lb.py",
     )
 ]
-ICOUNT_BENCHES = ("bench_sched.py", "bench_breaker.py", "bench_health.py")
+ICOUNT_BENCHES = ("bench_sched.py", "bench_breaker.py", "bench_svc.py", "bench_health.py")
 # On the unix port only: the fault-tolerance soak (10 simulated minutes; its target is a wall
 # time on the unix port, and a board would take minutes under emulation).
 UNIX_BENCHES = [os.path.join(REPO, "tools", "bench_faults.py")]
@@ -86,7 +86,7 @@ def bench_board(board):
     result["boot_s_all"] = [round(b, 3) for b in boots]
     result["firmware_b"] = firmware_size(board)
     result.update(target_bench(board, TARGET_BENCHES))
-    # the scheduler, breaker and health/discovery figures under icount too (their targets)
+    # the scheduler, breaker, service manager and health/discovery figures under icount too
     icount = [s for s in TARGET_BENCHES if os.path.basename(s) in ICOUNT_BENCHES]
     result.update(target_bench(board, icount, icount=True))
     result.update(storage_bench(board))
