@@ -25,7 +25,9 @@ def test_scan_starts_above_small_holes_after_a_collection():
     keep = _holes(2000)
     start = _hal.gc_start()
     y = (len(keep), 2)
-    inside = id(keep[0]) < id(y) < id(keep[-1])
+    # (the start is kept per byte of the block table, four blocks: the last hole or two
+    # before the chosen run may still be reached)
+    inside = id(keep[0]) < id(y) < id(keep[-4])
     assert start > 0 and not inside, (start, id(y), id(keep[0]), id(keep[-1]))
 
 
