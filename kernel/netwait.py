@@ -100,11 +100,12 @@ def start():
 
 
 def _ensure_pump():
+    # One pump per scheduler: after kernel.reset() (the unix port's tests) the old pump and
+    # its flag belong to a scheduler that no longer runs.
     global _flag, _pump
-    if _pump is not None and _pump.state < ENDED:
+    if _pump is not None and _pump.state < ENDED and _pump.sched is kernel.scheduler():
         return
-    if _flag is None:
-        _flag = ThreadSafeFlag()
+    _flag = ThreadSafeFlag()
     _pump = kernel.spawn(_run(), "net-wake")
     if _net is not None:
         _net.set_handler(on_event)

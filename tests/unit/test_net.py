@@ -442,3 +442,23 @@ def test_a_stream_over_an_object_that_cannot_poll_writes_without_allocating():
     finally:
         micropython.heap_unlock()
     assert sink.n == 4 and sink.last is buf, (sink.n, sink.last)
+
+
+def test_the_net_pump_follows_a_fresh_scheduler():
+    # After kernel.reset() a socket wait must start a pump in the new scheduler: the old
+    # one (and its flag) belong to a scheduler that no longer runs.
+    port = 49500 + kernel.now_ms() % 400
+    pumps = []
+    for _ in range(2):
+        fresh()
+
+        async def accept_once():
+            srv = await asyncio.start_server(lambda r, w: None, "127.0.0.1", port)
+            await asyncio.sleep_ms(params.NET_POLL_MS * 2)  # the accept loop waits once
+            pumps.append(netwait._pump)
+            srv.close()
+            await srv.wait_closed()
+
+        asyncio.run(asyncio.wait_for(accept_once(), 10))
+        assert pumps[-1] is not None and pumps[-1].sched is kernel.scheduler(), pumps
+    assert pumps[0] is not pumps[1]
