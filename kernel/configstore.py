@@ -120,14 +120,18 @@ class Store:
                 try:
                     v = vault.seal(v)
                 except vault.VaultError as err:
-                    self.mgr.event(
-                        name,
-                        "config error",
-                        "config %s: '%s': %s (%s value ignored)" % (name, k, err, layer),
-                    )
+                    self._ignored(name, k, err, layer)
                     continue
             out[k] = v
         return out
+
+    def _ignored(self, name, key, err, layer):
+        # A secret that cannot be sealed or unsealed: journaled, the value left out.
+        self.mgr.event(
+            name,
+            "config error",
+            "config %s: '%s': %s (%s value ignored)" % (name, key, err, layer),
+        )
 
     def _checked(self, name, schema, values, layer):
         out = {}
@@ -137,11 +141,7 @@ class Store:
                 try:
                     out[k] = vault.from_text(v)
                 except vault.VaultError as err:
-                    self.mgr.event(
-                        name,
-                        "config error",
-                        "config %s: '%s': %s (%s value ignored)" % (name, k, err, layer),
-                    )
+                    self._ignored(name, k, err, layer)
                 continue
             errs = C.check(name, schema, {k: v})
             if errs:
