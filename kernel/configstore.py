@@ -1,27 +1,22 @@
-# kernel/configstore: each service's effective config, its versions, and applying them.
+# kernel/configstore: each service's effective config and its versions.
 #
 # Owns: Store (one per service manager): per service an Entry with the layers in precedence
 # order, unit defaults < kind template (set_kind_config) < file params.CONFIG_DIR/NAME.json
 # < boot command line tokens NAME.KEY=VALUE (hal.cmdline()) < runtime updates; the versions
-# (number, time, effective values, diff, reason), the last params.CONFIG_HISTORY kept; and
-# applying a new version to a running service: its on_config(config, changed) (a unit field,
-# or a method of an exec class), else the unit's config_reload (restart | none), then a
-# watch of rollback_sec that rolls back to the previous version if the service fails,
-# restarts, turns critical or not ready (journaled with the reason, listed in the history).
-# Versions are saved to the manager's config_state_dir (init sets it when `/` is mounted;
-# kernel/configsave.py)
-# and read back when the service's entry is made: the last saved runtime layer is the
-# runtime layer again.
+# (number, time, effective values, diff, reason), the last params.CONFIG_HISTORY kept, each
+# new one handed to kernel/configapply.py for the running service. Versions are saved to the
+# manager's config_state_dir (init sets it when `/` is mounted; kernel/configsave.py) and read
+# back when the service's entry is made: the last saved runtime layer is the runtime layer
+# again.
 # Invariants: an update is validated whole before anything changes; a secret's value is
 # checked as given, then sealed (kernel/vault.py): every layer and version holds it as a
 # vault.Sealed (shown as '***'), on disk as its sealed text, and only secret(key) unseals it,
 # for its own service; the file and command line are read once per service (a bad value
 # there is journaled and skipped, never fatal).
-# Not here: schema and checks (kernel/configs.py), probes (kernel/health.py; their results
-# reach us through the metrics registry's on_probe hook).
+# Not here: schema and checks (kernel/configs.py), applying a version and its rollback watch
+# (kernel/configapply.py), the kernel's API functions (kernel/configapi.py).
+from kernel import configapply, configsave, params, vault
 from kernel import configs as C
-from kernel import configsave, params, units, vault
-from kernel import service as S
 
 LAYER_NAMES = ("default", "kind", "file", "cmdline", "runtime")
 
@@ -268,96 +263,8 @@ class Store:
             if err is not None:
                 self.mgr.event(svc.name, "config error", err)
         self.mgr.event(svc.name, "config", "v%d, %s: %s" % (v.number, reason, format_diff(diff)))
-        self._apply(svc, e, v, watch)
+        configapply.apply(self, svc, e, v, watch)
         return v.number
-
-    # ---- applying ----
-
-    def _apply(self, svc, e, v, watch):
-        if svc.state != S.ACTIVE and svc.state != S.RELOADING:
-            return  # not running: its next start reads the new version
-        changed = [k for k, _, _ in v.diff]
-        fn = svc.unit.on_config
-        if fn is None and svc.obj is not None and hasattr(svc.obj, "on_config"):
-            fn = svc.obj.on_config
-        job = None
-        if fn is not None:
-            try:
-                r = S.resolve(fn)(C.masked(e.schema, v.values), changed)
-            except Exception as err:  # noqa: BLE001 - a failing on_config is data: roll back
-                self._auto_rollback(
-                    svc, e, v, "on_config raised %s: %s" % (type(err).__name__, err)
-                )
-                return
-            if hasattr(r, "send"):
-                job = self.mgr.sched.spawn(r, "config-" + svc.name[:17])
-        elif svc.unit.config_reload == units.CONFIG_RESTART:
-            job = self.mgr.sched.spawn(self._restart(svc), "config-" + svc.name[:17])
-        if watch and svc.unit.rollback_ms > 0:
-            e.watch = self.mgr.sched.spawn(
-                self._watch(svc, e, v, job), "cfgwatch-" + svc.name[:15]
-            )
-
-    async def _restart(self, svc):
-        # Only this service: what requires it keeps running across its restart.
-        await self.mgr.stop_job([svc], "config").wait()
-        await self.mgr.start_job([svc.name], "config").wait()
-
-    async def _watch(self, svc, e, v, job):
-        from kernel import metrics, traps
-
-        if job is not None:
-            try:
-                await job
-            except Exception as err:  # noqa: BLE001 - see _apply
-                self._auto_rollback(svc, e, v, "%s: %s" % (type(err).__name__, err))
-                return
-        rec = metrics.registry(self.mgr).rec(svc.name)
-        was_ready = False
-        left = svc.unit.rollback_ms
-        while True:
-            if e.current() is not v:
-                return  # another version came since
-            why = _bad(svc, rec)
-            ready = svc.state == S.ACTIVE and rec.ready and why is None
-            if why is None and was_ready and not ready and svc.state != S.INACTIVE:
-                why = "not ready"
-            if why is None and left <= 0 and not ready and svc.state != S.INACTIVE:
-                why = "not ready within %d ms" % svc.unit.rollback_ms
-            if why is not None:
-                self._auto_rollback(svc, e, v, why)
-                return
-            if left <= 0 or svc.state == S.INACTIVE:  # stopped by hand: not the config's doing
-                e.watch = None
-                return
-            was_ready = was_ready or ready
-            step = min(left, params.CONFIG_WATCH_MS)
-            await traps.sleep_ms(step)
-            left -= step
-
-    def _auto_rollback(self, svc, e, v, why):
-        e.watch = None
-        prev = None
-        for old in e.versions:
-            if old.number < v.number:
-                prev = old
-        if prev is None:
-            self.mgr.event(
-                svc.name, "config error", "v%d: %s; no version to roll back to" % (v.number, why)
-            )
-            return
-        self.rollback(svc.name, prev.number, why)
-
-
-def _bad(svc, rec):
-    """Why the service is not healthy now, or None."""
-    if svc.state == S.FAILED:
-        return "failed (%s)" % (svc.cause,)
-    if svc.state == S.ACTIVATING and svc.sub == S.AUTO_RESTART:
-        return "restarting (%s)" % (svc.cause,)
-    if rec.health == "critical":
-        return "health critical"
-    return None
 
 
 def format_diff(diff):
@@ -399,86 +306,3 @@ def store(mgr=None):
     if _store is None or _store.mgr is not mgr:
         _store = Store(mgr)
     return _store
-
-
-# ---- the kernel's API (re-exported by `kernel`) ----
-
-ConfigError = C.ConfigError
-
-
-def validate_config(name, config):
-    """Errors (one line each) `config` (key -> value) would give service `name`; [] if none."""
-    return store().validate(name, config)
-
-
-def update_config(name, updates):
-    """Validate, then apply `updates` as a new version -> its number. Raises ConfigError
-    (nothing applied) when any value is bad. Unchanged values make no new version."""
-    return store().update(name, updates)
-
-
-def load_config(name):
-    """The effective config of `name`, secrets as '***'."""
-    e = store().entry(name)
-    return C.masked(e.schema, e.current().values)
-
-
-def config_version(name):
-    return store().entry(name).current().number
-
-
-def config_history(name):
-    """[{version, ms, reason, diff: [(key, old, new)]}], oldest first (secrets masked)."""
-    return [
-        {"version": v.number, "ms": v.ms, "reason": v.reason, "diff": v.diff}
-        for v in store().entry(name).versions
-    ]
-
-
-def rollback_config(name, version):
-    """Make a new version equal to `version`'s runtime settings, and apply it -> number."""
-    return store().rollback(name, version)
-
-
-def set_kind_config(kind, values):
-    """A config template for every service of unit `kind` (above defaults, below files)."""
-    store().set_kind(kind, values)
-
-
-def service_config():
-    """Inside a service: its effective config (secrets as '***': use kernel.secret(key))."""
-    name = _caller()
-    return load_config(name)
-
-
-def secret(key):
-    """Inside a service: the value of its config key `key` (meant for secrets), unsealed.
-    Raises ConfigError (one line) when a secret cannot be read (another key, no key)."""
-    name = _caller()
-    e = store().entry(name)
-    if key not in e.schema:
-        raise C.ConfigError(["config %s: unknown key '%s'" % (name, key)], False)
-    v = e.current().values.get(key)
-    if isinstance(v, vault.Sealed):
-        try:
-            return vault.unseal(v)
-        except vault.VaultError as err:
-            raise C.ConfigError(
-                ["config %s: secret '%s' cannot be read: %s" % (name, key, err)], False
-            ) from None
-    if v is None and e.schema[key].secret and vault.vault.state == vault.BAD:
-        raise C.ConfigError(
-            ["config %s: secret '%s' cannot be read: %s" % (name, key, vault.status())], False
-        )
-    return v
-
-
-def _caller():
-    import kernel
-    from kernel import svc
-
-    t = kernel.current()
-    s = svc.manager().by_task.get(t.id) if t is not None else None
-    if s is None:
-        raise RuntimeError("config: call it from a service's own task")
-    return s.name

@@ -8,6 +8,7 @@ import os
 import _hal
 from svcfakes import World
 
+from kernel import configs as C
 from kernel import configstore as CS
 from kernel import svc, traps, vault
 
@@ -160,7 +161,7 @@ def test_a_damaged_key_file_refuses_secrets_in_one_line_and_the_rest_works():
     w, st = boot(d)
     try:
         st.update("web", {"token": PLAIN})
-    except CS.ConfigError as e:
+    except C.ConfigError as e:
         assert str(e).startswith(
             "config web: 'token': secrets: key file %s/secret.key is damaged (4 bytes," % d
         ), e
