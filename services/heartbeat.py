@@ -1,8 +1,8 @@
 # services/heartbeat: an example service that proves the scheduler keeps running.
 #
 # Owns: one counter, `beats`, incremented every period; every LOG_EVERY beats it writes a
-# line to the kernel log (never to the console); each beat it reports its health (the ttl
-# readiness probe of its unit). Boot tests read `beats` through `py` to see that services
+# line to the kernel log (never to the console); at its start and each beat it reports its
+# health (the ttl readiness probe of its unit). Boot tests read `beats` through `py` to see that services
 # advance while the shell waits or runs foreground code. Its unit declares a config key
 # `period_ms` (services/units.py); on_config() applies a new period at once, without a
 # restart (`config set heartbeat period_ms 500`).
@@ -23,6 +23,7 @@ async def main(period_ms=None):
     beats = 0
     period = period_ms or kernel.service_config().get("period_ms", 1000)
     kernel.log("heartbeat: started, period %d ms" % period)
+    kernel.report_health("passing", "started")  # ready from the start, not one period in
     while True:
         await kernel.sleep_ms(period)
         beats += 1
