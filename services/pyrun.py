@@ -91,6 +91,26 @@ def console_print(out):
 _HAVE_COMPILE = hasattr(builtins, "compile")
 
 
+def _split_last(source):
+    """(statements, expression) compiled from 'a; b; EXPR', or (all of it, None) when the
+    text after the last ';' is not an expression on its own (or the ';' sits in a string)."""
+    i = source.rfind(";")
+    if i > 0 and source[i + 1 :].strip():
+        try:
+            return (
+                compile(source[:i], "<stdin>", "exec"),
+                compile(source[i + 1 :].strip(), "<stdin>", "eval"),
+            )
+        except SyntaxError:
+            pass
+    return compile(source, "<stdin>", "exec"), None
+
+
+def _exec_then_eval(head, last, ns):
+    exec(head, ns)
+    return eval(last, ns)
+
+
 class PyRunner:
     """Runs source text in `ns`, printing results and errors to `out` (an Output)."""
 
@@ -132,13 +152,17 @@ class PyRunner:
         return True
 
     def _eval_or_exec(self, source):
-        # Compiling is ours; running the code is the user's (run_user).
+        # Compiling is ours; running the code is the user's (run_user). Statements that end
+        # in an expression ('import m; m.f()') print its value, as the REPL prints one.
         if _HAVE_COMPILE:
             try:
                 code = compile(source, "<stdin>", "eval")
             except SyntaxError:
-                run_user(exec, compile(source, "<stdin>", "exec"), self.ns)
-                return None
+                head, last = _split_last(source)
+                if last is None:
+                    run_user(exec, head, self.ns)
+                    return None
+                return run_user(_exec_then_eval, head, last, self.ns)  # one piece of user code
             return run_user(eval, code, self.ns)
         try:
             return run_user(eval, source, self.ns)  # a SyntaxError here: nothing ran

@@ -174,6 +174,17 @@ def test_py_eval_exec_and_persistent_namespace():
     assert run(sh, con, b"py None") == b""
     assert run(sh, con, b"py print('a\\nb')") == b"a\r\nb\r\n"
     assert run(sh, con, b"py 'q'") == b"'q'\r\n"
+    # statements, then an expression: its value is printed, as the REPL prints it
+    assert run(sh, con, b"py y = 3; y * 2") == b"6\r\n"
+    assert run(sh, con, b"py import sys; z = 1") == b""
+    assert run(sh, con, b"py s = 'a;b'") == b""  # a ';' in a string is not a split
+    assert run(sh, con, b"py s; len(s)") == b"3\r\n"
+    assert run(sh, con, b"py q = 1;") == b""
+    # the statements and the expression are one piece of user code: a heap locked by the
+    # first is still locked for the second (and unlocked after both)
+    out = run(sh, con, b"py import micropython; micropython.heap_lock(); [1, 2]")
+    assert b"MemoryError" in out, out
+    assert run(sh, con, b"py [n * 2 for n in range(3)]") == b"[0, 2, 4]\r\n"
     assert sh.ns["x"] == 20
 
 
