@@ -2,7 +2,8 @@
 #
 # Owns: how files and filesystems look on the console. Registered with the shell through
 # services/commands.register(); imported by init. Invariants: a command never raises to
-# the shell: an OSError prints one line naming the path and the error (ENOENT, ...).
+# the shell: an OSError prints one line naming the path, the error and what it means
+# ("ENOENT (no such file or directory)").
 # Paths are as os takes them (relative to the current directory, `/` after boot).
 # Not here: mounting (kernel/storage.py), the filesystem itself (littlefs through the VFS).
 import os
@@ -14,8 +15,33 @@ _DIR = 0x4000  # stat mode bit of a directory (S_IFDIR)
 CAT_MAX_B = 65536  # bytes `cat` prints at most; the rest is summarised
 
 
+# What an errno means at the console, after its name: "cat: /x: ENOENT (no such file)".
+_MEANING = {
+    storage.ENOENT: "no such file or directory",
+    storage.EEXIST: "already exists",
+    storage.ENODEV: "no filesystem mounted there; see 'mount'",
+    storage.ENOTDIR: "not a directory",
+    storage.EISDIR: "is a directory",
+    storage.ENOSPC: "no space left; see 'df'",
+    storage.ENOTEMPTY: "directory not empty",
+}
+
+
 def _err(sh, cmd, path, e):
-    sh.println("%s: %s: %s" % (cmd, path, storage.errno_name(e)))
+    code = e.args[0] if isinstance(e, OSError) and e.args else None
+    why = _MEANING.get(code) if isinstance(code, int) else None
+    text = storage.errno_name(e)
+    sh.println(
+        "%s: %s: %s (%s)" % (cmd, path, text, why) if why else "%s: %s: %s" % (cmd, path, text)
+    )
+
+
+def _size(path, name):
+    # Some VFS types (the unix port's) list no size: ask stat.
+    try:
+        return os.stat(path.rstrip("/") + "/" + name)[6]
+    except OSError:
+        return 0
 
 
 def _is_dir(path):
@@ -37,7 +63,7 @@ def cmd_ls(sh, arg):
         if e[1] & _DIR:
             sh.println("%10s %s/" % ("", e[0]))
         else:
-            sh.println("%10d %s" % (e[3] if len(e) > 3 else 0, e[0]))
+            sh.println("%10d %s" % (e[3] if len(e) > 3 else _size(path, e[0]), e[0]))
 
 
 @register("cat", "cat FILE", "print FILE (text; at most 64 KiB)")

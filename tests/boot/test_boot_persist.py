@@ -108,10 +108,10 @@ def test_shell_file_commands(console):
     console.cmd("py f = open('/etc/motd', 'w'); f.write('line one\\nline two\\n'); f.close()")
     assert console.cmd("ls /etc") == ["        18 motd", "           units/"]
     assert console.cmd("cat /etc/motd") == ["line one", "line two"]
-    assert console.cmd("cat /nope") == ["cat: /nope: ENOENT"]
+    assert console.cmd("cat /nope") == ["cat: /nope: ENOENT (no such file or directory)"]
     assert console.cmd("rm /etc/motd /etc/units") == []
     assert console.cmd("ls /etc") == []
-    assert console.cmd("rm /etc/units") == ["rm: /etc/units: ENOENT"]
+    assert console.cmd("rm /etc/units") == ["rm: /etc/units: ENOENT (no such file or directory)"]
     df = console.cmd("df")
     assert df[0].split() == ["fs", "KiB", "used", "free", "use%", "on"], df
     assert df[1].split()[0] == "littlefs2" and df[1].split()[1] == "4092", df
