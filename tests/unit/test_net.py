@@ -10,6 +10,15 @@ from kernel.task import DONE
 from services import http, netcmds, netd
 
 
+def _port():
+    # A random high port: tests in other worktrees (or CI jobs) on this host run at once,
+    # and a fixed one (the virtual clock's now_ms() is the same every run) collides.
+    import _hal
+
+    b = _hal.entropy_bytes(2)
+    return 20000 + (b[0] << 8 | b[1]) % 30000
+
+
 def fresh():
     return kernel.reset(VirtualClock(0, 0))
 
@@ -121,7 +130,7 @@ def test_http_router():
 def test_streams_echo_over_host_sockets():
     # The unix port's host sockets behind the same API: a server and a client in two tasks.
     fresh()
-    port = 47000 + kernel.now_ms() % 1000
+    port = _port()
 
     async def echo(r, w):
         while True:
@@ -192,7 +201,7 @@ def test_server_closed_by_its_own_accept_task_ends_cleanly():
 def test_server_limit_holds_connections_in_the_backlog():
     # limit=2: a third and fourth client wait (accepted only when one ends), none is dropped.
     fresh()
-    port = 48000 + kernel.now_ms() % 1000
+    port = _port()
     seen = {"now": 0, "most": 0, "served": 0}
     go = asyncio.Event()
 
@@ -236,7 +245,7 @@ def test_discard_makes_the_close_a_fin_not_a_reset():
     # Unread input at close makes the host's TCP (as lwIP) send a reset, and the peer's read
     # fails; after discard() the peer reads the answer and then a clean end of stream.
     fresh()
-    port = 49000 + kernel.now_ms() % 1000
+    port = _port()
 
     async def answer(r, w):
         await r.readline()
@@ -367,7 +376,7 @@ def test_http_unit_serves_on_its_configured_port():
     kernel.reset()
     unit = dict([u for u in units.UNITS if isinstance(u, dict) and u["name"] == "http"][0])
     unit.pop("wants"), unit.pop("after")
-    port = 49000 + kernel.now_ms() % 1000
+    port = _port()
     kernel.create_service(unit)
     kernel.update_config("http", {"port": port})
     kernel.start_service("http")
@@ -447,7 +456,7 @@ def test_a_stream_over_an_object_that_cannot_poll_writes_without_allocating():
 def test_the_net_pump_follows_a_fresh_scheduler():
     # After kernel.reset() a socket wait must start a pump in the new scheduler: the old
     # one (and its flag) belong to a scheduler that no longer runs.
-    port = 49500 + kernel.now_ms() % 400
+    port = _port()
     pumps = []
     for _ in range(2):
         fresh()
