@@ -53,12 +53,13 @@ async def _watch(store, svc, e, v, job):
         except Exception as err:  # noqa: BLE001 - see apply
             auto_rollback(store, svc, e, v, "%s: %s" % (type(err).__name__, err))
             return
-    rec = metrics.registry(store.mgr).rec(svc.name)
+    reg = metrics.registry(store.mgr)
     was_ready = False
     left = svc.unit.rollback_ms
     while True:
         if e.current() is not v:
             return  # another version came since
+        rec = reg.current(svc.name)  # its probes' results read up to now (kernel/metprobes.py)
         why = _bad(svc, rec)
         ready = svc.state == S.ACTIVE and rec.ready and why is None
         if why is None and was_ready and not ready and svc.state != S.INACTIVE:

@@ -4,11 +4,13 @@
 # Owns: Monitor: one task that sleeps until the earliest due probe on FIFO lanes per delay
 # (kernel/lanes.py), runs the built-in kinds inline and user code (command, custom) and
 # sockets (tcp, http) in a short task each, under the probe's timeout. Due probes run in
-# batches of params.HEALTH_BATCH per step. The common run, a process probe that passes again
-# while passing with no result hooks, takes a fused path: a ring slot, the counters and its
-# lane, nothing else (no call into the prober, no event, no journal, no allocation). The
-# monitor subscribes to the manager's events (O(1) per event); metrics register with
-# on_result(fn).
+# batches of params.HEALTH_BATCH per step. The common run, a process or ttl probe that
+# passes again while passing with no result hooks, takes a fused path: a counter, its time
+# and its lane, nothing else (no call into the prober, no event, no journal, no allocation).
+# The monitor subscribes to the manager's events (O(1) per event). Readers of every result
+# register with on_result(fn) (and so turn the fused path off); the metrics instead read
+# the probes' counters at their sample (kernel/metrics.py) and hear only the latency of a
+# run in a task (Monitor.timed).
 # Invariants: a probe is on a lane iff it is due to run or running (then due at its
 # timeout); due times are monitor time (uptime minus the time the console's foreground code
 # starved the kernel), so probe periods, timeouts and TTLs pause meanwhile; a run that
@@ -21,8 +23,9 @@ from kernel import events as E
 from kernel import params
 from kernel import service as S
 from kernel import svc as _svc
+from kernel.discinst import PASSING
 from kernel.lanes import Lanes
-from kernel.prober import Prober
+from kernel.prober import FUSE_PROCESS, Prober
 from kernel.proberun import Runs
 from kernel.task import DONE, SLEEPING, WAITING
 
@@ -40,6 +43,7 @@ class Monitor(Runs):
         self.q = Lanes()
         self.probers = {}  # service name -> Prober
         self.hooks = []  # fn(service, probe, status, output, latency_us) per result
+        self.timed = []  # fn(service, probe, latency_us) per result of a run in a task
         self.on_critical = None  # fn(svc, probe, why) -> True: a probe failed, handled there
         self.task = None
         self.due = None  # monitor ms the task means to wake at
@@ -152,36 +156,46 @@ class Monitor(Runs):
             if d - t.due <= min(params.HEALTH_SLACK_MS, lane.delay >> 3):
                 d = t.due  # as Lanes.push with the probes' slack (or now went back: a pause)
             while True:
-                if fuse and p.steady:
-                    # The fused path: a process probe (not startup's) whose last result and
-                    # status are passing passes again: a counter the prober folds in later
-                    # (Probe.catch_up), its time, and its lane's head moving to the tail (as
-                    # Lanes.rotate); no call, event, journal or allocation.
-                    t = p.svc.task
-                    if t is not None:
-                        st = t.state
-                        if (
-                            st == SLEEPING
-                            or st == WAITING
-                            or (st < DONE and t.steps != p.seen_steps)
-                        ):
-                            p.seen_steps = t.steps
-                            p.fused += 1
-                            p.last_ms = up
-                            fused += 1
-                            if lane is p.plane:
-                                lane.head = p.next
-                                p.due = d
-                            else:  # its first run: from its initial delay's lane to its period's
-                                q.remove(p)
-                                q.push(p, now, p.period, p.slack)
-                                p.plane = p.lane
-                            if fused == cap:
-                                break
-                            p = lane.head
-                            if p is None or p.due > limit:
-                                break
-                            continue
+                st = p.steady
+                if fuse and st:
+                    # The fused path: a process or ttl probe (not startup's) whose last
+                    # result and status are passing passes again: a counter the prober folds
+                    # in later (Probe.catch_up), its time, and its lane's head moving to the
+                    # tail (as Lanes.rotate); no call, event, journal or allocation.
+                    ok = False
+                    if st == FUSE_PROCESS:  # as probes.check_process
+                        t = p.svc.task
+                        if t is not None:
+                            st = t.state
+                            if (
+                                st == SLEEPING
+                                or st == WAITING
+                                or (st < DONE and t.steps != p.seen_steps)
+                            ):
+                                p.seen_steps = t.steps
+                                ok = True
+                    else:  # FUSE_TTL, as probes.check_ttl
+                        r = p.prober.report
+                        if r is not None and r[0] == PASSING and now - r[2] <= p.spec.ttl_ms:
+                            p.output = r[1]
+                            ok = True
+                    if ok:
+                        p.fused += 1
+                        p.last_ms = up
+                        fused += 1
+                        if lane is p.plane:
+                            lane.head = p.next
+                            p.due = d
+                        else:  # its first run: from its initial delay's lane to its period's
+                            q.remove(p)
+                            q.push(p, now, p.period, p.slack)
+                            p.plane = p.lane
+                        if fused == cap:
+                            break
+                        p = lane.head
+                        if p is None or p.due > limit:
+                            break
+                        continue
                 n += 1
                 q.remove(p)
                 self._fire(p, now)

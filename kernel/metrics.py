@@ -5,16 +5,19 @@
 # manager: series by service, the sampler task) and what the kernel records on its own per
 # service: starts, restarts, failures (from the manager's events), CPU time and bytes
 # allocated with their rates (from the scheduler's accounting of the service's task: bytes
-# allocated, not live heap), probe results and latencies (from a health monitor's hook:
-# Registry.on_probe), and availability (% of samples active and not critical over 1 min,
-# 1 h and since the service was first enabled or started).
+# allocated, not live heap), probe results and latencies (kernel/metprobes.py, read from
+# the health monitor's probes at the start of each sample), and availability (% of samples
+# active and not critical over 1 min, 1 h and since the service was first enabled or
+# started).
 # Invariants: inc/set/observe allocate nothing for small ints; a series never grows past its
-# ring; sampling costs O(services + series) once per params.METRIC_SAMPLE_MS.
+# ring; sampling costs O(services + series + probes) once per params.METRIC_SAMPLE_MS.
 # Other layers plug in through Registry.hooks (fn(reg) after each sample: alerts).
-# Not here: alert rules (kernel/alerting.py), probes (kernel/health.py).
+# Not here: probe results (kernel/metprobes.py), alert rules (kernel/alerting.py), probes
+# (kernel/health.py).
 from micropython import const
 
 from kernel import params
+from kernel.metprobes import K_PROBE_MS, ProbeReads  # noqa: F401 - K_PROBE_MS re-exported
 
 COUNTER = const(0)
 GAUGE = const(1)
@@ -30,14 +33,6 @@ K_CPU_US = "cpu_us"
 K_CPU_PCT = "cpu_pct"  # % of the sample period the service's task ran
 K_ALLOC_B = "alloc_b"
 K_ALLOC_RATE = "alloc_b_per_s"
-K_PROBE_MS = "probe_ms"  # histogram of probe latencies
-_STATUS_ORDER = ("passing", "warning", "critical")
-_STATUS_RANK = {"passing": 0, "warning": 1, "critical": 2}
-_PROBE_COUNT = {
-    "passing": "probes_passing",
-    "warning": "probes_warning",
-    "critical": "probes_critical",
-}
 
 
 def kind_of(kind):
@@ -107,7 +102,8 @@ class Metric:
             raise self._wrong("set")
         self.value = v
 
-    def observe(self, v):
+    def observe(self, v, n=1):
+        """One observation of v (n: that many)."""
         if self.kind != HISTOGRAM:
             raise self._wrong("observe")
         i = 0
@@ -115,9 +111,9 @@ class Metric:
             if v <= b:
                 break
             i += 1
-        self.counts[i] += 1
-        self.value += 1
-        self.total += v
+        self.counts[i] += n
+        self.value += n
+        self.total += v * n
         if self.lo is None or v < self.lo:
             self.lo = v
         if self.hi is None or v > self.hi:
@@ -209,6 +205,7 @@ class Rec:
     probes = None  # probe name -> its last status, since the service last started
     kseries = None  # (cpu_us, alloc_b, cpu_pct, alloc_b_per_s) Metrics, once made
     avail = None  # Avail, from the first sample it is enabled or not inactive
+    seen = None  # per probe (startup, liveness, readiness): its Seen, once it had a result
 
     def __init__(self):
         # Runs not read to their end yet: [task, cpu_s, cpu_us, alloc_kb, alloc_b] as of
@@ -223,7 +220,7 @@ class Rec:
             self.runs.append([t, 0, 0, 0, 0])
 
 
-class Registry:
+class Registry(ProbeReads):
     """The metrics of one service manager's services, sampled by one kernel task."""
 
     def __init__(self, mgr):
@@ -233,6 +230,7 @@ class Registry:
         self.hooks = []  # fn(registry) after each sample
         self.task = None  # the sampler task, once started
         self.samples = 0  # sampling rounds done
+        self.mon = None  # the health monitor whose probes we read (hook_health)
         mgr.subscribers.append(self.on_event)
 
     # ---- series ----
@@ -281,6 +279,8 @@ class Registry:
         if event == "started":
             svc = self.mgr.services.get(name)
             r = self.rec(name)
+            if self.mon is not None:
+                self.read_probes(name)  # what the last run's probes said counts for it
             if svc is not None:
                 r.see(svc.task)
             if r.probes is not None or r.health is not None or not r.ready:
@@ -292,40 +292,6 @@ class Registry:
             self.metric(name, K_RESTARTS).inc()
         elif event == "failed":
             self.metric(name, K_FAILURES).inc()
-
-    def on_probe(self, name, probe, status, latency_ms=None, ready=None):
-        """A health monitor's hook: one probe result of service `name`. Its health is the
-        worst status of its probes; a critical readiness probe makes it not ready."""
-        r = self.rec(name)
-        if r.probes is None:
-            r.probes = {}
-        r.probes[probe] = status
-        worst = 0
-        for s in r.probes.values():
-            worst = max(worst, _STATUS_RANK.get(s, 0))
-        r.health = _STATUS_ORDER[worst]
-        if ready is not None:
-            r.ready = ready
-        elif probe == "readiness":
-            r.ready = status != "critical"
-        c = _PROBE_COUNT.get(status)
-        if c is not None:
-            self.metric(name, c).inc()
-        if latency_ms is not None:
-            self.metric(name, K_PROBE_MS, HISTOGRAM).observe(latency_ms)
-
-    def hook_health(self):
-        """Hear every probe result of the kernel's health monitor (kernel/health.py), when
-        the build has one: the monitor is told about us, not the other way round."""
-        try:
-            from kernel import health
-        except (ImportError, AttributeError):
-            return False
-        health.on_result(self._probe_result)
-        return True
-
-    def _probe_result(self, service, probe, status, output, latency_us):
-        self.on_probe(service, probe, status, latency_us / 1000)
 
     # ---- sampling ----
 
@@ -347,6 +313,7 @@ class Registry:
         series, then the hooks."""
         from kernel import service as S
 
+        self.read_probes()
         for name, svc in self.mgr.services.items():
             r = self.rec(name)
             self._account(name, svc, r, period_ms)
@@ -403,7 +370,9 @@ class Registry:
         return r.avail.pct()
 
     def report(self, name):
-        """{metric name -> snapshot dict with 'history'} for one service."""
+        """{metric name -> snapshot dict with 'history'} for one service (its probes'
+        results read up to now)."""
+        self.read_probes(name)
         out = {}
         for k, m in self.series.get(name, {}).items():
             d = m.snapshot()

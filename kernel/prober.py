@@ -23,6 +23,10 @@ STARTUP = const(0)
 LIVENESS = const(1)
 READINESS = const(2)
 PROBE_NAMES = ("startup", "liveness", "readiness")
+# Probe.steady: may the monitor fuse its next run (kernel/health.py), and which check it fuses
+FUSE_NO = const(0)
+FUSE_PROCESS = const(1)  # the service's task is alive and stepping
+FUSE_TTL = const(2)  # the service's last report_health() is passing and within its TTL
 
 
 class Probe:
@@ -33,6 +37,8 @@ class Probe:
     skew0 = 0  # the monitor's skew when that run began
     t0_us = 0
     changed_ms = 0  # uptime ms of the last status change
+    nwarn = 0  # warning / critical results ever counted (readers such as the metrics take
+    ncrit = 0  # deltas of these and of runs + fused: the passing ones are the rest)
 
     def __init__(self, prober, which, sp):
         self.prober = prober
@@ -46,7 +52,7 @@ class Probe:
         # ms a run may come early to share the monitor's wake with the probe before it
         self.slack = min(params.HEALTH_SLACK_MS, d >> 3)
         self.plane = None  # the monitor's Lane of that period, once pushed onto it
-        self.steady = False  # last result and status passing: the monitor may fuse a run
+        self.steady = FUSE_NO  # last result and status passing: the monitor may fuse a run
         self.hist = bytearray(params.HEALTH_HISTORY)
         # the monitor's lanes (kernel/lanes.py) and runs
         self.lane = None  # the Lane it waits on (None: not scheduled)
@@ -68,24 +74,29 @@ class Probe:
             self.catch_up()
         self.successes = 0
         self.failures = 0
-        self.steady = self.status == PASSING and self.fusable()  # liveness: may fuse at once
+        self.steady = self.fusable() if self.status == PASSING else FUSE_NO  # liveness: at once
         self.seen_steps = -1  # process: the task's steps at the last probe
 
     def name(self):
         return PROBE_NAMES[self.which]
 
     def fusable(self):
-        """May the monitor fuse its passing runs (kernel/health.py)? A process probe's,
-        not startup's (whose first pass ends it)."""
-        return self.spec.kind == K_PROCESS and self.which != STARTUP
+        """How the monitor may fuse its passing runs (kernel/health.py): FUSE_PROCESS or
+        FUSE_TTL for a process or ttl probe that is not startup's (whose first pass ends
+        it), else FUSE_NO."""
+        if self.which == STARTUP:
+            return FUSE_NO
+        k = self.spec.kind
+        return FUSE_PROCESS if k == K_PROCESS else FUSE_TTL if k == K_TTL else FUSE_NO
 
     def catch_up(self):
-        """Count the fused runs (each a passing process check, while passing) as the full
-        runs would have."""
+        """Count the fused runs (each a passing check, while passing) as the full runs
+        would have (a fused ttl run set its output itself: the report's note)."""
         k = self.fused
         self.fused = 0
         self.last = PASSING
-        self.output = "alive"
+        if self.spec.kind == K_PROCESS:
+            self.output = "alive"
         n = self.runs
         h = len(self.hist)
         for i in range(n + k - min(k, h), n + k):
@@ -105,11 +116,14 @@ class Probe:
         self.last_ms = now_ms
         new = self.status
         if code != CRITICAL:  # a warning counts as a success
+            if code != PASSING:
+                self.nwarn += 1
             self.successes += 1
             self.failures = 0
             if new != CRITICAL or self.successes >= self.spec.succ:
                 new = code
         else:
+            self.ncrit += 1
             self.failures += 1
             self.successes = 0
             if self.failures >= self.spec.fail:

@@ -3,7 +3,8 @@
 # Owns: Runs, the base class of kernel/health.py's Monitor (it uses the attributes that
 # Monitor.__init__ sets): starting a run (inline for the built-in kinds, else a short task
 # under the probe's timeout), its timeout, counting its result (the prober's thresholds,
-# the result hooks, the journal line on a change, the next run on its period lane), and
+# the result hooks, the latency hooks of a run in a task, the journal line on a change, the
+# next run on its period lane), and
 # the monitor's API methods (check_now, report, report_health, stats).
 # Not here: when probes run and the fused run (kernel/health.py), thresholds and verdicts
 # (kernel/prober.py), the check kinds (kernel/probes.py).
@@ -11,7 +12,7 @@ from kernel import prober as P
 from kernel.discovery import CRITICAL, PASSING, STATUS_NAMES
 from kernel.errors import CancelledError, Watchdog
 from kernel.log import ERROR
-from kernel.prober import PROBE_NAMES, Prober
+from kernel.prober import FUSE_NO, PROBE_NAMES, Prober
 from kernel.probes import CHECKS, INLINE, K_TTL, status_code
 from kernel.task import SLEEPING
 
@@ -69,13 +70,20 @@ class Runs:
             p.catch_up()
         p.output = out
         changed = p.record(code, now + self.skew)  # uptime ms
-        p.steady = code == PASSING and p.status == PASSING and p.fusable()  # _batch may fuse it
+        steady = FUSE_NO
+        if code == PASSING and p.status == PASSING:
+            steady = p.fusable()
+        p.steady = steady  # _batch may fuse its next run
         pr = p.prober
+        lat = 0
+        if not INLINE[p.spec.kind]:  # a run in a task (start() set t0_us): its latency
+            lat = self.sched.clock.ticks_diff(self.sched.clock.ticks_us(), p.t0_us)
+            for fn in self.timed:
+                try:
+                    fn(pr.svc.name, PROBE_NAMES[p.which], lat)
+                except Exception as e:  # noqa: BLE001 - a broken hook must not stop probes
+                    self.sched.log.log("health: hook %r raised %r" % (fn, e), ERROR)
         if self.hooks:
-            lat = 0
-            if p.t0_us:
-                lat = self.sched.clock.ticks_diff(self.sched.clock.ticks_us(), p.t0_us)
-                p.t0_us = 0
             for fn in self.hooks:
                 try:
                     fn(pr.svc.name, PROBE_NAMES[p.which], STATUS_NAMES[code], out, lat)

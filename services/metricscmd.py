@@ -125,6 +125,7 @@ def top_lines():
         TOP_FORMAT % ("NAME", "STATE", "CPU%", "ALLOC_B/S", "HEALTH", "RESTARTS", "AV_1M", "AV_1H")
     ]
     for s in kernel.list_services():
+        reg.read_probes(s.name)
         r = reg.recs.get(s.name)
         m1, h1, _ = reg.availability(s.name)
         out.append(

@@ -567,8 +567,8 @@ def test_the_monitor_yields_between_batches_of_due_probes():
     assert mon.fused - fused == n and mon.task.steps - steps == 2, (mon.fused, mon.task.steps)
 
 
-def test_the_fused_run_of_a_passing_process_probe_reports_as_the_full_run():
-    # Without result hooks the monitor fuses the common run (a process probe passing while
+def test_the_fused_run_of_a_passing_probe_reports_as_the_full_run():
+    # Without result hooks the monitor fuses the common run (a process or ttl probe passing while
     # passing); with a hook every run takes the full path. Both worlds must report the same
     # counters, history, times and transitions, restarts included.
     def play(hook):
@@ -589,19 +589,40 @@ def test_the_fused_run_of_a_passing_process_probe_reports_as_the_full_run():
             restart_sec=0.2,
             liveness={"check": "process", "period_sec": 0.1},
         )
-        names = ["f%d" % i for i in range(4)] + ["r"]
+
+        async def beat():  # passing reports with a new note each, silent from 1.2 s
+            for k in range(5):
+                mon.report_health(w.m.services["t"], "passing", "beat %d" % k)
+                await traps.sleep_ms(300)
+            while True:
+                await traps.sleep_ms(1000)
+
+        w.add(
+            name="t",
+            exec=beat,
+            readiness={"check": "ttl", "ttl_sec": 0.5, "period_sec": 0.1},
+            liveness={"check": "ttl", "ttl_sec": 0.5, "period_sec": 0.1, "failure_threshold": 9},
+        )
+        names = ["f%d" % i for i in range(4)] + ["r", "t"]
         w.m.start_job(names, "test")
-        w.run_for(2000)
-        return mon, [mon.report(n) for n in names], [reg.get(n).index for n in names]
+        w.run_for(1000)
+        mid = [mon.report(n) for n in names]  # the ttl probes fused, passing
+        w.run_for(1000)
+        return mon, mid + [mon.report(n) for n in names], [reg.get(n).index for n in names]
 
     fused_mon, fused, fused_index = play(False)
     full_mon, full, full_index = play(True)
     assert fused == full and fused_index == full_index
     assert fused_mon.runs == full_mon.runs > 100
     assert full_mon.fused == 0 and fused_mon.fused > fused_mon.runs // 2, fused_mon.stats()
-    lv = fused[0]["probes"]["liveness"]
+    t = fused[5]["probes"]["readiness"]  # at 1 s: passing, the last report's note
+    assert t["output"] == "beat 3" and t["runs"] == 12 and t["status"] == "passing", t
+    t = fused[11]["probes"]["readiness"]  # at 2 s: the TTL ran out at 1.7 s
+    assert t["status"] == "critical" and t["output"].startswith("TTL expired"), t
+    assert fused[11]["probes"]["liveness"]["status"] == "passing", fused[11]  # 3 of 9 failures
+    lv = fused[6]["probes"]["liveness"]  # f0 at 2 s
     assert lv["runs"] == 21 and lv["successes"] == 21 and lv["history"] == ["passing"] * 10
-    r = fused[4]["probes"]["liveness"]
+    r = fused[10]["probes"]["liveness"]
     assert r["successes"] < r["runs"] < 21  # r's probe began again at each start
 
 
@@ -620,3 +641,27 @@ def test_probes_due_close_together_come_to_share_one_wake():
     a, b = (mon.report(n)["probes"]["liveness"] for n in "ab")
     assert a["last_ms"] == b["last_ms"] and mon.task.steps - steps == 3, (a, b, mon.task.steps)
     assert a["runs"] == b["runs"] == 6  # b: at 30 ms, then 30 ms early with a at 1, 2 .. 5 s
+
+
+def test_a_ttl_probe_that_stays_passing_takes_the_fused_path():
+    w, reg, mon = world()
+
+    async def beat():
+        k = 0
+        while True:
+            mon.report_health(w.m.services["t"], "passing", "beat %d" % k)
+            k += 1
+            await traps.sleep_ms(250)
+
+    w.add(name="t", exec=beat, liveness={"check": "ttl", "ttl_sec": 1, "period_sec": 0.1})
+    w.m.start_job(["t"], "test")
+    w.run_for(2000)
+    assert mon.fused >= 20 and mon.runs - mon.fused <= 2, mon.stats()  # the first one in full
+    lv = mon.report("t")["probes"]["liveness"]
+    assert lv["output"] == "beat 7" and lv["runs"] == 24 and lv["status"] == "passing", lv
+    full = mon.runs - mon.fused
+    mon.report_health(w.m.services["t"], "warning", "slow")  # not passing: the full run
+    w.run_for(1)
+    lv = mon.report("t")["probes"]["liveness"]
+    assert lv["last"] == "warning" and lv["output"] == "slow", lv
+    assert mon.runs - mon.fused == full + 1, mon.stats()

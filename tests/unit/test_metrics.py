@@ -5,6 +5,7 @@ from svcfakes import World
 
 from kernel import metrics as M
 from kernel import params
+from kernel.alerting import FIRING as A_FIRING
 
 
 def test_counter_gauge_and_histogram_do_only_their_own_verbs():
@@ -261,3 +262,79 @@ def test_health_is_the_worst_probe_and_readiness_sets_ready():
     reg._probe_result("w", "readiness", "passing", "ok", 2500)  # the monitor's hook shape
     assert r.ready and r.health == "warning"
     assert reg.get("w", M.K_PROBE_MS).snapshot()["max"] == 2.5
+
+
+def _probed_world(lazy):
+    # Services with process, ttl and command probes, one that exits and restarts, one whose
+    # TTL runs out; metrics and alerts over them. lazy: the registry reads the monitor's
+    # probes (hook_health: the fused path stays on); else a per-result hook feeds on_probe
+    # (every run takes the full path), as the boot did before.
+    from kernel import alerting, health, traps
+
+    w = World()
+    mon = health.attach(w.m)
+    reg = M.Registry(w.m)
+    al = alerting.Alerts(reg)
+    if lazy:
+        assert reg.hook_health()
+    else:
+        mon.hooks.append(reg._probe_result)
+    reg.start()
+
+    async def beat():  # reports until 2.5 s, then falls silent: its TTL runs out
+        for _ in range(8):
+            mon.report_health(w.m.services["hb"], "passing", "beat")
+            await traps.sleep_ms(300)
+        while True:
+            await traps.sleep_ms(1000)
+
+    async def check():
+        await traps.sleep_ms(3)  # a run in a task: 3 ms of latency
+        return True
+
+    for i in range(3):
+        w.add(
+            name="f%d" % i,
+            exec=w.body("f%d" % i, [("run", 0)]),
+            liveness={"check": "process", "period_sec": 0.25},
+            readiness={"check": "process", "period_sec": 0.5, "success_threshold": 2},
+        )
+    w.add(
+        name="r",
+        exec=w.body("r", [("ok", 700)]),
+        restart="always",
+        restart_sec=0.2,
+        liveness={"check": "process", "period_sec": 0.1},
+    )
+    w.add(
+        name="hb",
+        exec=beat,
+        readiness={"check": "ttl", "ttl_sec": 1, "period_sec": 0.5, "failure_threshold": 1},
+    )
+    w.add(
+        name="c",
+        exec=w.body("c", [("run", 0)]),
+        liveness={"check": "command", "exec": check, "period_sec": 0.5},
+    )
+    names = ["f0", "f1", "f2", "r", "hb", "c"]
+    w.m.start_job(names, "test")
+    w.run_for(6500)
+    out = {n: reg.report(n) for n in names}
+    recs = {n: (reg.rec(n).health, reg.rec(n).ready, reg.availability(n)) for n in names}
+    alerts = [(a.service, a.rule.name, a.state, a.count, a.since_ms) for a in al.listing(True)]
+    return mon, out, recs, alerts
+
+
+def test_metrics_read_the_probes_lazily_as_a_per_result_hook_counted_them():
+    lazy_mon, lazy, lazy_recs, lazy_alerts = _probed_world(True)
+    full_mon, full, full_recs, full_alerts = _probed_world(False)
+    assert lazy == full
+    assert lazy_recs == full_recs and lazy_alerts == full_alerts
+    assert full_mon.fused == 0 and lazy_mon.fused > lazy_mon.runs // 2, lazy_mon.stats()
+    # what the scenario is meant to show, so that the comparison above is not vacuous
+    assert ("hb", "probe critical", A_FIRING, 1, 4000) in lazy_alerts, lazy_alerts
+    assert lazy["f0"]["probes_passing"]["value"] == 27 + 14  # 0..6.5 s every 0.25 s and 0.5 s
+    assert lazy["hb"]["probes_critical"]["value"] >= 1 and lazy_recs["hb"][0] == "critical"
+    assert lazy["c"]["probe_ms"]["max"] == 3 and lazy["f0"]["probe_ms"]["max"] == 0
+    assert lazy["r"]["starts"]["value"] == 5 and lazy_recs["f0"][:2] == ("passing", True)
+    assert lazy_recs["r"][2][0] < 100  # down while it restarted (the start limit ends it)
