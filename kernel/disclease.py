@@ -3,8 +3,10 @@
 #
 # Owns: Leases, a base class of kernel/discovery.py's Registry (it uses the attributes that
 # Registry.__init__ sets and its add / remove / set_status / changed): register() and
-# deregister() for endpoints the service manager does not keep, and the lease task that ends
-# leases nobody renewed (critical, not ready: EV_EXPIRED). Leases pause while the console's
+# deregister() for endpoints the service manager does not keep (registered again with other
+# kind, tags, meta or endpoint: the same Instance updated, EV_UPDATED; with only its lease
+# renewed: no change), and the lease task that ends leases nobody renewed (critical, not
+# ready: EV_EXPIRED). Leases pause while the console's
 # foreground code starves the kernel, as probe deadlines do.
 # Not here: the manager's own instances (kernel/discovery.py).
 from kernel import events as E
@@ -29,31 +31,33 @@ class Leases:
             raise ValueError(
                 "instance %s: kept by the service manager (stop the service to replace it)" % name
             )
+        service = service or service_of(name)
         fresh = inst is None
+        if not fresh and inst.service != service:
+            self.remove(inst)  # another service's instance now: leave, then appear again
+            fresh = True
         if fresh:
-            inst = Instance(name, service or service_of(name))
-        elif (
+            inst = Instance(name, service)
+        updated = not fresh and (
             inst.kind != kind
             or inst.tags != tags
             or inst.meta != meta
             or inst.endpoint != endpoint
-            or inst.service != (service or service_of(name))
-        ):
-            self.remove(inst)  # a different registration: leave, then appear again
-            inst = Instance(name, service or service_of(name))
-            fresh = True
+        )
         inst.kind = kind
         inst.tags = tags
         inst.meta = meta
         inst.endpoint = endpoint
-        self._lease(inst, ttl_ms)
+        self._lease(inst, ttl_ms)  # a renewal: its lease only, no change
         if fresh:
             inst.health = "passing"
             inst.ready = True
             inst.note = "registered"
             self.add(inst)
-        else:
-            self.set_status(inst, "passing", True, "registered")
+            return inst
+        if updated:  # its fields changed: EV_UPDATED, stamped like any change (watches wake)
+            self.changed(inst, E.EV_UPDATED)
+        self.set_status(inst, "passing", True, "registered")  # a lapsed lease comes back
         return inst
 
     def deregister(self, name):

@@ -302,3 +302,42 @@ def test_glob_metacharacters_are_literal_and_whole_names_match():
     assert names(reg.lookup("a.?")) == ["a.b"]  # '.' literal, '?' one character, whole name
     assert names(reg.lookup("tag:t[?]")) == ["a.b"]  # '[' ']' literal: no character class
     assert names(reg.lookup("a?b*")) == ["a.b", "a.bc", "axb"]
+
+
+def test_registering_again_with_other_fields_is_ev_updated_and_wakes_watches():
+    w, reg = world()
+    seen = []
+    reg.listeners.append(lambda code, inst: seen.append((code, inst.name, inst.index)))
+    a = reg.register("ext@1", kind="cache", tags=("x",), meta={"weight": 2}, endpoint="h:1",
+                     ttl_sec=5)  # fmt: skip
+    assert reg.lookup("tag:y") == ()
+    i0 = reg.index
+    woke = []
+
+    async def watcher():
+        woke.append(await reg.watch("ext@*", i0))
+
+    w.sched.spawn(watcher(), "w")
+    w.run_for(10)
+    assert woke == []
+    # only the lease renewed (ttl_sec too): no change, no event, the watch sleeps on
+    assert reg.register("ext@1", kind="cache", tags=("x",), meta={"weight": 2},
+                        endpoint="h:1", ttl_sec=9) is a  # fmt: skip
+    w.run_for(10)
+    assert woke == [] and a.index == i0 and len(seen) == 1
+    for k, fields in enumerate(
+        (
+            {"kind": "store", "tags": ("x",), "meta": {"weight": 2}, "endpoint": "h:1"},
+            {"kind": "store", "tags": ("y",), "meta": {"weight": 2}, "endpoint": "h:1"},
+            {"kind": "store", "tags": ("y",), "meta": {"weight": 3}, "endpoint": "h:1"},
+            {"kind": "store", "tags": ("y",), "meta": {"weight": 3}, "endpoint": "h:2"},
+        )
+    ):
+        assert reg.register("ext@1", ttl_sec=9, **fields) is a  # the same Instance, updated
+        assert seen[-1] == (events.EV_UPDATED, "ext@1", reg.index) and a.index == reg.index
+        assert len(seen) == 2 + k and a.ready and a.health == "passing"
+    assert (a.kind, a.tags, a.meta, a.endpoint) == ("store", ("y",), {"weight": 3}, "h:2")
+    assert reg.lookup("tag:y") == (a,) and reg.lookup("kind:store") == (a,)  # cache dropped
+    w.run_for(1)
+    assert woke and woke[0][0] > i0 and woke[0][1] == (a,)
+    assert events.event_name(events.EV_UPDATED) == "updated"
