@@ -69,7 +69,7 @@ class Unit:
     config_reload = CONFIG_RESTART  # what a new config version does without on_config
     rollback_ms = params.CONFIG_ROLLBACK_MS  # ms a new config is watched before it is kept
     on_config = None  # callable or 'module:function': on_config(config, changed)
-    alerts = ()  # alert rules (kernel/alerting.py)
+    alerts = ()  # alert rules (kernel/alertrules.py)
     source = None  # templates only: the checked field dict instances are made from
     origin = "frozen"  # where the unit came from: 'frozen' or its file's path (unitfiles)
     startup = None  # probes (kernel/probes.py Spec): startup gates the other two
@@ -283,10 +283,10 @@ def _schema(name, key, v):
 
 
 def _alert_rules(name, key, v):
-    from kernel import alerting
+    from kernel import alertrules
 
     try:
-        return alerting.parse_rules(name, v)
+        return alertrules.parse_rules(name, v)
     except ValueError as e:
         raise _unit_err(name, key, str(e)) from None
 
