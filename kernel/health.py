@@ -42,6 +42,7 @@ class Monitor(Runs):
         self._uptime = mgr.sched.uptime_ms  # bound once: the manager's now(), one call less
         self.q = Lanes()
         self.probers = {}  # service name -> Prober
+        self.made = 0  # Probers made (readers of probers follow it: kernel/metprobes.py)
         self.hooks = []  # fn(service, probe, status, output, latency_us) per result
         self.timed = []  # fn(service, probe, latency_us) per result of a run in a task
         self.on_critical = None  # fn(svc, probe, why) -> True: a probe failed, handled there
@@ -58,6 +59,17 @@ class Monitor(Runs):
         """Monitor time: uptime ms minus the starvation pauses."""
         return self._uptime() - self.skew
 
+    def paused_now(self):
+        """now(), once a starvation pause the task has not woken to see yet is accounted:
+        past its wake time by more than params.SVC_STARVE_MS, the kernel was starved by
+        foreground code, and probe time paused meanwhile."""
+        now = self.now()
+        due = self.due
+        if due is not None and now - due > params.SVC_STARVE_MS:
+            self.skew += now - due
+            now = due
+        return now
+
     def on_event(self, name, event, cause):
         svc = self.mgr.services.get(name)
         if svc is None:
@@ -72,6 +84,7 @@ class Monitor(Runs):
                 if pr is not None:
                     pr.end()
                 pr = self.probers[name] = Prober(self, svc)
+                self.made += 1
             pr.begin()
         elif pr is not None and (
             code == E.EV_STOPPING
@@ -114,11 +127,7 @@ class Monitor(Runs):
 
         q = self.q
         while q.n:
-            now = self.now()
-            due = self.due
-            if due is not None and now - due > params.SVC_STARVE_MS:
-                self.skew += now - due  # starved by foreground code: probe time paused
-                now = due
+            now = self.paused_now()
             if self._batch(now):  # a batch done, more due: let the others step, then go on
                 self.due = now
                 await sleep_ms(0)
@@ -186,9 +195,9 @@ class Monitor(Runs):
                         if lane is p.plane:
                             lane.head = p.next
                             p.due = d
-                        else:  # its first run: from its initial delay's lane to its period's
+                        else:  # from another lane (its initial delay's, a report's) to its own
                             q.remove(p)
-                            q.push(p, now, p.period, p.slack)
+                            q.push(p, now, p.period, p.next_slack())
                             p.plane = p.lane
                         if fused == cap:
                             break

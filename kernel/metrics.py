@@ -205,7 +205,7 @@ class Rec:
     probes = None  # probe name -> its last status, since the service last started
     kseries = None  # (cpu_us, alloc_b, cpu_pct, alloc_b_per_s) Metrics, once made
     avail = None  # Avail, from the first sample it is enabled or not inactive
-    seen = None  # per probe (startup, liveness, readiness): its Seen, once it had a result
+    seen = None  # per probe (startup, liveness, readiness): its Seen, once read (metprobes)
 
     def __init__(self):
         # Runs not read to their end yet: [task, cpu_s, cpu_us, alloc_kb, alloc_b] as of
@@ -231,6 +231,8 @@ class Registry(ProbeReads):
         self.task = None  # the sampler task, once started
         self.samples = 0  # sampling rounds done
         self.mon = None  # the health monitor whose probes we read (hook_health)
+        self.reads = []  # a Seen per probe of that monitor (kernel/metprobes.py)
+        self.made = -1  # the monitor's Prober count when self.reads last followed it
         mgr.subscribers.append(self.on_event)
 
     # ---- series ----
@@ -280,7 +282,7 @@ class Registry(ProbeReads):
             svc = self.mgr.services.get(name)
             r = self.rec(name)
             if self.mon is not None:
-                self.read_probes(name)  # what the last run's probes said counts for it
+                self.probes_started(name, r)
             if svc is not None:
                 r.see(svc.task)
             if r.probes is not None or r.health is not None or not r.ready:

@@ -97,6 +97,9 @@ HEALTH_BATCH = const(16)  # probes the monitor runs in one step before it yields
 HEALTH_FUSED_BATCH = const(128)  # fused runs (kernel/health.py) in one step: ~45 us each on ARM
 HEALTH_SLACK_MS = const(50)  # ms a probe run may come early (at most 1/8 of its period) to
 #                              share the monitor's wake with the probe due before it
+HEALTH_ALIGN_SHIFT = const(1)  # a liveness/readiness probe's first period after its service
+#  starts may be cut by up to period >> this (1/2) to share that wake: services started over
+#  a few hundred ms (a job of 100 services) then share 1-2 wakes a second, not one per 50 ms
 
 # Console shell (services/shell.py)
 SHELL_LINE_MAX = const(512)  # bytes, longest command line; longer input is dropped

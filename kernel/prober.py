@@ -7,9 +7,10 @@
 # service with result `liveness`; readiness moves its instance in and out of discovery's
 # ready set), kill_for() and report() (health_report's dict).
 # Invariants: a warning counts as a success for thresholds; every field the monitor's fused
-# run reads is set in __init__ (a read that falls through to a class default costs ~9x an
-# instance read on the boards: that run is the hot path of 100 probes at 1 Hz,
-# tools/bench_health.py); the full path's cold fields stay on the class (heap per probe).
+# run or the metrics' read of the counters (kernel/metprobes.py) reads is set in __init__ (a
+# read that falls through to a class default costs ~9x an instance read on the boards: those
+# are the hot paths of 100 probes at 1 Hz, tools/bench_health.py); the full path's cold
+# fields stay on the class (heap per probe).
 # Not here: when probes run (kernel/health.py), the check kinds (kernel/probes.py), the
 # registry (kernel/discovery.py), the restart itself (kernel/manager.py).
 from micropython import const
@@ -17,6 +18,7 @@ from micropython import const
 from kernel import params
 from kernel import service as S
 from kernel.discovery import CRITICAL, PASSING, STATUS_NAMES
+from kernel.heap import presize
 from kernel.probes import K_PROCESS, K_TTL
 
 STARTUP = const(0)
@@ -37,10 +39,9 @@ class Probe:
     skew0 = 0  # the monitor's skew when that run began
     t0_us = 0
     changed_ms = 0  # uptime ms of the last status change
-    nwarn = 0  # warning / critical results ever counted (readers such as the metrics take
-    ncrit = 0  # deltas of these and of runs + fused: the passing ones are the rest)
 
     def __init__(self, prober, which, sp):
+        presize(self, 25)  # its table made once at its final size (kernel/heap.py)
         self.prober = prober
         self.svc = prober.svc
         self.which = which
@@ -62,6 +63,10 @@ class Probe:
         self.on = False  # in effect (its service active, past startup for liveness/readiness)
         self.runs = 0  # results counted (and written to the history ring)
         self.fused = 0  # passing runs of the monitor's fused path not yet counted here
+        # warning / critical results ever counted: readers (the metrics, each second) take
+        # deltas of these and of runs + fused, the passing ones being the rest
+        self.nwarn = 0
+        self.ncrit = 0
         self.last = -1  # raw status of the last run (-1: none yet)
         self.output = ""
         self.last_ms = 0  # uptime ms of the last run
@@ -75,6 +80,7 @@ class Probe:
         self.successes = 0
         self.failures = 0
         self.steady = self.fusable() if self.status == PASSING else FUSE_NO  # liveness: at once
+        self.plane = None  # its period's lane: None until its first push since a start
         self.seen_steps = -1  # process: the task's steps at the last probe
 
     def name(self):
@@ -88,6 +94,15 @@ class Probe:
             return FUSE_NO
         k = self.spec.kind
         return FUSE_PROCESS if k == K_PROCESS else FUSE_TTL if k == K_TTL else FUSE_NO
+
+    def next_slack(self):
+        """The slack of its next push onto its period lane: p.slack, or for its first one
+        since its service started (plane None) up to half a period, so that it comes due
+        with the probes started shortly before it (a startup probe's never: its
+        failure_threshold x period is the time a service is given to start)."""
+        if self.plane is None and self.which != STARTUP:
+            return self.period >> params.HEALTH_ALIGN_SHIFT
+        return self.slack
 
     def catch_up(self):
         """Count the fused runs (each a passing check, while passing) as the full runs

@@ -63,7 +63,9 @@ class Runs:
             return
         p.running = None
         self.q.remove(p)
-        self._result(p, code, out, self.now())
+        # (a run that ended right after a pause, before the monitor's task woke to see it,
+        # must not put its next run a pause's length ahead)
+        self._result(p, code, out, self.paused_now())
 
     def _result(self, p, code, out, now):
         if p.fused:
@@ -94,7 +96,7 @@ class Runs:
             self.mgr.journal.add(pr.svc.name, "probe", why + ": " + out if out else why)
         pr.recorded(p, changed)
         if p.on and p.lane is None and p.running is None:
-            self.q.push(p, now, p.period, p.slack)
+            self.q.push(p, now, p.period, p.next_slack())
             p.plane = p.lane
             t = self.task
             if t is not None and t.state == SLEEPING and (self.due is None or p.due < self.due):
@@ -122,6 +124,7 @@ class Runs:
         pr = self.probers.get(svc.name)
         if pr is None:
             pr = self.probers[svc.name] = Prober(self, svc)
+            self.made += 1
         now = self.now()
         pr.report = (code, str(note), now)
         for p in pr.probes:

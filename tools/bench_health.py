@@ -9,7 +9,8 @@
 #   their start (the first runs included), and steady (after 1.5 s); and steady on the
 #   booted kernel's own manager (with the health monitor, metrics sampler and alert rules the
 #   boot attached: run on a booted board, through the console's nested loop), with the
-#   metrics sampler's CPU share over the same window beside it.
+#   metrics sampler's CPU share over the same window beside it, one read of the probes'
+#   counters by the metrics (what each sample adds for them) and whether the sampler lives.
 # Host-side tool: nothing in the firmware imports it.
 import gc
 import time
@@ -144,7 +145,7 @@ def cpu_share_booted(n=100, seconds=3, warmup_ms=1500):
     foreground code (asyncio.run's nested loop) -> (health %, runs, µs per run, fused runs,
     metrics sampler %); None off a booted kernel."""
     import kernel
-    from kernel import svc
+    from kernel import metrics, svc
 
     m = svc.manager()
     s = m.sched
@@ -180,21 +181,33 @@ def cpu_share_booted(n=100, seconds=3, warmup_ms=1500):
     met = used("metrics") - met0
     runs = mon.runs - runs0
     fused = mon.fused - fused0
+    reg = metrics.registry(m)
+    read = None  # µs of one read of the probes' counters, 1 s of results each (best of 3)
+    for _ in range(3):
+        s.run_nested(s.spawn(wait(1000), "wait"))
+        gc.collect()
+        t = time.ticks_us()
+        reg.read_probes()
+        t = time.ticks_diff(time.ticks_us(), t)
+        read = t if read is None else min(read, t)
+    sampler = reg.task is not None and not reg.task.done()
     for name in names:
         m.kill(m.services[name])
-    return busy * 100 / wall, runs, busy / max(1, runs), fused, met * 100 / wall
+    return busy * 100 / wall, runs, busy / max(1, runs), fused, met * 100 / wall, read, sampler
 
 
 def main():
     # first: the other figures run their own schedulers from this foreground code
     booted = cpu_share_booted()
     if booted is not None:
-        pct, runs, per, fused, met = booted
+        pct, runs, per, fused, met, read, sampler = booted
         out("health_cpu_pct_booted_steady", "%.2f" % pct, "pct")
         out("health_us_per_probe_run_booted", "%.0f" % per, "us")
         out("health_probe_runs_booted_3s", runs, "n")
         out("health_fused_runs_booted_3s", fused, "n")
         out("metrics_cpu_pct_booted_steady", "%.2f" % met, "pct")
+        out("metrics_read_probes_booted", read, "us")  # a sample's read of 1 s of results
+        out("metrics_sampler_alive_booted", int(sampler), "n")  # 0: it died (a watchdog)
     gc.collect()
     lookups()
     gc.collect()

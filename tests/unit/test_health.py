@@ -665,3 +665,29 @@ def test_a_ttl_probe_that_stays_passing_takes_the_fused_path():
     lv = mon.report("t")["probes"]["liveness"]
     assert lv["last"] == "warning" and lv["output"] == "slow", lv
     assert mon.runs - mon.fused == full + 1, mon.stats()
+
+
+def test_probes_of_services_started_apart_align_to_share_a_wake_or_two():
+    # 8 services started 90 ms apart (more than the 50 ms slack): each liveness probe's
+    # first period after its start is cut (by up to half) to come due with the probe before
+    # it, so the 8 share 2 wakes a second, not 8; a startup probe's period is never cut.
+    w, reg, mon = world()
+    for i in range(8):
+        svc_with(w, "a%d" % i, liveness={"check": "process", "period_sec": 1})
+    svc_with(w, "s", startup={"check": "custom", "object": Flaky([False]), "period_sec": 1,
+                              "failure_threshold": 99})  # fmt: skip
+    for i in range(8):
+        w.m.start_job(["a%d" % i], "test")
+        w.run_for(90)
+    w.m.start_job(["s"], "test")  # at 720 ms
+    w.run_for(2000)
+    steps = mon.task.steps
+    runs = mon.report("a7")["probes"]["liveness"]["runs"]
+    w.run_for(3000)
+    assert mon.task.steps - steps == 9, mon.task.steps - steps  # 2 a second, s's 1 a second
+    dues = sorted(set(p.due for n in ("a%d" % i for i in range(8)) for p in mon.probers[n].probes
+                      if p is not None))  # fmt: skip
+    assert len(dues) == 2 and dues[1] - dues[0] > 400, dues
+    assert mon.report("a7")["probes"]["liveness"]["runs"] - runs == 3  # still 1 Hz
+    st = mon.report("s")["probes"]["startup"]
+    assert st["last_ms"] == 4720 and st["runs"] == 5, st  # at 720, 1720 .. 4720 ms

@@ -264,6 +264,17 @@ def test_health_is_the_worst_probe_and_readiness_sets_ready():
     assert reg.get("w", M.K_PROBE_MS).snapshot()["max"] == 2.5
 
 
+class Alternate:
+    """A check that fails, passes, fails ... (a readiness that flips across restarts)."""
+
+    def __init__(self):
+        self.n = 0
+
+    def check(self):
+        self.n += 1
+        return self.n % 2 == 0
+
+
 def _probed_world(lazy):
     # Services with process, ttl and command probes, one that exits and restarts, one whose
     # TTL runs out; metrics and alerts over them. lazy: the registry reads the monitor's
@@ -305,6 +316,7 @@ def _probed_world(lazy):
         restart="always",
         restart_sec=0.2,
         liveness={"check": "process", "period_sec": 0.1},
+        readiness={"check": "custom", "object": Alternate(), "period_sec": 0.15},
     )
     w.add(
         name="hb",
@@ -338,3 +350,31 @@ def test_metrics_read_the_probes_lazily_as_a_per_result_hook_counted_them():
     assert lazy["c"]["probe_ms"]["max"] == 3 and lazy["f0"]["probe_ms"]["max"] == 0
     assert lazy["r"]["starts"]["value"] == 5 and lazy_recs["f0"][:2] == ("passing", True)
     assert lazy_recs["r"][2][0] < 100  # down while it restarted (the start limit ends it)
+
+
+def test_a_replaced_unit_s_new_probes_are_read_after_the_old_ones_last_results():
+    from kernel import health
+
+    w = World()
+    health.attach(w.m)
+    reg = M.Registry(w.m)
+    assert reg.hook_health()
+    reg.start()
+    w.add(
+        name="u", exec=w.body("u", [("run", 0)]), liveness={"check": "process", "period_sec": 0.1}
+    )
+    w.m.start_job(["u"], "t")
+    w.run_for(1050)  # 11 runs, 10 read at the 1 s sample
+    w.m.stop(w.m.services["u"], "t")
+    w.run_for(10)
+    w.add(  # replaced while stopped: a readiness probe instead, its own Prober at the start
+        name="u",
+        exec=w.body("u", [("run", 0)]),
+        readiness={"check": "process", "period_sec": 0.5},
+    )
+    w.m.start_job(["u"], "t")
+    w.run_for(1000)  # readiness at 1060, 1560
+    assert reg.value("u", "probes_passing") == 11 + 2
+    seen = reg.rec("u").seen
+    assert seen[1] is None and seen[2].probe.which == 2 and len(reg.reads) == 1
+    assert reg.rec("u").probes == {"readiness": "passing"}  # the new run's probes only
