@@ -2,10 +2,10 @@
 #
 # Owns: one counter, `beats`, incremented every period; every LOG_EVERY beats it writes a
 # line to the kernel log (never to the console); at its start and each beat it reports its
-# health (the ttl readiness probe of its unit). Boot tests read `beats` through `py` to see that services
-# advance while the shell waits or runs foreground code. Its unit declares a config key
-# `period_ms` (services/units.py); on_config() applies a new period at once, without a
-# restart (`config set heartbeat period_ms 500`).
+# health (the ttl readiness probe of its unit). Boot tests read `beats` through `py` to see
+# that services advance while the shell waits or runs foreground code. Its unit declares a
+# config key `period_ms` (services/units.py); on_config() applies a new period at once,
+# without a restart (`config set heartbeat period_ms 500`).
 # Not here: anything a real service would do; it is the smallest useful example.
 from micropython import const
 
