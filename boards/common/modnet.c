@@ -125,7 +125,7 @@ static mp_obj_t net_counters_(void) {
     static const qstr names[] = {
         MP_QSTR_rx_packets, MP_QSTR_rx_bytes, MP_QSTR_rx_drops, MP_QSTR_rx_errors,
         MP_QSTR_tx_packets, MP_QSTR_tx_bytes, MP_QSTR_tx_drops, MP_QSTR_tx_errors,
-        MP_QSTR_irqs, MP_QSTR_polls, MP_QSTR_early_fins,
+        MP_QSTR_irqs, MP_QSTR_polls, MP_QSTR_early_fins, MP_QSTR_tw_reopens,
     };
     const uint32_t *v = &net_counters.rx_packets;
     mp_obj_t d = mp_obj_new_dict(MP_ARRAY_SIZE(names));

@@ -22,6 +22,9 @@
 #include "lwip/init.h"
 #include "lwip/tcp.h"
 #include "lwip/priv/tcp_priv.h"
+#include "lwip/prot/ip.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/prot/tcp.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 #include "board.h"
@@ -97,6 +100,42 @@ void net_input(struct pbuf *p) {
         pbuf_free(p);
         net_counters.rx_drops++;
     }
+}
+
+// lwIP's LWIP_HOOK_IP4_INPUT (lwipopts.h), before lwIP looks at the packet: a SYN whose ports
+// and addresses are those of a pcb in TIME_WAIT, with a sequence number beyond what that
+// connection received, ends the TIME_WAIT so that the listener gets the SYN: a new
+// connection, as Linux and BSD allow (RFC 1122 4.2.2.13, RFC 6191). lwIP alone answers such
+// a SYN with an ACK and drops it, and the peer's retries fail until the TIME_WAIT ends (2 MSL,
+// 2 minutes). QEMU's user-mode network makes it common: a forwarded connection comes from
+// 10.0.2.2 with the host client's port, and the host reuses a port the guest still holds
+// (the host's own TIME_WAIT of it is the other way round, slirp's side). Returns 0: lwIP
+// goes on with the packet.
+int net_ip4_input(struct pbuf *p, struct netif *inp) {
+    (void)inp;
+    const struct ip_hdr *ip = (const struct ip_hdr *)p->payload;
+    u16_t hlen = IPH_HL_BYTES(ip);
+    if (IPH_PROTO(ip) != IP_PROTO_TCP || hlen < IP_HLEN || p->len < hlen + TCP_HLEN
+        || (IPH_OFFSET(ip) & PP_HTONS(IP_OFFMASK | IP_MF)) != 0) {
+        return 0;
+    }
+    const struct tcp_hdr *th = (const struct tcp_hdr *)((const u8_t *)p->payload + hlen);
+    if ((TCPH_FLAGS(th) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN) {
+        return 0;
+    }
+    u16_t lport = lwip_ntohs(th->dest), rport = lwip_ntohs(th->src);
+    for (struct tcp_pcb *pcb = tcp_tw_pcbs; pcb != NULL; pcb = pcb->next) {
+        if (pcb->local_port == lport && pcb->remote_port == rport
+            && ip_2_ip4(&pcb->remote_ip)->addr == ip->src.addr
+            && ip_2_ip4(&pcb->local_ip)->addr == ip->dest.addr) {
+            if (TCP_SEQ_GT(lwip_ntohl(th->seqno), pcb->rcv_nxt)) {
+                net_counters.tw_reopens++;
+                tcp_abort(pcb);     // a TIME_WAIT pcb is only unlinked and freed
+            }
+            break;
+        }
+    }
+    return 0;
 }
 
 static err_t net_linkoutput(struct netif *netif, struct pbuf *p) {

@@ -17,6 +17,7 @@ typedef struct _net_counters_t {
     uint32_t tx_packets, tx_bytes, tx_drops, tx_errors;
     uint32_t irqs, polls;
     uint32_t early_fins;    // peers' FINs that arrived before accept() (see net.c)
+    uint32_t tw_reopens;    // SYNs that ended a TIME_WAIT of the same ports (net_ip4_input)
 } net_counters_t;
 
 extern struct netif net_netif;

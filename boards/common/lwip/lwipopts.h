@@ -57,5 +57,11 @@
 
 uint32_t hal_rng_u32(void);
 #define LWIP_RAND()                     hal_rng_u32()
+// Every IPv4 packet in passes boards/common/net.c first: a SYN for a pcb in TIME_WAIT opens
+// a new connection there (see net_ip4_input).
+struct pbuf;
+struct netif;
+int net_ip4_input(struct pbuf *p, struct netif *inp);
+#define LWIP_HOOK_IP4_INPUT(p, inp)     net_ip4_input((p), (inp))
 
 #endif // MULTIOS_LWIPOPTS_H
