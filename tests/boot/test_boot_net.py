@@ -247,9 +247,11 @@ def _pools(c):
 # a listen backlog of 1 that it accepts from once per main-loop turn (libslirp's
 # tcpx_listen): an unpaced burst waits 1 s for the host's SYN retransmit every 2-3
 # connects, so each connect leaves QEMU a few ms (2,000 in ~15-30 s). A request every
-# DROPS_PER_GET drops must be answered at once: before MicroPython's scheduler had atomic
-# sections (boards/common/mphalport.h) an interrupt could leave the stack's poll queued and
-# never run, and x86_64 then answered nothing, for good (2 runs of 5 with 3,000 drops).
+# DROPS_PER_GET drops must be answered at once. Two defects failed it: before MicroPython's
+# scheduler had atomic sections (boards/common/mphalport.h) an interrupt could leave the
+# stack's poll queued and never run, and x86_64 then answered nothing, for good (2 runs of
+# 5 with 3,000 drops); and a GET from a host port the guest still held in TIME_WAIT went
+# unanswered (see test_a_port_held_in_time_wait_connects_again).
 DROPS = 2000
 DROP_PAUSE_S = 0.005
 DROPS_PER_GET = 250
