@@ -106,9 +106,7 @@ class Journal:
         # missing entry means), so 10,000 services that each logged once cost nothing here.
         # The next sweep waits until the map doubles again: amortised O(1) per event.
         rate = self.rate
-        for name in rate.keys():
-            if now - rate[name][_T0] >= params.JOURNAL_RATE_INTERVAL_MS:
-                rate.pop(name)
+        rate.drop_where(lambda r: now - r[_T0] >= params.JOURNAL_RATE_INTERVAL_MS)
         self._sweep_at = max(params.JOURNAL_RATE_NAMES, 2 * len(rate))
 
     def forget(self, name):
