@@ -78,6 +78,49 @@ _RESTART_ON = (
 
 _SLOTS = const(16)  # Service.__init__ sets 14 attributes; two spare
 
+# status() in C where built (boards/common/modksvc.c): it reads these attributes by name
+# (own table or class default) and takes _KSVC per call. A rename on either side fails
+# tests/unit/test_ksvc.py, which also checks the two builders give equal dicts.
+KSVC_SERVICE_FIELDS = (
+    "mgr",
+    "unit",
+    "name",
+    "state",
+    "sub",
+    "result",
+    "cause",
+    "task",
+    "active_ms",
+    "restarts",
+    "limit_t0",
+    "limit_n",
+    "attempt",
+    "enabled",
+    "group",
+)
+KSVC_UNIT_FIELDS = (
+    "name",
+    "description",
+    "interval_ms",
+    "burst",
+    "backoff",
+    "restart_ms",
+    "backoff_max_ms",
+    "enabled",
+    "type",
+    "restart",
+    "requires",
+    "wants",
+    "after",
+    "before",
+    "tags",
+)
+KSVC_SCHED_FIELDS = ("clock", "_ticks_ms", "_diff", "_up_ms", "_up_last")
+try:
+    from _ksvc import status as _c_status
+except ImportError:
+    _c_status = None
+
 
 def should_restart(policy, result):
     return bool(_RESTART_ON[policy] >> result & 1)
@@ -166,10 +209,15 @@ class Service:
             self.deadline = self.mgr.now() + self.unit.watchdog_ms
 
     def status(self):
-        """A dict for `svc status` and callers (a snapshot, not live). One clock read and no
-        method calls for the derived fields (description, uptime_ms, budget, next_delay_ms;
-        fixed backoff inline): this is service_status(), which should cost little more than
-        the lookup by name."""
+        """A dict for `svc status` and callers (a snapshot, not live): service_status()."""
+        if _c_status is not None:
+            return _c_status(self, _KSVC)
+        return self.py_status()
+
+    def py_status(self):
+        """status() in Python (builds without _ksvc; its C twin is checked against it). One
+        clock read and no method calls for the derived fields (description, uptime_ms,
+        budget, next_delay_ms; fixed backoff inline)."""
         u = self.unit
         t = self.task
         st = self.state
@@ -207,6 +255,20 @@ class Service:
 
     def __repr__(self):
         return "<Service %s %s/%s>" % (self.name, self.state_name(), self.sub_name())
+
+
+# What the C status() takes per call (modksvc.c's `names`, in this order).
+_KSVC = (
+    STATE_NAMES,
+    SUB_NAMES,
+    RESULT_NAMES,
+    units.TYPE_NAMES,
+    units.RESTART_NAMES,
+    backoff.raw_ms,
+    ACTIVE,
+    RELOADING,
+    backoff.FIXED,
+)
 
 
 def resolve(target):

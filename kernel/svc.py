@@ -10,7 +10,11 @@
 from kernel import glob as globs
 from kernel import sched as _sched
 from kernel import service as S
+from kernel.names import lookup
 from kernel.units import UnitError
+
+_c_status = S._c_status  # kernel/service.py: Service.status in C (modksvc.c), or None
+_KSVC = S._KSVC
 
 _mgr = None  # the Manager of the scheduler it was made for
 persist = None  # persist(name, enabled): keep enable/disable across boots (set by init)
@@ -150,10 +154,24 @@ def service(name):
 def service_status(name):
     """A status dict: state, sub, result, cause, task, uptime_ms, restarts, budget, ..."""
     m = _mgr
-    if m is None or m.sched is not _sched.running():  # else the kernel's, as manager() finds
+    if m is None or m.sched is not _sched._running:  # else the kernel's, as manager() finds
         m = manager()
-    svc = m.services.get(name)
-    return (svc if svc is not None else m.get(name)).status()
+    svc = lookup(m.services, name)  # one C call each where built: the lookup and the dict
+    if svc is None:
+        svc = m.get(name)  # a template's instance, made on first use; or UnitError
+    if _c_status is not None:
+        return _c_status(svc, _KSVC)
+    return svc.py_status()
+
+
+def status_in(m, name):
+    """service_status(name) on manager m (a manager the kernel did not make: benchmarks)."""
+    svc = lookup(m.services, name)
+    if svc is None:
+        svc = m.get(name)
+    if _c_status is not None:
+        return _c_status(svc, _KSVC)
+    return svc.py_status()
 
 
 def list_services():

@@ -1,0 +1,159 @@
+# Tests for the C status() (_ksvc, boards/common/modksvc.c) against kernel/service.py: the
+# attributes the C code reads by name are the ones service.py declares (KSVC_*), and the
+# C dict equals the Python one (Service.py_status) in every state a service goes through:
+# fresh, active, restarting with each backoff kind, failed, in a group, a template's
+# instance, with the description unset or set.
+import re
+
+import mpunit
+from svcfakes import World
+
+from kernel import service as S
+from kernel import traps
+from kernel.units import UnitError
+
+QSTR = re.compile(r"MP_QSTR_(\w+)")
+ARRAYS = {
+    "SVC_FIELDS": "service",
+    "UNIT_FIELDS": "unit",
+    "SCHED_FIELDS": "sched",
+    "TASK_FIELDS": "task",
+    "GROUP_FIELDS": "group",
+}
+
+
+def used_by_c():
+    """{owner: [names]} of modksvc.c's field arrays (static const qstr X_FIELDS[] = {..}),
+    in their order, and {owner: the enum's names} beside each (S_MGR, ..., S_N)."""
+    with open("boards/common/modksvc.c") as f:
+        src = f.read()
+    out = {}
+    for array, owner in ARRAYS.items():
+        i = src.find("static const qstr %s[] = {" % array)
+        assert i >= 0, "modksvc.c: no array %s" % array
+        body = src[src.find("{", i) + 1 : src.find("}", i)]
+        names = []
+        for part in body.split(","):
+            m = QSTR.search(part)
+            if m:
+                names.append(m.group(1))
+        out[owner] = names
+    return out, src
+
+
+def test_c_reads_exactly_the_declared_fields():
+    c, src = used_by_c()
+    assert c["service"] == list(S.KSVC_SERVICE_FIELDS), c["service"]
+    assert c["unit"] == list(S.KSVC_UNIT_FIELDS), c["unit"]
+    assert c["sched"] == list(S.KSVC_SCHED_FIELDS), c["sched"]
+    assert c["task"] == ["id"] and c["group"] == ["name"], c
+    # the enums index those arrays: same names, same order (S_MGR for mgr, ...)
+    for prefix, names in (("S_", S.KSVC_SERVICE_FIELDS), ("U_", S.KSVC_UNIT_FIELDS)):
+        i = src.find("enum { %s" % prefix)
+        enum = src[src.find("{", i) + 1 : src.find("}", i)]
+        got = [e.strip() for e in enum.split(",") if e.strip()]
+        want = [prefix + n.upper() for n in names] + [prefix + "N"]
+        assert got == want, (got, want)
+    assert "MP_QSTR_sched }" in src  # the manager's one field
+
+
+def test_declared_fields_exist_where_the_c_code_reads_them():
+    w = World()
+    svc = w.add(name="a", exec=_forever)
+    for name in S.KSVC_SERVICE_FIELDS:
+        assert hasattr(svc, name), name
+    for name in S.KSVC_UNIT_FIELDS:
+        assert hasattr(svc.unit, name), name
+    for name in S.KSVC_SCHED_FIELDS:
+        assert name in w.sched.__dict__, "Scheduler.__init__/set_clock must set %s" % name
+    assert "sched" in w.m.__dict__
+
+
+async def _forever():
+    while True:
+        await traps.sleep_ms(1000)
+
+
+async def _crash():
+    await traps.sleep_ms(10)
+    raise ValueError("x")
+
+
+def _same(svc):
+    # C first, then Python: each reads the clock once; the virtual clock does not move
+    # between the two reads here (no task steps in between, no per-read cost).
+    c = S._c_status(svc, S._KSVC)
+    p = svc.py_status()
+    assert type(c) is dict and c == p, (c, p)
+    assert sorted(c) == sorted(p) and len(c) == 20, sorted(c)
+    return c
+
+
+def test_c_status_equals_the_python_one_through_a_services_life():
+    mpunit.need("_ksvc")
+    w = World()
+    from kernel import supervisor
+
+    supervisor.configure(w.m, "g")
+    a = w.add(name="a", exec=_forever, description="the a", group="g", tags=["x", "y"])
+    b = w.add(name="b", exec=_forever, requires=["a"], after=["a"])
+    kinds = ("fixed", "linear", "exponential", "adaptive")
+    crashers = [
+        w.add(
+            name="c%d" % k,
+            exec=_crash,
+            restart="on-failure",
+            restart_sec=0.2,
+            backoff=kind,
+            start_limit_burst=4,
+        )
+        for k, kind in enumerate(kinds)
+    ]
+    w.m.create({"name": "web@", "exec": _forever})
+    for svc in [a, b] + crashers:
+        _same(svc)  # inactive, never started
+    w.m.start_job(["b"] + [c.name for c in crashers], "t")
+    w.run_for(250)
+    d = _same(a)
+    assert d["state"] == "active" and d["group"] == "g" and d["description"] == "the a"
+    assert d["uptime_ms"] == 250 and d["tags"] == ("x", "y"), d
+    assert _same(b)["requires"] == ("a",)
+    for c in crashers:
+        _same(c)  # restarting: each backoff kind's next delay
+    w.run_for(5000)
+    for c in crashers:
+        assert _same(c)["result"] == "start-limit-hit"
+    inst = w.m.get("web@1")
+    _same(inst)
+    w.m.start_job(["web@1"], "t")
+    w.run_for(10)
+    assert _same(inst)["state"] == "active"
+
+
+def test_c_status_is_a_plain_dict_callers_may_change():
+    mpunit.need("_ksvc")
+    w = World()
+    svc = w.add(name="a", exec=_forever)
+    d = svc.status()
+    d["extra"] = 1  # the 21st key grows its table
+    del d["cause"]
+    assert d["extra"] == 1 and "cause" not in d and len(d) == 20
+    assert d == dict(d) and repr(d).startswith("{")
+    import json
+
+    assert json.loads(json.dumps(d))["name"] == "a"
+
+
+def test_service_status_api_uses_the_c_builder_and_finds_templates():
+    import kernel
+
+    kernel.reset()
+    kernel.create_service({"name": "t@", "exec": _forever})
+    d = kernel.service_status("t@3")
+    assert d["name"] == "t@3" and d["state"] == "inactive", d
+    try:
+        kernel.service_status("nope")
+    except UnitError as e:
+        assert "no such unit" in str(e)
+    else:
+        raise AssertionError("no error for an unknown name")
