@@ -7,8 +7,9 @@
 # firing (deduplicated: a firing alert is updated, not repeated), resolves when the condition
 # clears, and is journaled both ways; notify hooks (fn(alert)) hear every firing, change
 # hooks every firing and resolving (boot prints each on the console, services/init.py).
-# Invariants: O(services x rules) per sample; resolved alerts beyond params.ALERTS_KEPT are
-# dropped oldest first; the module is not named `alerts`: that is kernel.alerts(), a function.
+# Invariants: O(sampled services x rules) per sample (kernel/metrics.py: the active ones);
+# resolved alerts beyond params.ALERTS_KEPT are dropped oldest first; the module is not
+# named `alerts`: that is kernel.alerts(), a function.
 # Not here: the rules (kernel/alertrules.py), the series (kernel/metrics.py), printing
 # (services/metricscmd.py, the console line: services/shell.py alert()).
 from micropython import const
@@ -102,9 +103,15 @@ class Alerts:
         reg.hooks.append(self.evaluate)
 
     def evaluate(self, reg=None):
+        """The rules of the services the registry just sampled (reg.sampled: a slice of its
+        round; an idle service's inputs did not change, so neither did its rules' verdict).
+        A rule waiting out its for_sec keeps its service sampled."""
         now = self.reg.mgr.now()
-        for name, svc in self.reg.mgr.services.items():
-            rec = self.reg.recs.get(name)
+        services = self.reg.mgr.services
+        for rec in self.reg.sampled:
+            svc = services.get(rec.name)
+            if svc is None:
+                continue
             for rule in BUILTIN:
                 self._one(now, svc, rec, rule)
             for rule in svc.unit.alerts:
@@ -131,7 +138,10 @@ class Alerts:
         t0 = self.held.get(key)
         if t0 is None:
             t0 = self.held[key] = now
-        if now - t0 < rule.for_ms or (a is not None and a.state == FIRING):
+        if a is not None and a.state == FIRING:
+            return
+        if now - t0 < rule.for_ms:
+            self.reg.touch(svc.name)  # held, not yet for_sec: look again next round
             return
         if a is None:
             a = self.alerts[key] = Alert(svc.name, rule, now)

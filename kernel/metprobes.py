@@ -68,7 +68,10 @@ class ProbeReads:
             self.metric(name, K_PROBE_MS, "histogram").observe(latency_ms)
 
     def _last(self, r, probe, status, ready=None):
-        # probe's last result is `status`: the service's health and readiness from it
+        # probe's last result is `status`: the service's health and readiness from it; its
+        # Rec is sampled (and its alert rules evaluated) in the next round (kernel/metrics.py)
+        if not r.hot:
+            self._hot(r)
         if r.probes is None:
             r.probes = {}
         r.probes[probe] = status
@@ -139,9 +142,14 @@ class ProbeReads:
                 # 0 already, its sum does not move): what _count does, without a call.
                 n = runs - e.runs
                 e.runs = runs
-                e.passing.value += n
+                m = e.passing
+                if m.at != m.reg.samples:  # its ring first records the rounds since
+                    m.sync()
+                m.value += n
                 h = e.ms
                 if h is not None:
+                    if h.at != h.reg.samples:
+                        h.sync()
                     h.counts[0] += n
                     h.value += n
                 continue
@@ -193,6 +201,7 @@ class ProbeReads:
             m = e.passing
             if m is None:
                 m = e.passing = self.metric(name, _PROBE_COUNT["passing"])
+            m.sync()
             m.value += n - w - c
         if e.inline:
             m = e.ms

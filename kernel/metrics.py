@@ -6,11 +6,14 @@
 # service: starts, restarts, failures (from the manager's events), CPU time and bytes
 # allocated with their rates (from the scheduler's accounting of the service's task: bytes
 # allocated, not live heap), probe results and latencies (kernel/metprobes.py, read from
-# the health monitor's probes at the start of each sample), and availability (% of samples
+# the health monitor's probes at the start of each round), and availability (% of samples
 # active and not critical over 1 min, 1 h and since the service was first enabled or
 # started).
-# Invariants: inc/set/observe allocate nothing for small ints; a series never grows past its
-# ring; sampling costs O(services + series + probes) once per params.METRIC_SAMPLE_MS.
+# Invariants: inc/set/observe allocate nothing for small ints (but the ring's list, once, at
+# the first value that differs); a series never grows past its ring; a round samples the
+# active services only (a Rec is hot or cold, see Registry.rounds), in slices of
+# params.METRIC_SLICE per step, once per params.METRIC_SAMPLE_MS; series are caught up
+# lazily (Metric), so no round walks every series or every service (the probes: O(probes)).
 # Other layers plug in through Registry.hooks (fn(reg) after each sample: alerts).
 # Not here: probe results (kernel/metprobes.py), alert rules (kernel/alerting.py), probes
 # (kernel/health.py).
@@ -66,6 +69,39 @@ class Ring:
             self.buf[self.n % self.size] = v
         self.n += 1
 
+    def add_n(self, v, k):
+        """k values v (rounds a series sat at one value): O(1) while the list is not made,
+        else at most `size` writes."""
+        if k <= 0:
+            return
+        if self.buf is None:
+            if self.n == 0:
+                self.same = v
+            if v == self.same:
+                self.n += k
+                return
+            self.buf = [self.same] * self.size
+        if k > self.size:
+            self.n += k - self.size
+            k = self.size
+        for _ in range(k):
+            self.buf[self.n % self.size] = v
+            self.n += 1
+
+    def set_last(self, v):
+        """Replace the newest value (the sampler's own value of a round already recorded)."""
+        if self.n == 0:
+            self.add(v)
+            return
+        if self.buf is None:
+            if v == self.same:
+                return
+            if self.n == 1:
+                self.same = v
+                return
+            self.buf = [self.same] * self.size
+        self.buf[(self.n - 1) % self.size] = v
+
     def values(self):
         kept = min(self.n, self.size)
         if self.buf is None:
@@ -73,14 +109,28 @@ class Ring:
         return [self.buf[k % self.size] for k in range(self.n - kept, self.n)]
 
 
-class Metric:
-    """One series. Counter: inc(n). Gauge: set(v), inc(n). Histogram: observe(v)."""
+class _Rounds:
+    """A Metric outside any registry: no rounds ever pass, its ring stays empty."""
 
-    def __init__(self, name, kind, history=params.METRIC_HISTORY):
+    samples = 0
+
+
+_NO_ROUNDS = _Rounds()
+
+
+class Metric:
+    """One series. Counter: inc(n). Gauge: set(v), inc(n). Histogram: observe(v).
+    Its ring is caught up lazily: `at` rounds of its registry are recorded; a change or a
+    read first records the rounds since with the value they had (it did not change), so the
+    sampler never walks the series (thousands of idle services' series)."""
+
+    def __init__(self, name, kind, history=params.METRIC_HISTORY, reg=None):
         self.name = name  # 'service.metric'
         self.kind = kind
         self.value = 0  # counter / gauge value; histogram: observations
         self.ring = Ring(history)  # one sample per period: value, or p50 for a histogram
+        self.reg = _NO_ROUNDS if reg is None else reg  # whose rounds (reg.samples) it follows
+        self.at = self.reg.samples  # rounds recorded in the ring (it did not exist before)
         if kind == HISTOGRAM:
             self.counts = [0] * (len(BUCKETS) + 1)
             self.total = 0  # sum of observations
@@ -90,22 +140,52 @@ class Metric:
     def _wrong(self, what):
         return ValueError("metric %s: a %s has no %s()" % (self.name, KIND_NAMES[self.kind], what))
 
+    def _behind(self):
+        # Rounds passed since the last record: they all had the current value.
+        self.ring.add_n(self.current(), self.reg.samples - self.at)
+        self.at = self.reg.samples
+
+    def sync(self):
+        """Record the rounds passed since the last record (before changing `value` or a
+        histogram's counts directly, as kernel/metprobes.py's inline count does)."""
+        if self.at != self.reg.samples:
+            self._behind()
+
+    def record(self, v):
+        """The sampler's value of this round (the kernel's own series): the rounds before it
+        keep the old value."""
+        n = self.reg.samples
+        if self.at < n - 1:
+            self.ring.add_n(self.current(), n - 1 - self.at)
+        self.value = v
+        if self.at >= n:  # a reader caught this round up already: the sampler's value wins
+            self.ring.set_last(self.current())
+        else:
+            self.ring.add(self.current())
+        self.at = n
+
     def inc(self, n=1):
         if self.kind == HISTOGRAM:
             raise self._wrong("inc")
         if self.kind == COUNTER and n < 0:
             raise ValueError("metric %s: a counter only goes up, got inc(%r)" % (self.name, n))
+        if self.at != self.reg.samples:
+            self._behind()
         self.value += n
 
     def set(self, v):
         if self.kind != GAUGE:
             raise self._wrong("set")
+        if self.at != self.reg.samples:
+            self._behind()
         self.value = v
 
     def observe(self, v, n=1):
         """One observation of v (n: that many)."""
         if self.kind != HISTOGRAM:
             raise self._wrong("observe")
+        if self.at != self.reg.samples:
+            self._behind()
         i = 0
         for b in BUCKETS:
             if v <= b:
@@ -142,10 +222,10 @@ class Metric:
             return self.percentile(0.5) or 0
         return self.value
 
-    def sample(self):
-        self.ring.add(self.current())
-
     def history(self):
+        if self.at != self.reg.samples:
+            self.ring.add_n(self.current(), self.reg.samples - self.at)
+            self.at = self.reg.samples
         return self.ring.values()
 
     def snapshot(self):
@@ -182,6 +262,31 @@ class Avail:
             self.mins[(self.n // k - 1) % k] = self.cur
             self.cur = 0
 
+    def add_n(self, up, k):
+        """k samples `up` (rounds an idle service sat out): O(AVAIL_SLOTS) writes at most,
+        the same state as k add(up)."""
+        if k <= 0:
+            return
+        s = params.AVAIL_SLOTS
+        u = 1 if up else 0
+        n = self.n
+        for j in range(min(k, s)):  # the last min(k, s) seconds
+            self.secs[(n + k - 1 - j) % s] = u
+        f = min(k, s - n % s)  # the rest of the current minute
+        self.cur += f * u
+        end = n + f
+        if end % s == 0:
+            self.mins[(end // s - 1) % s] = self.cur
+            self.cur = 0
+        r = k - f  # whole minutes, then a partial one
+        w = r // s
+        first = end // s
+        for j in range(max(0, w - s), w):
+            self.mins[(first + j) % s] = s * u
+        self.cur += (r % s) * u
+        self.n = n + k
+        self.up += k * u
+
     def pct(self):
         """(1 min, 1 h, since start) as % floats, None before the first sample."""
         if self.n == 0:
@@ -207,10 +312,17 @@ class Rec:
     avail = None  # Avail, from the first sample it is enabled or not inactive
     seen = None  # per probe (startup, liveness, readiness): its Seen, once read (metprobes)
 
-    def __init__(self):
+    def __init__(self, reg, name):
         # Runs not read to their end yet: [task, cpu_s, cpu_us, alloc_kb, alloc_b] as of
         # the last read (an ended Task keeps its counters, so the next sample finishes it).
         self.runs = []
+        self.reg = reg
+        self.name = name
+        self.hot = False  # sampled each round (on reg's chain); cold: idle, caught up lazily
+        self.hnext = None  # the next Rec on reg's hot chain
+        self.synced = reg.samples  # rounds its availability has recorded
+        self.last_up = False  # what it recorded last (a cold round repeats it)
+        self.hold = 0  # stays hot until this round (restarts in the last minute)
 
     def see(self, t):
         if t is not None:
@@ -229,10 +341,14 @@ class Registry(ProbeReads):
         self.recs = {}  # service name -> Rec
         self.hooks = []  # fn(registry) after each sample
         self.task = None  # the sampler task, once started
-        self.samples = 0  # sampling rounds done
+        self.samples = 0  # sampling rounds begun
         self.mon = None  # the health monitor whose probes we read (hook_health)
         self.reads = []  # a Seen per probe of that monitor (kernel/metprobes.py)
         self.made = -1  # the monitor's Prober count when self.reads last followed it
+        self.hot = None  # the chain (Rec.hnext) of Recs the next round samples
+        self.sampled = []  # the Recs of the slice just sampled (what hooks evaluate)
+        self.slice = params.METRIC_SLICE  # Recs sampled per step of the sampler task
+        self.busy = False  # a round is in progress (its chain not all sampled yet)
         mgr.subscribers.append(self.on_event)
 
     # ---- series ----
@@ -250,7 +366,7 @@ class Registry(ProbeReads):
                     "metric %s.%s: %s already has %d series (params.METRIC_SERIES_MAX)"
                     % (service, name, service, len(d))
                 )
-            m = d[name] = Metric(service + "." + name, k)
+            m = d[name] = Metric(service + "." + name, k, params.METRIC_HISTORY, self)
         elif m.kind != k:
             raise ValueError(
                 "metric %s.%s: is a %s, not a %s"
@@ -270,17 +386,37 @@ class Registry(ProbeReads):
     def rec(self, service):
         r = self.recs.get(service)
         if r is None:
-            r = self.recs[service] = Rec()
+            r = self.recs[service] = Rec(self, service)
+            self._hot(r)
         return r
+
+    def touch(self, service):
+        """Something about `service` changed (its health, readiness, a series): sample it
+        from the next round on, and evaluate its alert rules."""
+        r = self.recs.get(service)
+        if r is None:
+            self.rec(service)
+        elif not r.hot:
+            self._hot(r)
+
+    def _hot(self, r):
+        # Onto the chain the next round samples (no allocation: the scheduler's _ready calls
+        # it for a watched task, kernel/waits.py). Its cold rounds are caught up there.
+        if not r.hot:
+            r.hot = True
+            r.hnext = self.hot
+            self.hot = r
 
     # ---- what the kernel tells us ----
 
     def on_event(self, name, event, cause):
         """A manager subscriber: counts starts, restarts and failures, and catches each run
         once it is active (one that ends before the next sample is still counted)."""
+        r = self.rec(name)
+        if not r.hot:
+            self._hot(r)
         if event == "started":
             svc = self.mgr.services.get(name)
-            r = self.rec(name)
             if self.mon is not None:
                 self.probes_started(name, r)
             if svc is not None:
@@ -292,6 +428,7 @@ class Registry(ProbeReads):
             self.metric(name, K_STARTS).inc()
         elif event == "restarting":
             self.metric(name, K_RESTARTS).inc()
+            r.hold = self.samples + params.AVAIL_SLOTS + 1  # its restart rate moves a minute
         elif event == "failed":
             self.metric(name, K_FAILURES).inc()
 
@@ -308,28 +445,74 @@ class Registry(ProbeReads):
 
         while True:
             await traps.sleep_ms(params.METRIC_SAMPLE_MS)
-            self.sample()
+            for _ in self.rounds():
+                await traps.sleep_ms(0)  # a slice per step: other tasks run between
 
     def sample(self, period_ms=params.METRIC_SAMPLE_MS):
-        """One round: the kernel's series of every service, then one ring sample of every
-        series, then the hooks."""
-        from kernel import service as S
+        """One round at once (tests, benchmarks): see rounds()."""
+        for _ in self.rounds(period_ms):
+            pass
 
-        self.read_probes()
-        for name, svc in self.mgr.services.items():
-            r = self.rec(name)
-            self._account(name, svc, r, period_ms)
-            if r.avail is None and (svc.is_enabled() or svc.state != S.INACTIVE):
-                r.avail = Avail()
-            if r.avail is not None:
-                on = svc.state == S.ACTIVE or svc.state == S.RELOADING
-                r.avail.add(on and r.health != "critical" and r.ready)
-        for d in self.series.values():
-            for m in d.values():
-                m.sample()
+    def rounds(self, period_ms=params.METRIC_SAMPLE_MS):
+        """One round, a generator yielding after each slice of self.slice Recs: the
+        services whose Rec is hot (their task ran, an event, a probe result, a series
+        change) get the kernel's series and an availability sample; then the hooks hear
+        the slice (reg.sampled). A Rec whose service sat idle this round (its task did not
+        step and is not ready, no restart in the last minute) goes cold: it is not
+        sampled again until something touches it (its task is woken: the scheduler's
+        _ready sees Task.watch), and the rounds it sits out repeat its last sample (caught up
+        lazily: its series by Metric, availability here). O(active services) per round;
+        the probes' results are read first (they count for this round, as before)."""
+        self.read_probes()  # may touch Recs: their health changed
         self.samples += 1
-        for fn in self.hooks:
-            fn(self)
+        self.busy = True
+        r = self.hot
+        self.hot = None
+        done = self.sampled
+        while r is not None:
+            del done[:]
+            while r is not None and len(done) < self.slice:
+                nxt = r.hnext
+                r.hnext = None
+                self._sample_one(r, period_ms)
+                done.append(r)
+                r = nxt
+            for fn in self.hooks:
+                fn(self)
+            if r is not None:
+                yield
+        del done[:]
+        self.busy = False
+
+    def _sample_one(self, r, period_ms):
+        from kernel import service as S
+        from kernel.task import READY
+
+        r.hot = False  # off the chain; back on it below while active
+        svc = self.mgr.services.get(r.name)
+        if svc is None:  # a series' owner that is no service ('kernel'): nothing to sample
+            return
+        cpu, alloc = self._account(r.name, svc, r, period_ms)
+        if r.avail is None and (svc.is_enabled() or svc.state != S.INACTIVE):
+            r.avail = Avail()
+            r.synced = self.samples - 1
+        up = False
+        if r.avail is not None:
+            r.avail.add_n(r.last_up, self.samples - 1 - r.synced)  # the rounds it sat out
+            on = svc.state == S.ACTIVE or svc.state == S.RELOADING
+            up = on and r.health != "critical" and r.ready
+            r.avail.add(up)
+        r.synced = self.samples
+        r.last_up = up
+        t = svc.task
+        # Active: its task ran or is ready, it restarted in the last minute, or its unit has
+        # alert rules of its own (over series anyone may change): sampled again next round.
+        if cpu or alloc or self.samples < r.hold or (t is not None and t.state == READY):
+            self._hot(r)
+        elif svc.unit.alerts:
+            self._hot(r)
+        elif t is not None:  # idle: cold until touched (its task readied, an event)
+            t.watch = r
 
     def _account(self, name, svc, r, period_ms):
         # CPU and allocation since the last sample, from the tasks' accounting: each run
@@ -358,10 +541,11 @@ class Registry(ProbeReads):
                 self.metric(name, K_CPU_PCT, GAUGE),
                 self.metric(name, K_ALLOC_RATE, GAUGE),
             )
-        k[0].value += cpu
-        k[1].value += alloc
-        k[2].value = cpu / (period_ms * 10)
-        k[3].value = alloc * 1000 // period_ms
+        k[0].record(k[0].value + cpu)
+        k[1].record(k[1].value + alloc)
+        k[2].record(cpu / (period_ms * 10))
+        k[3].record(alloc * 1000 // period_ms)
+        return cpu, alloc
 
     # ---- reports ----
 
@@ -369,6 +553,10 @@ class Registry(ProbeReads):
         r = self.recs.get(name)
         if r is None or r.avail is None:
             return (None, None, None)
+        lim = self.samples - 1 if self.busy else self.samples  # (the round in progress may
+        if r.synced < lim:  # still sample it) the rounds it sat out repeat its last sample
+            r.avail.add_n(r.last_up, lim - r.synced)
+            r.synced = lim
         return r.avail.pct()
 
     def report(self, name):

@@ -109,6 +109,7 @@ class Task:
     cpu_s = 0  # whole seconds of CPU carried out of cpu_us
     alloc_kb = 0  # KiB carried out of alloc_b
     stale = 0  # trap calls it left unawaited (dropped at the end of its step, kernel/traps.py)
+    watch = None  # the metrics Rec of its service while idle: told when it is readied again
 
     def __init__(self, sched, coro, tid, name, budget_ms):
         presize(self, _SLOTS)  # its table made once, at the size below

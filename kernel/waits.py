@@ -34,6 +34,10 @@ class Waits:
         else:
             self._tail.next = t
         self._tail = t
+        w = t.watch
+        if w is not None:  # its service's metrics went idle: they sample it again
+            t.watch = None
+            w.reg._hot(w)
 
     def _unpark(self, t):
         if t.timed:

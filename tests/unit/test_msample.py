@@ -1,0 +1,172 @@
+# Tests for the metrics sampler's bounded rounds (kernel/metrics.py Registry.rounds): only
+# services with activity are sampled (hot Recs), idle ones go cold and are caught up lazily
+# with the same series and availability as if sampled every round, a woken task's service
+# is sampled again, alert rules run over the sampled ones, and a round is cut into slices of
+# params.METRIC_SLICE per step of the sampler task. On the virtual clock (exact times).
+from svcfakes import World
+
+from kernel import alerting as A
+from kernel import metrics as M
+from kernel import params, traps
+
+
+def sleeper(ms):
+    async def run():
+        while True:
+            await traps.sleep_ms(ms)
+
+    return run
+
+
+def started(n, ms=100000, prefix="idle"):
+    w = World()
+    reg = M.Registry(w.m)
+    names = ["%s%d" % (prefix, i) for i in range(n)]
+    for name in names:
+        w.add(name=name, exec=sleeper(ms))
+    w.m.start_job(names, "t")
+    w.run_for(10)
+    return w, reg, names
+
+
+def count_sampled(reg):
+    seen = []
+    reg.hooks.append(lambda r: seen.extend(x.name for x in r.sampled))
+    return seen
+
+
+def test_idle_services_go_cold_and_rounds_sample_only_the_active():
+    w, reg, names = started(50)
+    w.add(name="ticker", exec=sleeper(300))  # wakes every 300 ms: active every round
+    w.m.start_job(["ticker"], "t")
+    seen = count_sampled(reg)
+    reg.start()
+    w.run_for(2500)  # rounds at 1 s and 2 s: every service (their start), then they idle
+    del seen[:]
+    w.run_for(3000)  # three rounds: only the ticker is sampled
+    assert seen == ["ticker"] * 3, seen
+    assert all(not reg.recs[n].hot for n in names)
+
+
+def test_a_cold_service_reads_as_if_sampled_every_round():
+    # Idle for 150 s (cold after its second round) beside one sampled every round: the
+    # same availability, the same history of its series.
+    w, reg, names = started(1)
+    w.add(name="ticker", exec=sleeper(500))
+    w.m.start_job(["ticker"], "t")
+    reg.start()
+    w.run_for(150500)
+    idle = names[0]
+    assert reg.availability(idle) == reg.availability("ticker") == (100, 100, 100)
+    r = reg.recs[idle]
+    assert r.avail.n == reg.recs["ticker"].avail.n == 150 and r.avail.up == 150
+    for k in (M.K_STARTS, M.K_CPU_PCT, M.K_ALLOC_B):
+        h = reg.get(idle, k).history()
+        assert len(h) == params.METRIC_HISTORY, (k, len(h))
+        assert h == [h[-1]] * params.METRIC_HISTORY, (k, h)  # idle: one value repeated
+    assert reg.get(idle, M.K_STARTS).history()[-1] == 1
+    assert reg.get(idle, M.K_CPU_PCT).history()[-1] == 0
+
+
+def test_a_cold_service_stopped_counts_down_from_the_round_after():
+    w, reg, names = started(1)
+    reg.start()
+    w.run_for(30500)  # 30 rounds up (cold since the second)
+    w.m.stop(w.m.services[names[0]], "t")
+    w.run_for(30000)  # 30 rounds down: the stop's event made it hot again
+    m1, h1, boot = reg.availability(names[0])
+    assert m1 == 50 and boot == 50, (m1, h1, boot)
+
+
+def test_a_woken_task_makes_its_service_sampled_again():
+    w, reg, names = started(1, ms=4000)  # wakes every 4 s, burns CPU each time
+    name = names[0]
+
+    async def body():
+        while True:
+            await traps.sleep_ms(4000)
+            w.clock.burn(20000)  # 2% of a second
+
+    w.add(name="burst", exec=body)
+    w.m.start_job(["burst"], "t")
+    reg.start()
+    w.run_for(12500)
+    h = reg.get("burst", M.K_CPU_PCT).history()
+    # Its task woke at 4, 8 and 12 s (the rounds just after: 5, 9, 13 s... rounds at whole
+    # seconds count the CPU of the second before them): 2% in exactly those rounds.
+    assert [i + 1 for i, v in enumerate(h) if v] == [4, 8, 12], h
+    assert max(h) == 2.0, h
+    assert reg.get(name, M.K_CPU_PCT).history() == [0] * 12
+
+
+def test_a_series_changed_on_a_cold_service_records_the_rounds_before_it():
+    w, reg, names = started(1)
+    g = reg.metric(names[0], "queue", "gauge")
+    reg.start()
+    w.run_for(5500)
+    g.set(7)  # changed after round 5: rounds 1..5 had 0
+    w.run_for(3000)
+    assert g.history() == [0] * 5 + [7] * 3, g.history()
+
+
+def test_alert_rules_run_for_the_sampled_services_only():
+    # 20 idle services and one with its own rule (its series may change from anywhere: it
+    # is sampled every round); a probe result on an idle one makes it sampled and its
+    # rules evaluated in the next round.
+    w, reg, names = started(20)
+    al = A.Alerts(reg)
+    rule = [{"name": "deep", "metric": "queue", "op": ">=", "value": 10, "for_sec": 3}]
+    w.add(name="q", exec=sleeper(100000), alerts=rule)
+    w.m.start_job(["q"], "t")
+    reg.start()
+    w.run_for(5500)
+    seen = count_sampled(reg)
+    w.run_for(2000)
+    assert seen == ["q", "q"], seen
+    reg.metric("q", "queue", "gauge").set(12)
+    w.run_for(4000)  # held from the round at 8.01 s (rounds run at x.010 s) for 3 s
+    (a,) = al.listing()
+    assert a.rule.name == "deep" and a.state == A.FIRING and a.since_ms == 11010, a.since_ms
+    del seen[:]
+    reg.on_probe(names[3], "liveness", "critical", 1)
+    w.run_for(1000)
+    assert sorted(seen) == sorted(["q", names[3]]), seen
+    assert sorted(x.service for x in al.listing()) == sorted(["q", names[3]])
+
+
+def test_a_round_is_cut_into_slices_and_the_sampler_yields_between():
+    w, reg, names = started(3 * params.METRIC_SLICE + 5, ms=700)  # all active every round
+    sizes = []
+    reg.hooks.append(lambda r: sizes.append(len(r.sampled)))
+    steps0 = []
+    reg.start()
+    w.run_for(1500)
+    steps0.append(reg.task.steps)
+    w.run_for(1000)
+    assert sizes[-4:] == [params.METRIC_SLICE] * 3 + [5], sizes
+    # one round: its four slices ran in four steps of the sampler task (the last one
+    # goes back to sleep)
+    assert reg.task.steps - steps0[0] == 4, reg.task.steps - steps0[0]
+
+
+def test_add_n_is_the_same_as_adding_one_by_one():
+    for k in (0, 1, 7, 59, 60, 61, 119, 3600, 3661, 7300):
+        for start in (0, 1, 59, 61, 3599):
+            for up in (True, False):
+                a = M.Avail()
+                b = M.Avail()
+                for i in range(start):
+                    a.add(i % 3 != 0)
+                    b.add(i % 3 != 0)
+                a.add_n(up, k)
+                for _ in range(k):
+                    b.add(up)
+                assert (a.n, a.up, a.cur) == (b.n, b.up, b.cur), (k, start, up)
+                assert a.secs == b.secs and a.mins == b.mins, (k, start, up)
+    r = M.Ring(4)
+    q = M.Ring(4)
+    for v, k in ((1, 3), (1, 2), (2, 1), (3, 9), (3, 0), (4, 2)):
+        r.add_n(v, k)
+        for _ in range(k):
+            q.add(v)
+        assert r.values() == q.values(), (v, k, r.values(), q.values())
