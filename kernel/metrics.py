@@ -20,6 +20,7 @@
 from micropython import const
 
 from kernel import params
+from kernel.heap import presize
 from kernel.metprobes import K_PROBE_MS, ProbeReads  # noqa: F401 - K_PROBE_MS re-exported
 
 COUNTER = const(0)
@@ -49,24 +50,34 @@ def kind_of(kind):
 
 class Ring:
     """The last `size` values, oldest first from values(). The list is made at the first
-    value that differs from the ones before: an idle service's series (a start count, zero
-    CPU) repeat one value, and thousands of them each kept a 60-slot list (~256 B on ARM)."""
+    value that differs from the ones before but the first: an idle service's series repeat
+    one value (a start count), or one value after a first (its CPU %: the start's step,
+    then 0), and thousands of them each kept a 60-slot list (~256 B on ARM)."""
 
-    buf = None  # the values, once one differed (until then every value was `same`)
-    same = 0  # the value every add() so far has had, while buf is None
+    buf = None  # the values, once one differed (until then: `first`, then `same` repeated)
+    first = 0  # the first value
+    same = 0  # the value of every add() after the first, while buf is None
 
     def __init__(self, size):
         self.size = size
         self.n = 0  # values ever added
 
+    def _make(self):
+        self.buf = [self.same] * self.size
+        if self.n <= self.size:  # the first value is still kept
+            self.buf[0] = self.first
+
     def add(self, v):
         if self.buf is None:
-            if self.n == 0:
+            n = self.n
+            if n <= 1 or v == self.same:
+                if n == 0:
+                    self.first = v
                 self.same = v
-            elif v != self.same:
-                self.buf = [self.same] * self.size
-        if self.buf is not None:
-            self.buf[self.n % self.size] = v
+                self.n = n + 1
+                return
+            self._make()
+        self.buf[self.n % self.size] = v
         self.n += 1
 
     def add_n(self, v, k):
@@ -75,12 +86,11 @@ class Ring:
         if k <= 0:
             return
         if self.buf is None:
-            if self.n == 0:
-                self.same = v
-            if v == self.same:
-                self.n += k
+            self.add(v)
+            if self.buf is None:  # v is `same` now
+                self.n += k - 1
                 return
-            self.buf = [self.same] * self.size
+            k -= 1
         if k > self.size:
             self.n += k - self.size
             k = self.size
@@ -96,15 +106,19 @@ class Ring:
         if self.buf is None:
             if v == self.same:
                 return
-            if self.n == 1:
+            if self.n <= 2:  # the newest is `same` (and `first` too when alone)
+                if self.n == 1:
+                    self.first = v
                 self.same = v
                 return
-            self.buf = [self.same] * self.size
+            self._make()
         self.buf[(self.n - 1) % self.size] = v
 
     def values(self):
         kept = min(self.n, self.size)
         if self.buf is None:
+            if 0 < self.n <= self.size:
+                return [self.first] + [self.same] * (kept - 1)
             return [self.same] * kept
         return [self.buf[k % self.size] for k in range(self.n - kept, self.n)]
 
@@ -302,6 +316,9 @@ class Avail:
         return (m1, h1, self.up * 100 / self.n)
 
 
+_REC_SLOTS = const(11)  # Rec.__init__ sets 8 attributes; kseries, avail and seen follow
+
+
 class Rec:
     """The kernel's bookkeeping of one service between samples."""
 
@@ -313,6 +330,7 @@ class Rec:
     seen = None  # per probe (startup, liveness, readiness): its Seen, once read (metprobes)
 
     def __init__(self, reg, name):
+        presize(self, _REC_SLOTS)  # one table, not five on the way (kernel/heap.py)
         # Runs not read to their end yet: [task, cpu_s, cpu_us, alloc_kb, alloc_b] as of
         # the last read (an ended Task keeps its counters, so the next sample finishes it).
         self.runs = []

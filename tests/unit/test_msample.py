@@ -163,10 +163,43 @@ def test_add_n_is_the_same_as_adding_one_by_one():
                     b.add(up)
                 assert (a.n, a.up, a.cur) == (b.n, b.up, b.cur), (k, start, up)
                 assert a.secs == b.secs and a.mins == b.mins, (k, start, up)
+    for seq in (
+        ((1, 3), (1, 2), (2, 1), (3, 9), (3, 0), (4, 2)),
+        ((5, 1), (0, 70)),
+        ((5, 1), (0, 2), (6, 1)),
+        ((5, 2), (0, 1)),
+    ):
+        r = M.Ring(4)
+        q = _OneByOne(4)
+        for v, k in seq:
+            r.add_n(v, k)
+            for _ in range(k):
+                q.add(v)
+            assert r.values() == q.values(), (seq, v, k, r.values(), q.values())
+
+
+class _OneByOne:
+    # The reference ring: a plain list of every value.
+    def __init__(self, size):
+        self.size = size
+        self.all = []
+
+    def add(self, v):
+        self.all.append(v)
+
+    def values(self):
+        return self.all[-self.size :] if self.all else []
+
+
+def test_a_series_that_ran_once_then_idles_keeps_no_list():
+    # cpu_pct of an idle service: its start's step, then 0 for ever: first + same.
+    r = M.Ring(params.METRIC_HISTORY)
+    r.add(3.5)
+    r.add_n(0, 200)
+    assert r.buf is None and r.values() == [0] * params.METRIC_HISTORY
     r = M.Ring(4)
-    q = M.Ring(4)
-    for v, k in ((1, 3), (1, 2), (2, 1), (3, 9), (3, 0), (4, 2)):
-        r.add_n(v, k)
-        for _ in range(k):
-            q.add(v)
-        assert r.values() == q.values(), (v, k, r.values(), q.values())
+    r.add(3.5)
+    r.add_n(0, 2)
+    assert r.buf is None and r.values() == [3.5, 0, 0]
+    r.set_last(1)  # the newest replaced: now a list
+    assert r.values() == [3.5, 0, 1]
