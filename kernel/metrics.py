@@ -258,12 +258,15 @@ class Avail:
     """Availability of one service: up samples over the last minute, hour and since it was
     first enabled or started (one sample per params.METRIC_SAMPLE_MS)."""
 
-    def __init__(self):
+    def __init__(self, synced=0):
+        presize(self, 7)
         self.secs = bytearray(params.AVAIL_SLOTS)  # 1: up in that sample
         self.mins = bytearray(params.AVAIL_SLOTS)  # up samples per slot of AVAIL_SLOTS samples
         self.n = 0  # samples taken
         self.up = 0  # up samples since the start
         self.cur = 0  # up samples in the current (unfinished) minute slot
+        self.synced = synced  # its registry's rounds recorded (those it sat out: lazily)
+        self.last_up = False  # what it recorded last (a cold round repeats it)
 
     def add(self, up):
         k = params.AVAIL_SLOTS
@@ -316,11 +319,14 @@ class Avail:
         return (m1, h1, self.up * 100 / self.n)
 
 
-_REC_SLOTS = const(11)  # Rec.__init__ sets 8 attributes; kseries, avail and seen follow
+_REC_SLOTS = const(8)  # a sampled service's Rec: reg, name, hot, hnext, runs, kseries, avail
+_RUN = const(5)  # values per run in Rec.runs
 
 
 class Rec:
-    """The kernel's bookkeeping of one service between samples."""
+    """The kernel's bookkeeping of one service between samples. __init__ sets two fields;
+    the rest are class defaults, set on the instance only when they differ (thousands of
+    idle services: each field set is 8 B of table on ARM, and a table outgrown is a hole)."""
 
     health = None  # worst status of its probes ('passing' | 'warning' | 'critical'), or None
     ready = True  # readiness from the health monitor (True without a readiness probe)
@@ -328,26 +334,29 @@ class Rec:
     kseries = None  # (cpu_us, alloc_b, cpu_pct, alloc_b_per_s) Metrics, once made
     avail = None  # Avail, from the first sample it is enabled or not inactive
     seen = None  # per probe (startup, liveness, readiness): its Seen, once read (metprobes)
+    # Runs not read to their end yet, flat, 5 values each: task, cpu_s, cpu_us, alloc_kb,
+    # alloc_b as of the last read (an ended Task keeps its counters, so the next sample
+    # finishes it); a list from the first run seen.
+    runs = ()
+    hot = False  # sampled each round (on reg's chain); cold: idle, caught up lazily
+    hnext = None  # the next Rec on reg's hot chain
+    hold = 0  # stays hot until this round (restarts in the last minute)
 
     def __init__(self, reg, name):
-        presize(self, _REC_SLOTS)  # one table, not five on the way (kernel/heap.py)
-        # Runs not read to their end yet: [task, cpu_s, cpu_us, alloc_kb, alloc_b] as of
-        # the last read (an ended Task keeps its counters, so the next sample finishes it).
-        self.runs = []
+        presize(self, _REC_SLOTS)  # one table, not three on the way (kernel/heap.py)
         self.reg = reg
         self.name = name
-        self.hot = False  # sampled each round (on reg's chain); cold: idle, caught up lazily
-        self.hnext = None  # the next Rec on reg's hot chain
-        self.synced = reg.samples  # rounds its availability has recorded
-        self.last_up = False  # what it recorded last (a cold round repeats it)
-        self.hold = 0  # stays hot until this round (restarts in the last minute)
 
     def see(self, t):
         if t is not None:
-            for r in self.runs:
-                if r[0] is t:
+            runs = self.runs
+            for i in range(0, len(runs), _RUN):
+                if runs[i] is t:
                     return
-            self.runs.append([t, 0, 0, 0, 0])
+            if runs:
+                runs.extend((t, 0, 0, 0, 0))
+            else:
+                self.runs = [t, 0, 0, 0, 0]
 
 
 class Registry(ProbeReads):
@@ -512,16 +521,14 @@ class Registry(ProbeReads):
             return
         cpu, alloc = self._account(r.name, svc, r, period_ms)
         if r.avail is None and (svc.is_enabled() or svc.state != S.INACTIVE):
-            r.avail = Avail()
-            r.synced = self.samples - 1
-        up = False
-        if r.avail is not None:
-            r.avail.add_n(r.last_up, self.samples - 1 - r.synced)  # the rounds it sat out
+            r.avail = Avail(self.samples - 1)
+        a = r.avail
+        if a is not None:
+            a.add_n(a.last_up, self.samples - 1 - a.synced)  # the rounds it sat out
             on = svc.state == S.ACTIVE or svc.state == S.RELOADING
-            up = on and r.health != "critical" and r.ready
-            r.avail.add(up)
-        r.synced = self.samples
-        r.last_up = up
+            a.last_up = on and r.health != "critical" and r.ready
+            a.add(a.last_up)
+            a.synced = self.samples
         t = svc.task
         # Active: its task ran or is ready, it restarted in the last minute, or its unit has
         # alert rules of its own (over series anyone may change): sampled again next round.
@@ -538,19 +545,24 @@ class Registry(ProbeReads):
         r.see(svc.task)
         cpu = 0
         alloc = 0
-        keep = 0
-        for run in r.runs:
-            t = run[0]
-            cpu += (t.cpu_s - run[1]) * 1000000 + t.cpu_us - run[2]
-            alloc += (t.alloc_kb - run[3]) * 1024 + t.alloc_b - run[4]
-            run[1] = t.cpu_s
-            run[2] = t.cpu_us
-            run[3] = t.alloc_kb
-            run[4] = t.alloc_b
-            if t is svc.task and not t.done():
-                keep += 1
-        if keep < len(r.runs):
-            r.runs = [run for run in r.runs if run[0] is svc.task and not run[0].done()]
+        ended = False
+        runs = r.runs
+        for i in range(0, len(runs), _RUN):
+            t = runs[i]
+            cpu += (t.cpu_s - runs[i + 1]) * 1000000 + t.cpu_us - runs[i + 2]
+            alloc += (t.alloc_kb - runs[i + 3]) * 1024 + t.alloc_b - runs[i + 4]
+            runs[i + 1] = t.cpu_s
+            runs[i + 2] = t.cpu_us
+            runs[i + 3] = t.alloc_kb
+            runs[i + 4] = t.alloc_b
+            if t is not svc.task or t.done():
+                ended = True
+        if ended:  # read for the last time: only the current run stays
+            t = svc.task
+            r.runs = ()
+            for i in range(0, len(runs), _RUN):
+                if runs[i] is t and not t.done():
+                    r.runs = runs[i : i + _RUN]
         k = r.kseries
         if k is None:  # the four series every sample updates, looked up once
             k = r.kseries = (
@@ -572,9 +584,10 @@ class Registry(ProbeReads):
         if r is None or r.avail is None:
             return (None, None, None)
         lim = self.samples - 1 if self.busy else self.samples  # (the round in progress may
-        if r.synced < lim:  # still sample it) the rounds it sat out repeat its last sample
-            r.avail.add_n(r.last_up, lim - r.synced)
-            r.synced = lim
+        a = r.avail
+        if a.synced < lim:  # still sample it) the rounds it sat out repeat its last sample
+            a.add_n(a.last_up, lim - a.synced)
+            a.synced = lim
         return r.avail.pct()
 
     def report(self, name):

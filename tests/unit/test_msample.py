@@ -203,3 +203,17 @@ def test_a_series_that_ran_once_then_idles_keeps_no_list():
     assert r.buf is None and r.values() == [3.5, 0, 0]
     r.set_last(1)  # the newest replaced: now a list
     assert r.values() == [3.5, 0, 1]
+
+
+def test_an_idle_services_rec_sets_only_the_fields_that_differ():
+    # Thousands of idle services: each field a Rec sets is a table slot (8 B on ARM), and a
+    # table outgrown is a hole. Started and sampled twice (cold since): these fields only.
+    w, reg, names = started(3)
+    r = reg.recs[names[0]]
+    assert sorted(r.__dict__) == ["hnext", "hot", "name", "reg", "runs"], sorted(r.__dict__)
+    assert len(r.runs) == 5 and r.runs[0] is w.m.services[names[0]].task
+    reg.start()
+    w.run_for(2500)
+    want = ["avail", "hnext", "hot", "kseries", "name", "reg", "runs"]  # presized: 8 slots
+    assert not r.hot and sorted(r.__dict__) == want, sorted(r.__dict__)
+    assert reg.availability(names[0]) == (100, 100, 100)
