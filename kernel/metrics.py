@@ -12,8 +12,9 @@
 # Invariants: inc/set/observe allocate nothing for small ints (but the ring's list, once, at
 # the first value that differs); a series never grows past its ring; a round samples the
 # active services only (a Rec is hot or cold, see Registry.rounds), in slices of
-# params.METRIC_SLICE per step, once per params.METRIC_SAMPLE_MS; series are caught up
-# lazily (Metric), so no round walks every series or every service (the probes: O(probes)).
+# params.METRIC_SLICE per step (fewer once params.METRIC_SLICE_MS passed in one), once per
+# params.METRIC_SAMPLE_MS; series are caught up lazily (Metric), so no round walks every
+# series or every service (the probes: O(probes)).
 # Other layers plug in through Registry.hooks (fn(reg) after each sample: alerts).
 # Not here: probe results (kernel/metprobes.py), alert rules (kernel/alerting.py), probes
 # (kernel/health.py).
@@ -481,7 +482,8 @@ class Registry(ProbeReads):
             pass
 
     def rounds(self, period_ms=params.METRIC_SAMPLE_MS):
-        """One round, a generator yielding after each slice of self.slice Recs: the
+        """One round, a generator yielding after each slice of self.slice Recs (or fewer:
+        a slice also ends once params.METRIC_SLICE_MS of ticks have passed in it): the
         services whose Rec is hot (their task ran, an event, a probe result, a series
         change) get the kernel's series and an availability sample; then the hooks hear
         the slice (reg.sampled). A Rec whose service sat idle this round (its task did not
@@ -496,14 +498,20 @@ class Registry(ProbeReads):
         r = self.hot
         self.hot = None
         done = self.sampled
+        clock = self.mgr.sched.clock
+        ticks_ms = clock.ticks_ms  # (bound once a round: a bound method allocates)
+        diff = clock.ticks_diff
         while r is not None:
             del done[:]
+            t0 = ticks_ms()
             while r is not None and len(done) < self.slice:
                 nxt = r.hnext
                 r.hnext = None
                 self._sample_one(r, period_ms)
                 done.append(r)
                 r = nxt
+                if diff(ticks_ms(), t0) >= params.METRIC_SLICE_MS:
+                    break  # a slow slice (a GC pause, slow samples): the rest next step
             for fn in self.hooks:
                 fn(self)
             if r is not None:

@@ -137,6 +137,8 @@ METRIC_SAMPLE_MS = const(1000)  # ms between samples of every series (and availa
 METRIC_HISTORY = const(60)  # samples kept per series (the history ring)
 METRIC_SLICE = const(16)  # services sampled (and their alert rules evaluated) per step of
 #                           the sampler task: ~1.3 ms each on ARM, so a step stays ~20 ms
+METRIC_SLICE_MS = const(20)  # ms (ticks) after which a slice ends even short of METRIC_SLICE
+#                              (a slow sample, a GC pause): a round never nears the watchdog
 METRIC_SERIES_MAX = const(32)  # series one service may have
 METRIC_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)  # histogram
 #                 upper bounds (e.g. ms); observations above the last land in one more bucket

@@ -217,3 +217,23 @@ def test_an_idle_services_rec_sets_only_the_fields_that_differ():
     want = ["avail", "hnext", "hot", "kseries", "name", "reg", "runs"]  # presized: 8 slots
     assert not r.hot and sorted(r.__dict__) == want, sorted(r.__dict__)
     assert reg.availability(names[0]) == (100, 100, 100)
+
+
+def test_a_slow_slice_ends_after_metric_slice_ms():
+    # Each sample costs 15 ms here (a slow board, a GC pause): a slice ends at the first
+    # sample that reaches params.METRIC_SLICE_MS (20 ms), 2 Recs, not METRIC_SLICE (16 x 15 ms
+    # = 240 ms, past the 200 ms step watchdog); the round still samples every service.
+    w, reg, names = started(9, ms=700)  # all active every round
+    one = reg._sample_one
+
+    def slow(r, period_ms):
+        w.clock.burn(15000)
+        one(r, period_ms)
+
+    reg._sample_one = slow
+    sizes = []
+    reg.hooks.append(lambda r: sizes.append(len(r.sampled)))
+    reg.start()
+    w.run_for(1500)
+    assert sizes == [2, 2, 2, 2, 1], sizes
+    assert not reg.task.done() and reg.recs[names[-1]].avail.n == 1
