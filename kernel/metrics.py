@@ -320,7 +320,8 @@ class Avail:
         return (m1, h1, self.up * 100 / self.n)
 
 
-_REC_SLOTS = const(8)  # a sampled service's Rec: reg, name, hot, hnext, runs, kseries, avail
+_REC_SLOTS = const(8)  # a sampled service's Rec: reg, name, hot, hnext, runs, start1, kseries,
+#                         avail
 _RUN = const(5)  # values per run in Rec.runs
 
 
@@ -342,6 +343,9 @@ class Rec:
     hot = False  # sampled each round (on reg's chain); cold: idle, caught up lazily
     hnext = None  # the next Rec on reg's hot chain
     hold = 0  # stays hot until this round (restarts in the last minute)
+    # The round its first start was counted in, while its `starts` series is owed, not made:
+    # a service that started once and idles has no series dict (Registry._series_of).
+    start1 = None
 
     def __init__(self, reg, name):
         presize(self, _REC_SLOTS)  # one table, not three on the way (kernel/heap.py)
@@ -384,9 +388,7 @@ class Registry(ProbeReads):
     def metric(self, service, name, kind=COUNTER):
         """The series service.name, made on first use; a kind other than its own raises."""
         k = kind_of(kind)
-        d = self.series.get(service)
-        if d is None:
-            d = self.series[service] = {}
+        d = self._series_of(service, True)
         m = d.get(name)
         if m is None:
             if len(d) >= params.METRIC_SERIES_MAX:
@@ -403,9 +405,28 @@ class Registry(ProbeReads):
         return m
 
     def get(self, service, name):
-        """The series or None (no series is made)."""
-        d = self.series.get(service)
+        """The series or None (no series is made, but an owed `starts`)."""
+        d = self._series_of(service, False)
         return d.get(name) if d is not None else None
+
+    def _series_of(self, service, make):
+        # service's {metric name -> Metric}: made with its owed `starts` series (counted on
+        # its Rec at its first start: value 1 since round start1, caught up as any series),
+        # or when make, or None.
+        d = self.series.get(service)
+        if d is None:
+            r = self.recs.get(service)
+            if r is not None and r.start1 is not None:
+                d = self.series[service] = {}
+                m = d[K_STARTS] = Metric(
+                    service + "." + K_STARTS, COUNTER, params.METRIC_HISTORY, self
+                )
+                m.at = r.start1
+                m.value = 1
+                r.start1 = None
+            elif make:
+                d = self.series[service] = {}
+        return d
 
     def value(self, service, name):
         m = self.get(service, name)
@@ -453,7 +474,10 @@ class Registry(ProbeReads):
                 r.probes = None  # a new run: its probes start over
                 r.health = None
                 r.ready = True  # (only when changed: an idle service's Rec keeps one field)
-            self.metric(name, K_STARTS).inc()
+            if r.start1 is None and name not in self.series:
+                r.start1 = self.samples  # its first start: counted here, its series owed
+            else:
+                self.metric(name, K_STARTS).inc()
         elif event == "restarting":
             self.metric(name, K_RESTARTS).inc()
             r.hold = self.samples + params.AVAIL_SLOTS + 1  # its restart rate moves a minute
@@ -603,7 +627,7 @@ class Registry(ProbeReads):
         results read up to now)."""
         self.read_probes(name)
         out = {}
-        for k, m in self.series.get(name, {}).items():
+        for k, m in (self._series_of(name, False) or {}).items():
             d = m.snapshot()
             d["history"] = m.history()
             out[k] = d

@@ -210,11 +210,11 @@ def test_an_idle_services_rec_sets_only_the_fields_that_differ():
     # table outgrown is a hole. Started and sampled twice (cold since): these fields only.
     w, reg, names = started(3)
     r = reg.recs[names[0]]
-    assert sorted(r.__dict__) == ["hnext", "hot", "name", "reg", "runs"], sorted(r.__dict__)
+    assert sorted(r.__dict__) == ["hnext", "hot", "name", "reg", "runs", "start1"], r.__dict__
     assert len(r.runs) == 5 and r.runs[0] is w.m.services[names[0]].task
     reg.start()
     w.run_for(2500)
-    want = ["avail", "hnext", "hot", "kseries", "name", "reg", "runs"]  # presized: 8 slots
+    want = ["avail", "hnext", "hot", "kseries", "name", "reg", "runs", "start1"]  # 8 slots
     assert not r.hot and sorted(r.__dict__) == want, sorted(r.__dict__)
     assert reg.availability(names[0]) == (100, 100, 100)
 
@@ -237,3 +237,24 @@ def test_a_slow_slice_ends_after_metric_slice_ms():
     w.run_for(1500)
     assert sizes == [2, 2, 2, 2, 1], sizes
     assert not reg.task.done() and reg.recs[names[-1]].avail.n == 1
+
+
+def test_a_service_that_started_once_owes_its_starts_series_until_read():
+    # No series dict for a service that started once and idles (thousands of them): its
+    # first start is counted on its Rec, and the series is made on the first read, with the
+    # history it would have had. A second start makes it at once.
+    w, reg, names = started(2)
+    a, b = names
+    assert a not in reg.series and b not in reg.series
+    for _ in range(3):
+        reg.samples += 1  # three rounds pass (no sampler: nothing else is made)
+    m = reg.get(a, M.K_STARTS)
+    assert a in reg.series and m.value == 1 and m.history() == [1, 1, 1], m.history()
+    assert reg.report(a)["starts"]["history"] == [1, 1, 1]
+    w.m.stop(w.m.services[b], "t")
+    w.run_for(10)
+    w.m.start_job([b], "t")
+    w.run_for(10)
+    assert b in reg.series and reg.value(b, M.K_STARTS) == 2
+    reg.samples += 1
+    assert reg.get(b, M.K_STARTS).history() == [1, 1, 1, 2], reg.get(b, M.K_STARTS).history()
