@@ -141,7 +141,14 @@ async def ping(out, host, count):
     """Send count echo requests to host, print each reply and a summary; -> received."""
     import socket
 
-    addr = socket.getaddrinfo(host, 0)[0][-1]
+    try:
+        addr = socket.getaddrinfo(host, 0)[0][-1]
+    except OSError as e:
+        why = unresolved(e)
+        if why is None:
+            raise
+        out("ping: cannot resolve host %r (%s)" % (host, why))
+        return 0
     ip = addr[0]
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 1)
     s.setblocking(False)
@@ -202,6 +209,17 @@ def cmd_ping(sh, arg):
     _run(sh, ping(sh.println, host, count))
 
 
+def unresolved(e):
+    """What getaddrinfo's failure says ('addrinfo error -2'), or None for another OSError:
+    lwIP raises its negative status (OSError(-2)), the unix port '[addrinfo error -2]'."""
+    a = e.args[0] if e.args else None
+    if isinstance(a, int) and a < 0:
+        return "addrinfo error %d" % a
+    if isinstance(a, str) and a.startswith("[addrinfo error"):
+        return a[1:-1]
+    return None
+
+
 def split_url(url):
     """'http://host[:port]/path' -> (host, port, path); ValueError otherwise."""
     if not url.startswith("http://"):
@@ -211,7 +229,12 @@ def split_url(url):
     host, colon, port = hostport.partition(":")
     if not host:
         raise ValueError("no host in the URL")
-    return host, int(port) if colon else 80, "/" + path
+    if not colon:
+        return host, 80, "/" + path
+    n = int(port) if port.isdigit() else 0
+    if not 0 < n < 65536:
+        raise ValueError("the port must be a number in 1..65535, got %r" % port)
+    return host, n, "/" + path
 
 
 async def wget(out, url):
@@ -274,7 +297,7 @@ def cmd_wget(sh, arg):
         return
     url = arg.strip()
     try:
-        split_url(url)
+        host = split_url(url)[0]
     except ValueError as e:
         sh.println("wget: %s, e.g. wget http://10.0.2.100/" % e)
         return
@@ -286,7 +309,11 @@ def cmd_wget(sh, arg):
         except asyncio.TimeoutError:
             sh.println("wget: no complete response within %d ms" % params.WGET_TIMEOUT_MS)
         except OSError as e:
-            sh.println("wget: %s: %s" % (url, e))
+            why = unresolved(e)
+            if why is not None:
+                sh.println("wget: cannot resolve host %r (%s)" % (host, why))
+            else:
+                sh.println("wget: %s: %s" % (url, e))
 
     _run(sh, go())
 

@@ -55,12 +55,27 @@ def test_ping_arguments():
 def test_split_url():
     assert netcmds.split_url("http://10.0.2.100/a/b") == ("10.0.2.100", 80, "/a/b")
     assert netcmds.split_url("http://h:8080") == ("h", 8080, "/")
-    for bad in ("ftp://h/", "http:///x", "h/x"):
+    for bad in ("ftp://h/", "http:///x", "h/x", "http://h:abc/", "http://h:0/", "http://h:/"):
         try:
             netcmds.split_url(bad)
         except ValueError:
             continue
         raise AssertionError(bad)
+
+
+def test_a_host_that_does_not_resolve_is_one_line_not_an_exception():
+    # getaddrinfo's failure (lwIP: OSError(-2); the unix port: '[addrinfo error -2]') is
+    # told as the host that did not resolve; another OSError is not mistaken for one.
+    assert netcmds.unresolved(OSError(-2)) == "addrinfo error -2"
+    assert netcmds.unresolved(OSError("[addrinfo error -3]")) == "addrinfo error -3"
+    assert netcmds.unresolved(OSError(errno.ECONNRESET)) is None
+    fresh()
+    out = []
+    got = asyncio.run(netcmds.ping(out.append, "no-such-host.invalid", 1))
+    assert got == 0
+    assert len(out) == 1 and out[0].startswith(
+        "ping: cannot resolve host 'no-such-host.invalid' ("
+    ), out
 
 
 def test_prefix_len():
