@@ -196,9 +196,23 @@ def check_value(unit, key, spec, v):
     return None
 
 
+def not_a_dict(unit, values):
+    """None when `values` is a dict (key -> value), else the one-line error saying so."""
+    if isinstance(values, dict):
+        return None
+    return "config %s: expected a dict of key -> value, got %s %s" % (
+        unit,
+        type(values).__name__,
+        repr(values)[:40],
+    )
+
+
 def check(unit, schema, values, full=None):
     """Errors of `values` (key -> value) against `schema`; with `full` (the config they would
     give), also the required keys missing from it. -> list of one-line errors."""
+    bad = not_a_dict(unit, values)
+    if bad is not None:
+        return [bad]
     errors = []
     for k in sorted(values):  # sorted: the same order on every port
         v = values[k]

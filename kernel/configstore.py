@@ -191,6 +191,9 @@ class Store:
 
     def set_kind(self, kind, values):
         """A kind template; services of that kind get a new version when it changes theirs."""
+        bad = C.not_a_dict("kind " + str(kind), values)
+        if bad is not None:
+            raise C.ConfigError([bad])
         for name, e in self.entries.items():
             if self.mgr.services[name].unit.kind == kind:
                 errs = [x for x in C.check(name, e.schema, values) if "unknown key" not in x]
@@ -207,6 +210,9 @@ class Store:
 
     def validate(self, name, values):
         e = self.entry(name)
+        bad = C.not_a_dict(name, values)
+        if bad is not None:
+            return [bad]
         full = self._merge(e, e.current().runtime)
         full.update(values)
         return C.check(name, e.schema, values, full)

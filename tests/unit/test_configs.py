@@ -102,6 +102,29 @@ def test_update_raises_config_error_and_applies_nothing():
     assert st.entry("web").current().values["port"] == 8080
 
 
+def test_a_config_that_is_no_dict_is_one_error_line_not_a_crash():
+    w, st, h = world(kind="http")
+    want = "config web: expected a dict of key -> value, got int 5"
+    assert st.validate("web", 5) == [want]
+    assert C.check("web", st.entry("web").schema, [("port", 1)]) == [
+        "config web: expected a dict of key -> value, got list [('port', 1)]"
+    ]
+    for bad in (5, "port=1", None):
+        try:
+            st.update("web", bad)
+        except C.ConfigError as e:
+            assert len(e.errors) == 1 and "expected a dict of key -> value" in e.errors[0]
+        else:
+            raise AssertionError("update took %r" % (bad,))
+    try:
+        st.set_kind("http", ["port"])
+    except C.ConfigError as e:
+        assert e.errors == ["config kind http: expected a dict of key -> value, got list ['port']"]
+    else:
+        raise AssertionError("set_kind took a list")
+    assert st.entry("web").current().number == 1  # nothing applied
+
+
 def test_required_key_without_a_value():
     w = World()
     st = CS.Store(w.m)
