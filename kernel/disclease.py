@@ -26,6 +26,8 @@ class Leases:
         if meta is not None and not isinstance(meta, dict):
             raise ValueError("instance %s: 'meta' must be a dict, got %r" % (name, meta))
         ttl_ms = 0 if ttl_sec is None else units._ms(name, "ttl_sec", ttl_sec)
+        if endpoint is not None:  # as a unit's: 'host:port' or {"host": .., "port": int}
+            endpoint = units._endpoint(name, "endpoint", endpoint)
         inst = self.by_name.get(name)
         if inst is not None and inst.svc is not None:
             raise ValueError(

@@ -140,6 +140,31 @@ def test_external_instances_with_a_lease_expire_and_renew():
             assert "kept by the service manager" in str(e)
 
 
+def test_an_external_endpoint_is_checked_as_a_units_and_a_bad_one_changes_nothing():
+    w, reg = world()
+    a = reg.register("ext@1", endpoint="10.0.0.1:80")
+    assert reg.register("ext@2", endpoint={"host": "10.0.0.2", "port": 81}).endpoint["port"] == 81
+    for bad in (
+        "nohost:notaport",
+        "10.0.0.1",
+        ":80",
+        {"host": "h"},
+        {"host": "h", "port": "80"},
+        80,
+    ):
+        try:
+            reg.register("ext@1", endpoint=bad)
+        except ValueError as e:
+            assert str(e).startswith("unit ext@1: 'endpoint' must "), str(e)
+        else:
+            raise AssertionError("endpoint %r taken" % (bad,))
+        try:
+            reg.register("ext@3", endpoint=bad)
+        except ValueError:
+            pass
+    assert a.endpoint == "10.0.0.1:80" and reg.get("ext@3") is None  # nothing changed
+
+
 def test_leases_pause_while_foreground_code_starves_the_kernel():
     # As the manager's deadlines: when the lease task wakes late, every lease moves by the
     # lateness; the one that was due ends then, the others keep their remaining time.
