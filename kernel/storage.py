@@ -201,6 +201,7 @@ async def write(f, data, chunk=params.FS_WRITE_CHUNK_B):
 
 
 # MicroPython's errno numbers (py/mperrno.h); its `errno` module lacks some (ENOSPC).
+EPERM = const(1)
 ENOENT = const(2)
 EIO = const(5)
 EEXIST = const(17)
@@ -212,6 +213,7 @@ ENOSPC = const(28)
 ENOTEMPTY = const(39)
 ECORRUPT = const(84)  # littlefs' LFS_ERR_CORRUPT, passed through as an errno
 _ERRNO_NAMES = {
+    EPERM: "EPERM",
     ENOENT: "ENOENT",
     EIO: "EIO",
     EEXIST: "EEXIST",

@@ -17,7 +17,10 @@ CAT_MAX_B = 65536  # bytes `cat` prints at most; the rest is summarised
 
 # What an errno means at the console, after its name: "cat: /x: ENOENT (no such file)".
 _MEANING = {
+    storage.EPERM: "not permitted: the VFS root itself, or a mount point in use",
     storage.ENOENT: "no such file or directory",
+    storage.EIO: "I/O error: the disk did not answer; see 'log'",
+    storage.EINVAL: "invalid argument",
     storage.EEXIST: "already exists",
     storage.ENODEV: "no filesystem mounted there; see 'mount'",
     storage.ENOTDIR: "not a directory",

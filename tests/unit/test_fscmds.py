@@ -55,3 +55,13 @@ def test_errors_name_the_path_the_errno_and_its_meaning():
     out = cmd(sh, con, "rm %s/sub" % DIR)
     assert out == ["rm: %s/sub: ENOTEMPTY (directory not empty)" % DIR], out
     assert cmd(sh, con, "cat") == ["cat: expected a file name, e.g. 'cat /boot.py'"]
+
+
+def test_the_vfs_roots_eperm_is_named_and_explained():
+    # What a board without a disk answers to 'cat /' or 'rm /': MicroPython's VFS refuses
+    # an operation on its root with EPERM (extmod/vfs.c), once printed as 'errno 1'.
+    sh, con = setup()
+    con.take()
+    services.fscmds._err(sh, "cat", "/", OSError(1))
+    want = b"cat: /: EPERM (not permitted: the VFS root itself, or a mount point in use)\r\n"
+    assert con.take() == want
