@@ -416,6 +416,8 @@ def parse(src, name=None):
         if key.lower() == "wantedby":
             v = True
         fields[attr] = check(name, key, v)
+    if fields.get("exec") is None:  # as systemd refuses a service with no ExecStart=
+        raise UnitError("unit %s: 'exec' is not set: give 'module:function' or a callable" % name)
     lo = fields.get("min_instances", Unit.min_instances)
     hi = fields.get("max_instances", Unit.max_instances)
     if lo > hi:

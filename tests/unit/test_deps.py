@@ -8,7 +8,7 @@ from kernel.units import UnitError
 def graph(*specs):
     us = {}
     for spec in specs:
-        u = units.parse(spec)
+        u = units.parse(dict(spec, exec="m:f"))  # the order needs no code: one for all
         us[u.name] = u
     return us
 

@@ -287,7 +287,9 @@ def test_unit_fields_for_discovery_are_checked():
             raise AssertionError("accepted %s=%r" % (field, value))
         except UnitError as e:
             assert msg in str(e), str(e)
-    u = units.parse({"name": "u", "endpoint": {"host": "h", "port": 8}, "meta": {"w": 1}})
+    u = units.parse(
+        {"name": "u", "exec": "m:f", "endpoint": {"host": "h", "port": 8}, "meta": {"w": 1}}
+    )
     assert u.endpoint == {"host": "h", "port": 8} and u.meta == {"w": 1}
     assert discovery.service_of("web@3") == "web" and discovery.service_of("web") == "web"
 

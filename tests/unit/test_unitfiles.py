@@ -54,16 +54,34 @@ def test_a_bad_file_is_refused_in_one_line_and_the_rest_loads():
             "bad.json": '{"exec": "services.heartbeat:main", "restart": "sometimes"}',
             "good.json": '{"exec": "services.heartbeat:main"}',
             "other.json": '{"name": "different", "exec": "services.heartbeat:main"}',
+            "empty.ini": "",  # e.g. written with no close(): littlefs shows 0 bytes until then
+            "junk.ini": "garbage\n[Unit\nname=\n",
+            "ctl.ini": "".join(chr(i) for i in range(1, 128)),
         }
     )
     try:
         lines = []
-        assert unitfiles.load(m, lines.append, UNITS) == (1, 2)
-        assert len(lines) == 2
+        assert unitfiles.load(m, lines.append, UNITS) == (1, 5)
+        assert len(lines) == 5, lines
         assert lines[0].startswith("[FAILED] units: /t/etc/units/bad.json: unit bad: 'restart'")
-        assert lines[1].startswith("[FAILED] units: /t/etc/units/other.json: unit ")
-        assert "'name'" in lines[1]
+        assert lines[1].startswith("[FAILED] units: /t/etc/units/ctl.ini: unit: line 1: expected")
+        assert lines[2] == (
+            "[FAILED] units: /t/etc/units/empty.ini: unit empty: 'exec' is not set: "
+            "give 'module:function' or a callable"
+        )
+        assert lines[3] == (
+            "[FAILED] units: /t/etc/units/junk.ini: unit: line 1: expected Key=value, "
+            "got 'garbage'"
+        )
+        assert lines[4].startswith("[FAILED] units: /t/etc/units/other.json: unit ")
+        assert "'name'" in lines[4]
         assert svc.service("good").unit.origin == UNITS + "/good.json"
+        for name in ("empty", "junk", "ctl"):
+            try:
+                svc.service(name)
+            except Exception:  # noqa: BLE001 - any refusal; the point: no such service
+                continue
+            raise AssertionError("refused unit %s registered" % name)
     finally:
         os.umount(MNT)
 

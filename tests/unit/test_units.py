@@ -56,13 +56,23 @@ def test_bad_units_are_one_line_naming_the_field():
         assert "\n" not in e
 
 
+def test_a_unit_without_exec_is_refused_when_parsed_not_when_started():
+    for src in ({"name": "x"}, "[Unit]\nDescription=nothing to run\n", "", '{"name": "x"}'):
+        try:
+            units.parse(src, "x")
+        except UnitError as e:
+            assert str(e) == "unit x: 'exec' is not set: give 'module:function' or a callable"
+        else:
+            raise AssertionError("a unit without exec was taken: %r" % (src,))
+
+
 def test_otp_aliases():
     for alias, policy in (
         ("permanent", units.ALWAYS),
         ("transient", units.ON_FAILURE),
         ("temporary", units.NO),
     ):
-        assert units.parse({"name": "x", "restart": alias}).restart == policy
+        assert units.parse({"name": "x", "exec": "m:f", "restart": alias}).restart == policy
 
 
 def test_ini_in_systemd_spelling():
@@ -115,4 +125,4 @@ def test_template_and_instances():
     assert u.name == "web@2" and u.description == "Web 2"
     assert u.args == ("2",) and u.requires == ("db@2",)
     assert not u.is_template()
-    assert units.parse({"name": "web@.service"}).name == "web@"
+    assert units.parse({"name": "web@.service", "exec": "m:f"}).name == "web@"
