@@ -71,7 +71,7 @@ class Unit:
     on_config = None  # callable or 'module:function': on_config(config, changed)
     alerts = ()  # alert rules (kernel/alertrules.py)
     source = None  # templates only: the checked field dict instances are made from
-    origin = "frozen"  # where the unit came from: 'frozen' or its file's path (unitfiles)
+    origin = "api"  # where it came from: 'api' (create_service), 'frozen' or its file's path
     startup = None  # probes (kernel/probes.py Spec): startup gates the other two
     liveness = None
     readiness = None

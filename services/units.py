@@ -51,7 +51,8 @@ def install(kernel, units=UNITS, groups=GROUPS, say=None):
         kernel.create_group(name, strategy, intensity, period)
     for u in units:
         try:
-            kernel.create_service(u)
+            made = kernel.create_service(u)  # a Service, or a template's Unit
+            getattr(made, "unit", made).origin = "frozen"  # built into the firmware
         except ValueError as e:  # UnitError: one line naming the field
             kernel.log("units: %s" % e, "error")
             if say is not None:

@@ -35,7 +35,7 @@ def test_files_load_override_frozen_and_name_their_origin():
     )
     try:
         kernel.create_service({"name": "heartbeat", "exec": "services.heartbeat:main"})
-        assert svc.service("heartbeat").unit.origin == "frozen"
+        assert svc.service("heartbeat").unit.origin == "api"  # made at run time
         lines = []
         assert unitfiles.load(m, lines.append, UNITS) == (3, 0)
         assert lines == []
@@ -101,3 +101,13 @@ def test_enable_choices_are_saved_and_win_over_the_unit():
         assert not svc.service("web").is_enabled()
     finally:
         os.umount(MNT)
+
+
+def test_origin_says_frozen_for_the_firmwares_units_and_api_for_create_service():
+    from services import units as frozen
+
+    kernel.reset()
+    frozen.install(kernel)
+    kernel.create_service({"name": "mine", "exec": "services.heartbeat:main"})
+    assert svc.service("heartbeat").unit.origin == "frozen"
+    assert svc.service("mine").unit.origin == "api"
