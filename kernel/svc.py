@@ -151,8 +151,10 @@ def service(name):
     return manager().get(name)
 
 
-def service_status(name):
-    """A status dict: state, sub, result, cause, task, uptime_ms, restarts, budget, ..."""
+def service_status(name, into=None):
+    """A status dict: state, sub, result, cause, task, uptime_ms, restarts, budget, ...
+    into: a dict (one an earlier call returned) refilled in place and returned, its other
+    keys dropped: polling allocates nothing where _ksvc is built."""
     m = _mgr
     if m is None or m.sched is not _sched._running:  # else the kernel's, as manager() finds
         m = manager()
@@ -160,18 +162,28 @@ def service_status(name):
     if svc is None:
         svc = m.get(name)  # a template's instance, made on first use; or UnitError
     if _c_status is not None:
-        return _c_status(svc, _KSVC)
-    return svc.py_status()
+        return _c_status(svc, _KSVC, into)
+    return _refill(svc.py_status(), into)
 
 
-def status_in(m, name):
-    """service_status(name) on manager m (a manager the kernel did not make: benchmarks)."""
+def status_in(m, name, into=None):
+    """service_status(name, into) on manager m (a manager the kernel did not make:
+    benchmarks)."""
     svc = lookup(m.services, name)
     if svc is None:
         svc = m.get(name)
     if _c_status is not None:
-        return _c_status(svc, _KSVC)
-    return svc.py_status()
+        return _c_status(svc, _KSVC, into)
+    return _refill(svc.py_status(), into)
+
+
+def _refill(d, into):
+    # Without _ksvc (stock builds): the same contract, by copying.
+    if into is None:
+        return d
+    into.clear()
+    into.update(d)
+    return into
 
 
 def list_services():

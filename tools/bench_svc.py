@@ -8,7 +8,8 @@
 #   restart latency after a crash with restart_sec=0 (real clock), median of 20;
 #   per service at 100, 1,000 and 10,000 idle units: start one by one (start_service's path,
 #   each new task stepped into its sleep), heap per running service, and service_status by
-#   name (1,000 lookups), real clock (issue 8: a start must cost the same at any N); then
+#   name (1,000 lookups; then the same refilling one dict, service_status(name, into=d)),
+#   real clock (issue 8: a start must cost the same at any N); then
 #   the same with the kernel's subscribers (discovery, health, faults, metrics): svc_stack_*.
 # Host-side tool: nothing in the firmware imports it.
 import gc
@@ -125,9 +126,10 @@ def restart_latency_us(samples=20):
 def start_and_lookup(n, lookups=1000, stack=False):
     """Per service: start of n idle units one by one (start_service's path, each task
     stepped once into its sleep), heap per running service, and a service_status by name
-    (1,000 lookups spread over the n names). Real clock. stack: the manager as the kernel
-    makes it (kernel/svc.py manager(): discovery, health and the fault engine hear its
-    events) plus the metrics registry, whose sampler task is not started here."""
+    (1,000 lookups spread over the n names; then 1,000 more refilling one dict). Real
+    clock. stack: the manager as the kernel makes it (kernel/svc.py manager(): discovery,
+    health and the fault engine hear its events) plus the metrics registry, whose sampler
+    task is not started here."""
     gc.collect()
     s = Scheduler(real_clock())
     m = Manager(s)
@@ -153,7 +155,12 @@ def start_and_lookup(n, lookups=1000, stack=False):
     for i in range(lookups):
         status_in(m, names[(i * 7919) % n])  # kernel.service_status(name), on this manager
     status_us = time.ticks_diff(time.ticks_us(), t0)
-    return start_us / n, heap_b, status_us / lookups
+    d = status_in(m, names[0])
+    t0 = time.ticks_us()
+    for i in range(lookups):
+        status_in(m, names[(i * 7919) % n], d)  # service_status(name, into=d): no allocation
+    into_us = time.ticks_diff(time.ticks_us(), t0)
+    return start_us / n, heap_b, status_us / lookups, into_us / lookups
 
 
 def main():
@@ -172,12 +179,13 @@ def main():
     for stack, pre in ((False, "svc_"), (True, "svc_stack_")):
         for n, tag in ((100, "100"), (1000, "1k"), (10000, "10k")):
             try:
-                start_us, heap_b, status_us = start_and_lookup(n, stack=stack)
+                start_us, heap_b, status_us, into_us = start_and_lookup(n, stack=stack)
             except MemoryError:
                 out(pre + "start_per_service_" + tag, "n/a", "(MemoryError)")
                 continue
             out(pre + "start_per_service_" + tag, "%.1f" % start_us, "us")
             out(pre + "status_lookup_" + tag, "%.1f" % status_us, "us")
+            out(pre + "status_into_" + tag, "%.1f" % into_us, "us")
             out(pre + "heap_per_running_service_" + tag, heap_b, "B")
 
 

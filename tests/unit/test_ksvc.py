@@ -157,3 +157,36 @@ def test_service_status_api_uses_the_c_builder_and_finds_templates():
         assert "no such unit" in str(e)
     else:
         raise AssertionError("no error for an unknown name")
+
+
+def test_status_into_refills_a_dict_in_place_and_allocates_nothing():
+    # Polling one service (or many, with one dict): service_status(name, into=d) refills d,
+    # its table reused, so the poll allocates nothing (checked with the heap locked).
+    mpunit.need("_ksvc")
+    import micropython
+
+    from kernel.svc import status_in
+
+    w = World()
+    a = w.add(name="a", exec=_forever)
+    b = w.add(name="b", exec=_forever, description="the b", tags=["t"])
+    d = status_in(w.m, "a")
+    w.m.start_job(["a", "b"], "t")
+    w.run_for(30)
+    micropython.heap_lock()
+    try:
+        got = status_in(w.m, "a", d)
+        got_b = status_in(w.m, "b", d)
+    finally:
+        micropython.heap_unlock()
+    assert got is d and got_b is d
+    assert d == b.py_status() and d["description"] == "the b" and d["state"] == "active"
+    assert list(d) == list(status_in(w.m, "a")), list(d)  # the same keys, in the same order
+    assert status_in(w.m, "a", d) == a.py_status() and d["uptime_ms"] == 30
+    e = {"old": 1}  # any dict: its keys dropped, its table made once
+    assert status_in(w.m, "a", e) is e and e == a.py_status() and "old" not in e
+    try:
+        status_in(w.m, "a", [])
+        raise AssertionError("a list was taken")
+    except TypeError as err:
+        assert "into must be a dict" in str(err), err
