@@ -154,10 +154,16 @@ async def ping(out, host, count):
     s.setblocking(False)
     out("PING %s (%s): %d data bytes" % (host, ip, len(_PING_DATA) + 8))
     times = []
+    sent = 0
     try:
         for seq in range(1, count + 1):
             t0 = time.ticks_us()
-            s.sendto(echo_request(seq), addr)
+            try:
+                s.sendto(echo_request(seq), addr)
+            except OSError as e:  # no interface up, no route: said once, not raised
+                out("ping: %s: %s" % (ip, sock_error(e)))
+                break
+            sent += 1
             dl = kernel.deadline(params.PING_TIMEOUT_MS)
             got = None
             while got is None and kernel.remaining_ms(dl) > 0:
@@ -185,8 +191,8 @@ async def ping(out, host, count):
     finally:
         s.close()
     out("--- %s ping statistics ---" % host)
-    lost = (count - len(times)) * 100 // count if count else 0
-    out("%d packets transmitted, %d received, %d%% packet loss" % (count, len(times), lost))
+    lost = (sent - len(times)) * 100 // sent if sent else 0
+    out("%d packets transmitted, %d received, %d%% packet loss" % (sent, len(times), lost))
     if times:
         avg = sum(times) // len(times)
         out("rtt min/avg/max = %s/%s/%s ms" % (_ms(min(times)), _ms(avg), _ms(max(times))))
@@ -218,6 +224,18 @@ def unresolved(e):
     if isinstance(a, str) and a.startswith("[addrinfo error"):
         return a[1:-1]
     return None
+
+
+def sock_error(e):
+    """An OSError of a socket call as its errno name, with a hint when there is no route:
+    'EHOSTUNREACH (no route to the host: is an interface up? see 'ifconfig')'."""
+    code = e.args[0] if e.args else None
+    if not isinstance(code, int):
+        return str(e)
+    name = errno.errorcode.get(code, "errno %d" % code)
+    if code == errno.EHOSTUNREACH:
+        return name + " (no route to the host: is an interface up? see 'ifconfig')"
+    return name
 
 
 def split_url(url):
@@ -313,7 +331,7 @@ def cmd_wget(sh, arg):
             if why is not None:
                 sh.println("wget: cannot resolve host %r (%s)" % (host, why))
             else:
-                sh.println("wget: %s: %s" % (url, e))
+                sh.println("wget: %s: %s" % (url, sock_error(e)))
 
     _run(sh, go())
 

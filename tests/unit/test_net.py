@@ -78,6 +78,48 @@ def test_a_host_that_does_not_resolve_is_one_line_not_an_exception():
     ), out
 
 
+def test_ping_without_a_route_says_so_in_one_line():
+    # A board whose network is down (x86_64 booted without a NIC): sendto fails with
+    # EHOSTUNREACH; ping says so once and counts what it sent, it does not raise.
+    import sys
+
+    class Sock:
+        def setblocking(self, flag):
+            pass
+
+        def sendto(self, data, addr):
+            raise OSError(errno.EHOSTUNREACH)
+
+        def close(self):
+            pass
+
+    class FakeSocket:
+        AF_INET, SOCK_RAW = 2, 3
+
+        def getaddrinfo(self, host, port):
+            return [(2, 3, 1, "", ("10.0.2.2", 0))]
+
+        def socket(self, *args):
+            return Sock()
+
+    fresh()
+    real = sys.modules.get("socket")
+    sys.modules["socket"] = FakeSocket()
+    try:
+        out = []
+        assert asyncio.run(netcmds.ping(out.append, "10.0.2.2", 3)) == 0
+    finally:
+        if real is None:
+            del sys.modules["socket"]
+        else:
+            sys.modules["socket"] = real
+    assert out[1] == (
+        "ping: 10.0.2.2: EHOSTUNREACH (no route to the host: is an interface up? see 'ifconfig')"
+    ), out
+    assert out[-1] == "0 packets transmitted, 0 received, 0% packet loss", out
+    assert netcmds.sock_error(OSError(errno.ECONNRESET)) == "ECONNRESET"
+
+
 def test_prefix_len():
     assert netd.prefix_len("255.255.255.0") == 24
     assert netd.prefix_len("255.255.0.0") == 16
