@@ -161,7 +161,10 @@ class Manager(Jobs, Timers):
         except Exception as e:  # noqa: BLE001 - a failing start is data
             self.fail(svc, S.EXCEPTION, "%s: %s: %s" % (step, type(e).__name__, e))
             return
-        t = svc.task = self.sched.spawn(S.runner(svc), svc.name[: params.TASK_NAME_MAX])
+        name = svc.name  # the task's name: the service's own string when it fits (a slice
+        if len(name) > params.TASK_NAME_MAX:  # is a new one, 32 B per running service)
+            name = name[: params.TASK_NAME_MAX]
+        t = svc.task = self.sched.spawn(S.runner(svc), name)
         t.quiet = True  # the shell owns the console: what a service prints goes to the log
         self.by_task[t.id] = svc
         if u.type == units.SIMPLE:

@@ -503,3 +503,16 @@ def test_start_and_stop_never_walk_every_service():
     w.run_for(10)
     assert Watched.walks == 0, Watched.walks
     assert w.m.services["x"].state == S.INACTIVE and w.m.services["s1"].state == S.INACTIVE
+
+
+def test_a_services_task_is_named_by_its_own_string_cut_only_when_too_long():
+    # 10,000 running services: a slice per start was a new 32 B string each.
+    from kernel import params
+
+    w = World()
+    short = w.add(name="web", exec=w.body("web", [("run", 0)]))
+    long_name = "l" * (params.TASK_NAME_MAX + 5)
+    longer = w.add(name=long_name, exec=w.body(long_name, [("run", 0)]))
+    w.m.start_job(["web", long_name], "test")
+    assert short.task.name is short.name
+    assert longer.task.name == long_name[: params.TASK_NAME_MAX]
