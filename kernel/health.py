@@ -7,10 +7,11 @@
 # batches of params.HEALTH_BATCH per step. The common run, a process or ttl probe that
 # passes again while passing with no result hooks, takes a fused path: a counter, its time
 # and its lane, nothing else (no call into the prober, no event, no journal, no allocation).
-# The monitor subscribes to the manager's events (O(1) per event). Readers of every result
-# register with on_result(fn) (and so turn the fused path off); the metrics instead read
-# the probes' counters at their sample (kernel/metrics.py) and hear only the latency of a
-# run in a task (Monitor.timed).
+# The monitor subscribes to the manager's events (O(1) per event) and appends each Prober
+# it makes to the lists in Monitor.news. Readers of every result register with
+# on_result(fn) (and so turn the fused path off); the metrics instead read the probes'
+# counters at their sample (kernel/metrics.py), follow new probers through Monitor.news and
+# hear only the latency of a run in a task (Monitor.timed).
 # Invariants: a probe is on a lane iff it is due to run or running (then due at its
 # timeout); due times are monitor time (uptime minus the time the console's foreground code
 # starved the kernel), so probe periods, timeouts and TTLs pause meanwhile; a run that
@@ -42,7 +43,7 @@ class Monitor(Runs):
         self._uptime = mgr.sched.uptime_ms  # bound once: the manager's now(), one call less
         self.q = Lanes()
         self.probers = {}  # service name -> Prober
-        self.made = 0  # Probers made (readers of probers follow it: kernel/metprobes.py)
+        self.news = []  # lists each new Prober is appended to (readers: kernel/metprobes.py)
         self.hooks = []  # fn(service, probe, status, output, latency_us) per result
         self.timed = []  # fn(service, probe, latency_us) per result of a run in a task
         self.on_critical = None  # fn(svc, probe, why) -> True: a probe failed, handled there
@@ -83,8 +84,7 @@ class Monitor(Runs):
             if pr is None or pr.unit is not u:
                 if pr is not None:
                     pr.end()
-                pr = self.probers[name] = Prober(self, svc)
-                self.made += 1
+                pr = self.new_prober(svc)
             pr.begin()
         elif pr is not None and (
             code == E.EV_STOPPING
@@ -96,6 +96,13 @@ class Monitor(Runs):
             or code == E.EV_KILLED
         ):
             pr.end()
+
+    def new_prober(self, svc):
+        """A new Prober of svc's unit, told to the readers that follow them (O(readers))."""
+        pr = self.probers[svc.name] = Prober(self, svc)
+        for news in self.news:
+            news.append(pr)
+        return pr
 
     # ---- the schedule ----
 

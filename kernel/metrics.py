@@ -376,7 +376,8 @@ class Registry(ProbeReads):
         self.samples = 0  # sampling rounds begun
         self.mon = None  # the health monitor whose probes we read (hook_health)
         self.reads = []  # a Seen per probe of that monitor (kernel/metprobes.py)
-        self.made = -1  # the monitor's Prober count when self.reads last followed it
+        self.news = []  # the monitor's new Probers that self.reads does not follow yet
+        self.holes = 0  # Seens in self.reads left as _GONE (their probe went with its unit)
         self.hot = None  # the chain (Rec.hnext) of Recs the next round samples
         self.sampled = []  # the Recs of the slice just sampled (what hooks evaluate)
         self.slice = params.METRIC_SLICE  # Recs sampled per step of the sampler task
@@ -516,7 +517,8 @@ class Registry(ProbeReads):
         _ready sees Task.watch), and the rounds it sits out repeat its last sample (caught up
         lazily: its series by Metric, availability here). O(active services) per round;
         the probes' results are read first (they count for this round, as before)."""
-        self.read_probes()  # may touch Recs: their health changed
+        for _ in self.reading():  # may touch Recs: their health changed
+            yield
         self.samples += 1
         self.busy = True
         r = self.hot

@@ -139,6 +139,9 @@ METRIC_SLICE = const(16)  # services sampled (and their alert rules evaluated) p
 #                           the sampler task: ~1.3 ms each on ARM, so a step stays ~20 ms
 METRIC_SLICE_MS = const(20)  # ms (ticks) after which a slice ends even short of METRIC_SLICE
 #                              (a slow sample, a GC pause): a round never nears the watchdog
+METRIC_PROBE_SLICE = const(8)  # probes followed anew or counted in full per step of the
+#                                sampler's read of the health monitor (~3 ms each on ARM)
+METRIC_PROBE_LOOKS = const(256)  # probes read per step of it at most (~60 us each on ARM)
 METRIC_SERIES_MAX = const(32)  # series one service may have
 METRIC_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)  # histogram
 #                 upper bounds (e.g. ms); observations above the last land in one more bucket

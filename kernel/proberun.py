@@ -12,7 +12,7 @@ from kernel import prober as P
 from kernel.discovery import CRITICAL, PASSING, STATUS_NAMES
 from kernel.errors import CancelledError, Watchdog
 from kernel.log import ERROR
-from kernel.prober import FUSE_NO, PROBE_NAMES, Prober
+from kernel.prober import FUSE_NO, PROBE_NAMES
 from kernel.probes import CHECKS, INLINE, K_TTL, status_code
 from kernel.task import SLEEPING
 
@@ -123,8 +123,7 @@ class Runs:
         code = status_code(status)
         pr = self.probers.get(svc.name)
         if pr is None:
-            pr = self.probers[svc.name] = Prober(self, svc)
-            self.made += 1
+            pr = self.new_prober(svc)
         now = self.now()
         pr.report = (code, str(note), now)
         for p in pr.probes:
