@@ -44,7 +44,7 @@ class Monitor(Runs):
         self.q = Lanes()
         self.probers = {}  # service name -> Prober
         self.news = []  # lists each new Prober is appended to (readers: kernel/metprobes.py)
-        self.hooks = []  # fn(service, probe, status, output, latency_us) per result
+        self.hooks = []  # fn(service, probe, status, output, latency_us or None) per result
         self.timed = []  # fn(service, probe, latency_us) per result of a run in a task
         self.on_critical = None  # fn(svc, probe, why) -> True: a probe failed, handled there
         self.task = None
@@ -271,8 +271,8 @@ def monitor_stats():
 
 
 def on_result(fn):
-    """fn(service, probe, status, output, latency_us) is told of every probe result -> fn
-    (metrics register here)."""
+    """fn(service, probe, status, output, latency_us) is told of every probe result -> fn;
+    latency_us is None for a kind that runs inline (process, ttl, file: no latency)."""
     _mon().hooks.append(fn)
     return fn
 

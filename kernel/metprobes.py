@@ -9,8 +9,10 @@
 # read from the monitor's probes (kernel/prober.py: runs + fused, nwarn, ncrit, last) at
 # each sample, at a service's start and whenever a reader asks (read_probes, current,
 # Registry.report), as one on_probe call per result would have counted them; only the
-# latency of a run in a task is told as it ends (Monitor.timed); an inline kind's results
-# observe 0 ms, as the monitor's latency of them always was.
+# latency of a run in a task is told as it ends (Monitor.timed). probe_ms holds latencies
+# only: an inline kind's run (process, ttl, file) has none and observes nothing (it once
+# observed 0 ms, which pulled p50 to 0 for a service with a process liveness probe beside
+# an http one).
 # Invariants: the monitor never calls us per result (a result hook turns its fused path
 # off, kernel/health.py); it tells us each Prober it makes (Monitor.news); a read is
 # O(probes + new probers), allocates nothing once each probe's Seen and series exist, and
@@ -32,18 +34,10 @@ _PROBE_COUNT = {
 _PROBE_NAMES = ("startup", "liveness", "readiness")  # kernel/prober.py's, by Probe.which
 
 
-def _inline(p):
-    # p's kind runs in the monitor's step: no task, no latency told (kernel/probes.py)
-    from kernel.probes import INLINE
-
-    return INLINE[p.spec.kind]
-
-
 class Seen:
     """What the registry has counted of one health monitor's Probe (kernel/prober.py)."""
 
     passing = None  # the service's probes_passing Metric, once one passed
-    ms = None  # its probe_ms histogram, once an inline kind's result observed 0 ms
 
     def __init__(self, probe, name, rec):
         self.probe = probe
@@ -52,7 +46,6 @@ class Seen:
         self.runs = 0  # probe.runs + probe.fused when last read
         self.nwarn = 0
         self.ncrit = 0
-        self.inline = _inline(probe)  # its kind runs in the monitor's step: no latency told
         self.steady = False  # its last read left it passing in rec.probes: count passes inline
 
 
@@ -120,16 +113,16 @@ class ProbeReads:
 
     def _probe_result(self, service, probe, status, output, latency_us):
         """health.on_result's shape (a monitor's per-result hook) -> on_probe."""
-        self.on_probe(service, probe, status, latency_us / 1000)
+        self.on_probe(service, probe, status, None if latency_us is None else latency_us / 1000)
 
     def _probe_latency(self, service, probe, latency_us):
         self.metric(service, K_PROBE_MS, "histogram").observe(latency_us / 1000)
 
     def read_probes(self, name=None):
         """Count the results the health monitor's probes had since the last read, of every
-        service it probes (or only of `name`): the probes_* counters, an inline kind's
-        latencies (0 ms) and each probe's last status (the service's health and readiness),
-        as one on_probe per result would have. Nothing when nothing ran."""
+        service it probes (or only of `name`): the probes_* counters and each probe's last
+        status (the service's health and readiness), as one on_probe per result would have.
+        Nothing when nothing ran."""
         mon = self.mon
         if mon is None:
             return
@@ -185,20 +178,13 @@ class ProbeReads:
             looked += 1
             if e.steady and p.nwarn == e.nwarn and p.ncrit == e.ncrit:
                 # Only passes since a read that left it passing (the fused runs' case): the
-                # counter, and 0 ms observations in the histogram's first bucket (its lo is
-                # 0 already, its sum does not move): what _count does, without a call.
+                # counter, what _count does, without a call.
                 n = runs - e.runs
                 e.runs = runs
                 m = e.passing
                 if m.at != m.reg.samples:  # its ring first records the rounds since
                     m.sync()
                 m.value += n
-                h = e.ms
-                if h is not None:
-                    if h.at != h.reg.samples:
-                        h.sync()
-                    h.counts[0] += n
-                    h.value += n
             else:
                 self._count(e)
                 work += 1
@@ -268,11 +254,6 @@ class ProbeReads:
                 m = e.passing = self.metric(name, _PROBE_COUNT["passing"])
             m.sync()
             m.value += n - w - c
-        if e.inline:
-            m = e.ms
-            if m is None:
-                m = e.ms = self.metric(name, K_PROBE_MS, "histogram")
-            m.observe(0, n)
         st = _STATUS_ORDER[0 if p.fused else p.last]
         r = e.rec
         pn = _PROBE_NAMES[p.which]
@@ -280,7 +261,7 @@ class ProbeReads:
         if got is None or got.get(pn) != st:
             self._last(r, pn, st)
         # read_probes may count the next passes inline (e.passing exists then)
-        e.steady = st == _STATUS_ORDER[0] and (e.ms is not None or not e.inline)
+        e.steady = st == _STATUS_ORDER[0] and e.passing is not None
 
     def current(self, name):
         """The Rec of service `name` with its probes' results read up to now."""

@@ -77,7 +77,7 @@ class Runs:
             steady = p.fusable()
         p.steady = steady  # _batch may fuse its next run
         pr = p.prober
-        lat = 0
+        lat = None  # an inline kind's run has no latency
         if not INLINE[p.spec.kind]:  # a run in a task (start() set t0_us): its latency
             lat = self.sched.clock.ticks_diff(self.sched.clock.ticks_us(), p.t0_us)
             for fn in self.timed:

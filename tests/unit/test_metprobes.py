@@ -97,3 +97,31 @@ def test_a_sliced_read_counts_what_one_read_counts():
     assert sliced == whole
     assert steps >= steps1 + 40 // 4 - 1, (steps, steps1)  # the first read took 10 steps
     assert sliced[0][0]["probes_passing"]["history"][-4:] == [1, 2, 3, 4], sliced[0][0]
+
+
+def test_probe_ms_holds_the_latencies_of_runs_in_a_task_only():
+    # A process liveness probe every 0.1 s beside a command readiness probe (3 ms) every
+    # 0.5 s: the process runs have no latency and observe nothing (they once observed 0 ms,
+    # 5 of every 6 observations, and p50 read 0).
+    w = World()
+    health.attach(w.m)
+    reg = M.Registry(w.m)
+    assert reg.hook_health()
+    reg.start()
+
+    async def check():
+        await traps.sleep_ms(3)
+        return True
+
+    w.add(
+        name="web",
+        exec=idle,
+        liveness={"check": "process", "period_sec": 0.1},
+        readiness={"check": "command", "exec": check, "period_sec": 0.5},
+    )
+    w.m.start_job(["web"], "t")
+    w.run_for(2990)
+    snap = reg.report("web")
+    assert snap["probes_passing"]["value"] >= 30 + 6, snap["probes_passing"]
+    ms = snap["probe_ms"]
+    assert ms["count"] == 6 and ms["min"] == 3 and ms["p50"] == 3 and ms["p99"] == 3, ms
