@@ -67,6 +67,7 @@ SRC_C += \
 	boards/common/modktrap.c \
 	boards/common/modksched.c \
 	boards/common/modknames.c \
+	boards/common/modkprobes.c \
 	boards/common/modksvc.c \
 	boards/common/modkasync.c \
 	shared/libc/string0.c \

@@ -2,6 +2,7 @@
 SRC_USERMOD_C += $(USER_C_MODULES)/common/modhal.c $(USER_C_MODULES)/common/modktrap.c \
 	$(USER_C_MODULES)/common/modksched.c $(USER_C_MODULES)/common/modkasync.c \
 	$(USER_C_MODULES)/common/modknames.c $(USER_C_MODULES)/common/modksvc.c \
+	$(USER_C_MODULES)/common/modkprobes.c \
 	$(USER_C_MODULES)/common/disk.c $(USER_C_MODULES)/common/lfsinfo.c
 SRC_USERMOD_LIB_C += $(USER_C_MODULES)/common/hal.c $(USER_C_MODULES)/common/gcstart.c \
 	$(USERMOD_DIR)/board_unix.c

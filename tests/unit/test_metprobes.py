@@ -125,3 +125,34 @@ def test_probe_ms_holds_the_latencies_of_runs_in_a_task_only():
     assert snap["probes_passing"]["value"] >= 30 + 6, snap["probes_passing"]
     ms = snap["probe_ms"]
     assert ms["count"] == 6 and ms["min"] == 3 and ms["p50"] == 3 and ms["p99"] == 3, ms
+
+
+def test_the_c_read_counts_what_the_python_read_counts():
+    # build/unix/micropython carries _kprobes: the probed world of test_metrics (process,
+    # ttl and command probes, a restart, a TTL that runs out) read with it and without it:
+    # the same reports, health, availability and alerts, and it did read steady probes.
+    import mpunit
+
+    mpunit.need("_kprobes")
+    from test_metrics import _probed_world
+
+    from kernel import metprobes
+
+    c_read = metprobes._c_read
+    assert c_read is not None
+    skipped = []  # Seens it read itself: the index it returned moved past them
+
+    def counting(reads, i, samples):
+        j = c_read(reads, i, samples)
+        skipped.append(j - i)
+        return j
+
+    metprobes._c_read = counting
+    try:
+        with_c = _probed_world(True)[1:]
+        metprobes._c_read = None
+        without = _probed_world(True)[1:]
+    finally:
+        metprobes._c_read = c_read
+    assert with_c == without
+    assert sum(skipped) >= 20, skipped
