@@ -22,6 +22,10 @@ def closure(get, roots):
     """Names of roots plus everything they require or want, transitively, roots first.
     A missing required unit is an error; a missing wanted one is skipped (systemd).
     `seen` holds Unit objects: their hash (the address) spreads better than names'."""
+    if len(roots) == 1:  # one unit that pulls nothing in (start_service): no set, no lists
+        u = get(roots[0])
+        if u is not None and not u.requires and not u.wants:
+            return [u.name]
     seen = set()
     out = []
     for r in roots:

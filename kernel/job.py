@@ -13,23 +13,54 @@ from micropython import const
 
 from kernel import deps
 from kernel import service as S
+from kernel.heap import presize
 from kernel.sync import Event
 
 _PENDING = const(0)
 _LAUNCHED = const(1)
 _SETTLED = const(2)
+_JOB_SLOTS = const(15)  # Job.__init__ sets 13 attributes; then told (boot), _blame (a failure)
+# A job of one service (every start_service, stop_service): no edges among its members and
+# one order. Shared by all such jobs, never changed (tuples: a write would raise): building
+# them was ~1.3 KB of garbage per start on ARM (kernel/deps.py's index, rows and sort).
+_ONE = (((0, 0), ()), (0,), (0,))
+
+
+def _self_ordered(svc):
+    # A unit ordered after (or requiring, or before) itself: a cycle of one, which the
+    # graph reports.
+    u = svc.unit
+    return svc.name in u.after or svc.name in u.requires or svc.name in u.before
 
 
 class Job:
     """Start (stop=False) or stop (stop=True) the services `svcs` in dependency waves."""
 
     told = None  # boot's subscriber printing this job's lines (kernel/svc.py)
+    _blame = None  # i -> index of the failed requirement that failed i (made when needed)
 
     def __init__(self, mgr, svcs, stop, why):
+        presize(self, _JOB_SLOTS)  # one table, not seven on the way (kernel/heap.py)
         self.mgr = mgr
         self.svcs = svcs
         self.stop = stop
         self.why = why  # shown in causes: 'boot', 'start web', ...
+        if len(svcs) == 1 and not _self_ordered(svcs[0]):
+            succ, pend, order = _ONE
+        else:
+            succ, pend, order = self._graph(mgr, svcs, stop)
+        self.succ = succ
+        self.pend = pend
+        self.order = order  # start order (indexes); a stop runs its reverse
+        self.mark = bytearray(len(svcs))
+        self.left = len(svcs)
+        self.failed = []  # names that did not reach the wanted state
+        self.done = Event()
+        self._todo = []  # indexes ready to launch; ~i: i fails for a failed requirement
+        self._busy = False
+
+    @staticmethod
+    def _graph(mgr, svcs, stop):
         names = [s.name for s in svcs]
         succ, pend = deps.build(mgr.unit_of, names)
         order = deps.toposort(succ, pend)
@@ -40,16 +71,7 @@ class Job:
             order = list(range(len(names)))
         if stop:
             succ, pend = deps.reverse(succ, len(names))
-        self.succ = succ
-        self.pend = pend
-        self.order = order  # start order (indexes); a stop runs its reverse
-        self.mark = bytearray(len(svcs))
-        self.left = len(svcs)
-        self.failed = []  # names that did not reach the wanted state
-        self.done = Event()
-        self._todo = []  # indexes ready to launch; ~i: i fails for a failed requirement
-        self._blame = {}  # i -> index of the failed requirement that failed i
-        self._busy = False
+        return succ, pend, order
 
     def run(self):
         """Launch everything that waits for nothing; the rest follows as services settle."""
@@ -80,6 +102,8 @@ class Job:
             if not ok and e & 1 and not self.stop:
                 self.mark[j] = _LAUNCHED
                 self._todo.append(~j)  # fails with result `dependency`, blaming i
+                if self._blame is None:
+                    self._blame = {}
                 self._blame[j] = i
                 continue
             self.pend[j] -= 1
