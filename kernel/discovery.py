@@ -42,7 +42,7 @@ class Registry(Lookups, Leases):
     def __init__(self, mgr):
         self.mgr = mgr
         self.by_name = Names()  # name -> Instance (kernel/names.py: O(1) for web@1..web@N)
-        self.by_service = Names()  # service -> [Instance], in registration order
+        self.by_service = Names()  # service -> [Instance] in registration order ((inst,): one)
         self.index = 0  # the registry-wide change index (Consul's X-Consul-Index)
         self.cache = ({}, {}, {})  # ready None / True / False: pattern -> (index, until, tuple)
         self.compiled = {}  # pattern -> compiled pattern
@@ -75,9 +75,12 @@ class Registry(Lookups, Leases):
     def add(self, inst):
         self.by_name[inst.name] = inst
         lst = self.by_service.get(inst.service)
-        if lst is None:
-            self.by_service[inst.service] = lst = []
-        lst.append(inst)
+        if lst is None:  # the service's only instance: its own 1-tuple (no list per service)
+            self.by_service[inst.service] = inst.alone
+        elif type(lst) is tuple:
+            self.by_service[inst.service] = [lst[0], inst]
+        else:
+            lst.append(inst)
         self.changed(inst, E.EV_REGISTERED)
 
     def remove(self, inst):
@@ -85,7 +88,9 @@ class Registry(Lookups, Leases):
             return
         self.by_name.pop(inst.name)
         lst = self.by_service.get(inst.service)
-        if lst is not None:
+        if type(lst) is tuple:  # (inst,): it was the only one
+            self.by_service.pop(inst.service)
+        elif lst is not None:
             lst.remove(inst)
             if not lst:
                 self.by_service.pop(inst.service)

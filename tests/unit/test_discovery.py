@@ -368,3 +368,24 @@ def test_registering_again_with_other_fields_is_ev_updated_and_wakes_watches():
     w.run_for(1)
     assert woke and woke[0][0] > i0 and woke[0][1] == (a,)
     assert events.event_name(events.EV_UPDATED) == "updated"
+
+
+def test_a_service_with_one_instance_keeps_no_list_of_its_instances():
+    # 10,000 services of one instance each: of_service() is the instance's own 1-tuple,
+    # a list only from a second instance on.
+    w, reg = world()
+    forever_unit(w, "db")
+    w.m.create({"name": "web@", "exec": w.body("web", [("run", 0)])})
+    w.m.start_job(["db", "web@1"], "test")
+    db = reg.get("db")
+    assert reg.of_service("db") is db.alone and db.alone == (db,)
+    one = reg.get("web@1")
+    assert reg.of_service("web") is one.alone
+    w.m.start_job(["web@2"], "test")
+    assert names(reg.of_service("web")) == ["web@1", "web@2"]
+    w.m.stop_job([w.m.get("web@1"), w.m.get("web@2")], "test")
+    w.run_for(10)
+    assert reg.of_service("web") == () and "web" not in reg.by_service
+    w.m.stop_job([w.m.get("db")], "test")
+    w.run_for(10)
+    assert reg.of_service("db") == () and "db" not in reg.by_service
