@@ -26,9 +26,11 @@
 // cost 15 us on ARM): so each name's slot is remembered per call site (hints[j]: the
 // objects of one class insert their attributes in the same order, so the same slot), and
 // the names not found there are looked for in one pass over a nearly full table, by
-// lookup in any other (misses there end at an empty slot soon).
+// lookup in any other (misses there end at an empty slot soon). A class default is read
+// at its slot in the class's dict remembered the same way (chints), else looked up.
 #define NO_HINT (0xFFFF)
-static void read_attrs(mp_obj_t obj, const qstr *names, size_t n, mp_obj_t *out, uint16_t *hints) {
+static void read_attrs(mp_obj_t obj, const qstr *names, size_t n, mp_obj_t *out, uint16_t *hints,
+    uint16_t *chints) {
     if (n > 16) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("_ksvc: at most 16 fields per read"));
     }
@@ -82,14 +84,23 @@ static void read_attrs(mp_obj_t obj, const qstr *names, size_t n, mp_obj_t *out,
         if (out[j] != MP_OBJ_NULL) {
             continue;
         }
+        size_t h = chints[j];   // its slot in the class's dict last time (checked: a class
+        if (cls != NULL && h < cls->alloc && cls->table[h].key == MP_OBJ_NEW_QSTR(names[j])) {
+            out[j] = cls->table[h].value;   // changed since falls back to the lookup)
+            continue;
+        }
         mp_map_elem_t *e = cls != NULL ? mp_map_lookup(cls, MP_OBJ_NEW_QSTR(names[j]), MP_MAP_LOOKUP) : NULL;
+        if (e != NULL) {
+            chints[j] = (uint16_t)(e - cls->table);
+        }
         out[j] = e != NULL ? e->value : mp_load_attr(obj, names[j]);
     }
 }
 // READ(obj, FIELDS, n, out): read_attrs with the call site's own hints.
 #define READ(obj, fields, n, out) do { \
         static uint16_t hints_[sizeof(fields) / sizeof(qstr)] = { [0 ... sizeof(fields) / sizeof(qstr) - 1] = NO_HINT }; \
-        read_attrs((obj), (fields), (n), (out), hints_); \
+        static uint16_t chints_[sizeof(fields) / sizeof(qstr)] = { [0 ... sizeof(fields) / sizeof(qstr) - 1] = NO_HINT }; \
+        read_attrs((obj), (fields), (n), (out), hints_, chints_); \
 } while (0)
 
 // The attributes read, per owner (tests/unit/test_ksvc.py matches each list with

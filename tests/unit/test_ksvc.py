@@ -190,3 +190,20 @@ def test_status_into_refills_a_dict_in_place_and_allocates_nothing():
         raise AssertionError("a list was taken")
     except TypeError as err:
         assert "into must be a dict" in str(err), err
+
+
+def test_a_class_default_changed_after_a_read_is_read_anew():
+    # The C reader remembers where each class default sits in its class's dict; a class
+    # changed since (its dict regrown: the slots move) must be read where the value now is.
+    mpunit.need("_ksvc")
+    from kernel import units
+
+    w = World()
+    a = w.add(name="a", exec=_forever)
+    assert _same(a)["tags"] == () and _same(a)["description"] == "a"
+    for k in range(12):  # enough new class attributes to regrow the class's dict
+        setattr(units.Unit, "zz%d" % k, k)
+    units.Unit.tags = ("late",)
+    units.Unit.description = "the default"
+    d = _same(a)
+    assert d["tags"] == ("late",) and d["description"] == "the default", d
