@@ -6,7 +6,9 @@
 # sockets (tcp, http) in a short task each, under the probe's timeout. Due probes run in
 # batches of params.HEALTH_BATCH per step. The common run, a process or ttl probe that
 # passes again while passing with no result hooks, takes a fused path: a counter, its time
-# and its lane, nothing else (no call into the prober, no event, no journal, no allocation).
+# and its lane, nothing else (no call into the prober, no event, no journal, no allocation);
+# where the build has _kprobes (boards/common/modkprobes.c), a lane's run of such probes is
+# fused in one C call (it reads the fields its header lists by name: rename them together).
 # The monitor subscribes to the manager's events (O(1) per event) and appends each Prober
 # it makes to the lists in Monitor.news. Readers of every result register with
 # on_result(fn) (and so turn the fused path off); the metrics instead read the probes'
@@ -26,9 +28,15 @@ from kernel import service as S
 from kernel import svc as _svc
 from kernel.discinst import PASSING
 from kernel.lanes import Lanes
-from kernel.prober import FUSE_PROCESS, Prober
+from kernel.prober import FUSE_PROCESS, FUSE_TTL, Prober
 from kernel.proberun import Runs
 from kernel.task import DONE, SLEEPING, WAITING
+
+try:  # the C twin of _batch's fused path over one lane (boards/common/modkprobes.c)
+    from _kprobes import fuse as _c_fuse
+except ImportError:
+    _c_fuse = None
+_FUSE_K = (FUSE_PROCESS, FUSE_TTL, PASSING, SLEEPING, WAITING, DONE)  # what _c_fuse needs
 
 # ---- the monitor ----
 
@@ -155,6 +163,7 @@ class Monitor(Runs):
         fuse = not self.hooks
         up = now + self.skew  # uptime ms, as the results record it
         cap = params.HEALTH_FUSED_BATCH
+        fast = _c_fuse if fuse else None
         n = 0
         fused = 0
         while True:
@@ -172,6 +181,13 @@ class Monitor(Runs):
             if d - t.due <= min(params.HEALTH_SLACK_MS, lane.delay >> 3):
                 d = t.due  # as Lanes.push with the probes' slack (or now went back: a pause)
             while True:
+                if fast is not None:  # the lane's fusable due probes in C, then p in Python
+                    fused += fast(lane, now, up, d, limit, cap - fused, _FUSE_K)
+                    if fused == cap:
+                        break
+                    p = lane.head
+                    if p is None or p.due > limit:
+                        break
                 st = p.steady
                 if fuse and st:
                     # The fused path: a process or ttl probe (not startup's) whose last

@@ -9,8 +9,8 @@
 # Invariants: a warning counts as a success for thresholds; every field the monitor's fused
 # run or the metrics' read of the counters (kernel/metprobes.py) reads is set in __init__ (a
 # read that falls through to a class default costs ~9x an instance read on the boards: those
-# are the hot paths of 100 probes at 1 Hz, tools/bench_health.py); the full path's cold
-# fields stay on the class (heap per probe).
+# are the hot paths of 100 probes at 1 Hz, tools/bench_health.py; boards/common/modkprobes.c
+# reads them by name too); the full path's cold fields stay on the class (heap per probe).
 # Not here: when probes run (kernel/health.py), the check kinds (kernel/probes.py), the
 # registry (kernel/discovery.py), the restart itself (kernel/manager.py).
 from micropython import const

@@ -567,51 +567,54 @@ def test_the_monitor_yields_between_batches_of_due_probes():
     assert mon.fused - fused == n and mon.task.steps - steps == 2, (mon.fused, mon.task.steps)
 
 
+def _play(hook):
+    # process and ttl probes, a restarting service, reports that stop: (monitor, reports at
+    # 1 s and 2 s, discovery indexes); hook: a result hook, so every run takes the full path
+    w, reg, mon = world()
+    if hook:
+        mon.hooks.append(lambda *a: None)
+    for i in range(4):
+        svc_with(
+            w,
+            "f%d" % i,
+            liveness={"check": "process", "period_sec": 0.1},
+            readiness={"check": "process", "period_sec": 0.25, "success_threshold": 2},
+        )
+    w.add(
+        name="r",
+        exec=w.body("r", [("ok", 700)]),
+        restart="always",
+        restart_sec=0.2,
+        liveness={"check": "process", "period_sec": 0.1},
+    )
+
+    async def beat():  # passing reports with a new note each, silent from 1.2 s
+        for k in range(5):
+            mon.report_health(w.m.services["t"], "passing", "beat %d" % k)
+            await traps.sleep_ms(300)
+        while True:
+            await traps.sleep_ms(1000)
+
+    w.add(
+        name="t",
+        exec=beat,
+        readiness={"check": "ttl", "ttl_sec": 0.5, "period_sec": 0.1},
+        liveness={"check": "ttl", "ttl_sec": 0.5, "period_sec": 0.1, "failure_threshold": 9},
+    )
+    names = ["f%d" % i for i in range(4)] + ["r", "t"]
+    w.m.start_job(names, "test")
+    w.run_for(1000)
+    mid = [mon.report(n) for n in names]  # the ttl probes fused, passing
+    w.run_for(1000)
+    return mon, mid + [mon.report(n) for n in names], [reg.get(n).index for n in names]
+
+
 def test_the_fused_run_of_a_passing_probe_reports_as_the_full_run():
     # Without result hooks the monitor fuses the common run (a process or ttl probe passing while
     # passing); with a hook every run takes the full path. Both worlds must report the same
     # counters, history, times and transitions, restarts included.
-    def play(hook):
-        w, reg, mon = world()
-        if hook:
-            mon.hooks.append(lambda *a: None)
-        for i in range(4):
-            svc_with(
-                w,
-                "f%d" % i,
-                liveness={"check": "process", "period_sec": 0.1},
-                readiness={"check": "process", "period_sec": 0.25, "success_threshold": 2},
-            )
-        w.add(
-            name="r",
-            exec=w.body("r", [("ok", 700)]),
-            restart="always",
-            restart_sec=0.2,
-            liveness={"check": "process", "period_sec": 0.1},
-        )
-
-        async def beat():  # passing reports with a new note each, silent from 1.2 s
-            for k in range(5):
-                mon.report_health(w.m.services["t"], "passing", "beat %d" % k)
-                await traps.sleep_ms(300)
-            while True:
-                await traps.sleep_ms(1000)
-
-        w.add(
-            name="t",
-            exec=beat,
-            readiness={"check": "ttl", "ttl_sec": 0.5, "period_sec": 0.1},
-            liveness={"check": "ttl", "ttl_sec": 0.5, "period_sec": 0.1, "failure_threshold": 9},
-        )
-        names = ["f%d" % i for i in range(4)] + ["r", "t"]
-        w.m.start_job(names, "test")
-        w.run_for(1000)
-        mid = [mon.report(n) for n in names]  # the ttl probes fused, passing
-        w.run_for(1000)
-        return mon, mid + [mon.report(n) for n in names], [reg.get(n).index for n in names]
-
-    fused_mon, fused, fused_index = play(False)
-    full_mon, full, full_index = play(True)
+    fused_mon, fused, fused_index = _play(False)
+    full_mon, full, full_index = _play(True)
     assert fused == full and fused_index == full_index
     assert fused_mon.runs == full_mon.runs > 100
     assert full_mon.fused == 0 and fused_mon.fused > fused_mon.runs // 2, fused_mon.stats()
@@ -624,6 +627,35 @@ def test_the_fused_run_of_a_passing_probe_reports_as_the_full_run():
     assert lv["runs"] == 21 and lv["successes"] == 21 and lv["history"] == ["passing"] * 10
     r = fused[10]["probes"]["liveness"]
     assert r["successes"] < r["runs"] < 21  # r's probe began again at each start
+
+
+def test_the_c_fused_run_is_the_python_fused_run():
+    # build/unix/micropython carries _kprobes.fuse: the same world fused by it and by the
+    # Python loop alone reports the same, and it did fuse most runs.
+    import mpunit
+
+    mpunit.need("_kprobes")
+    from kernel import health
+
+    c_fuse = health._c_fuse
+    assert c_fuse is not None
+    n = [0]
+
+    def counting(*a):
+        k = c_fuse(*a)
+        n[0] += k
+        return k
+
+    health._c_fuse = counting
+    try:
+        c_mon, with_c, c_index = _play(False)
+        health._c_fuse = None
+        py_mon, python, py_index = _play(False)
+    finally:
+        health._c_fuse = c_fuse
+    assert with_c == python and c_index == py_index
+    assert c_mon.stats() == py_mon.stats()
+    assert n[0] > c_mon.fused * 3 // 4, (n[0], c_mon.fused)
 
 
 def test_probes_due_close_together_come_to_share_one_wake():
