@@ -11,5 +11,6 @@ try:
 except ImportError:
 
     def presize(obj, n):
-        """Stand-in: this build has no `_hal`; the table grows as it fills."""
+        """Stand-in: this build has no `_hal`; the table (an instance's, a dict's) grows as
+        it fills."""
         return obj

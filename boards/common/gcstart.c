@@ -93,11 +93,24 @@ void hal_gc_collected(void) {
 // that __init__ setting n attributes does not regrow it n times on the way (2, 4, ... 23
 // slots, each old table left as a hole: the small holes above). For the kernel objects made
 // by the thousand (Task, Service). A no-op for an instance that already has attributes.
+// An empty dict gets a table of n slots too: a table the kernel needs late, when thousands
+// of services have cut the heap into small holes, is made early instead (kernel/names.py).
 static mp_obj_t gcstart_presize(mp_obj_t obj, mp_obj_t n_in) {
-    if (!mp_obj_is_instance_type(mp_obj_get_type(obj))) {
-        mp_raise_TypeError(MP_ERROR_TEXT("presize: need an instance"));
+    mp_map_t *map;
+    if (mp_obj_is_exact_type(obj, &mp_type_dict)) {
+        map = &((mp_obj_dict_t *)MP_OBJ_TO_PTR(obj))->map;
+        if (map->used != 0 || map->is_fixed) {
+            return obj;
+        }
+        if (map->alloc != 0) {
+            m_del(mp_map_elem_t, map->table, map->alloc);
+            map->alloc = 0;
+        }
+    } else if (mp_obj_is_instance_type(mp_obj_get_type(obj))) {
+        map = &((mp_obj_instance_t *)MP_OBJ_TO_PTR(obj))->members;
+    } else {
+        mp_raise_TypeError(MP_ERROR_TEXT("presize: need an instance or a dict"));
     }
-    mp_map_t *map = &((mp_obj_instance_t *)MP_OBJ_TO_PTR(obj))->members;
     mp_int_t n = mp_obj_get_int(n_in);
     if (map->alloc == 0 && n > 0) {
         mp_map_init(map, (size_t)n);

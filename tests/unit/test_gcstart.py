@@ -110,7 +110,23 @@ def test_kernel_objects_made_by_the_thousand_allocate_their_table_once():
     assert svc <= 32 + 16 * 16 + 96, svc
 
 
-def test_presize_refuses_what_is_not_an_instance():
+def test_presize_gives_an_empty_dict_its_table_once():
+    # kernel/names.py's Ids: a table needed late is made early. 200 keys into a dict
+    # presized to 300 slots allocate nothing (the heap is locked); a dict with keys is left.
+    import micropython
+
+    d = presize({}, 300)
+    micropython.heap_lock()
+    try:
+        for i in range(200):
+            d[i] = None
+    finally:
+        micropython.heap_unlock()
+    assert len(d) == 200
+    assert presize(d, 4) is d and len(d) == 200 and d[199] is None
+
+
+def test_presize_refuses_what_is_not_an_instance_or_a_dict():
     try:
         _hal.presize([], 4)
     except TypeError:
