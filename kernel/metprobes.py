@@ -15,7 +15,7 @@
 # an http one).
 # Invariants: the monitor never calls us per result (a result hook turns its fused path
 # off, kernel/health.py); it tells us each Prober it makes (Monitor.news); a read is
-# O(probes + new probers), allocates nothing once each probe's Seen and series exist, and
+# O(probes + new probers), allocates nothing per probe once its Seen and series exist, and
 # is cut into steps of the sampler (reading: params.METRIC_PROBE_SLICE probes counted in
 # full or followed anew per step); a new Prober (its unit changed) has the old one's last
 # results counted first.
@@ -154,7 +154,9 @@ class ProbeReads:
         made: ~3 ms each on ARM; a first read after 100 new services took 325 ms in one
         step, past the step watchdog) or params.METRIC_PROBE_LOOKS looked at. One flat pass
         over the probes, after the Probers the monitor made since (self.news): O(new
-        probers + probes), allocating nothing once each probe's Seen and series exist."""
+        probers + probes), allocating nothing per probe once its Seen and series exist
+        (the generator and the clock's bound method, once a pass). A step also ends once
+        params.METRIC_SLICE_MS of ticks have passed in it (a GC pause, a slow count)."""
         mon = self.mon
         if mon is None:
             return
@@ -163,6 +165,11 @@ class ProbeReads:
             self.reads = [e for e in self.reads if e is not _GONE]
         cap = params.METRIC_PROBE_SLICE
         looks = params.METRIC_PROBE_LOOKS
+        slice_ms = params.METRIC_SLICE_MS
+        clock = self.mgr.sched.clock
+        ticks_ms = clock.ticks_ms
+        diff = clock.ticks_diff
+        t0 = ticks_ms()
         news = self.news
         work = 0
         while news:
@@ -170,9 +177,10 @@ class ProbeReads:
             name = pr.svc.name
             if mon.probers.get(name) is pr:  # (else replaced since: its successor is news too)
                 work += self._sync(name, pr, self.rec(name))
-                if work >= cap:
+                if work >= cap or diff(ticks_ms(), t0) >= slice_ms:
                     work = 0
                     yield
+                    t0 = ticks_ms()
         reads = self.reads
         fast = _c_read
         i = 0
@@ -201,10 +209,13 @@ class ProbeReads:
             else:
                 self._count(e)
                 work += 1
+                if diff(ticks_ms(), t0) >= slice_ms:
+                    work = cap  # a slow count (a GC pause): the rest in the next step
             if work >= cap or looked >= looks:
                 work = 0
                 looked = 0
                 yield
+                t0 = ticks_ms()
 
     def probes_started(self, name, r):
         """Service `name` (Rec r) started again: what its last run's probes said counts for

@@ -16,7 +16,7 @@ async def idle():
         await traps.sleep_ms(100000)
 
 
-def probed(n, costly=True):
+def probed(n, costly=True, count_us=COUNT_US):
     # n services with a 1 s process liveness probe each, started; a Registry reading the
     # monitor (its sampler running). costly: the board's costs are charged to the clock.
     w = World()
@@ -35,7 +35,7 @@ def probed(n, costly=True):
             p = e.probe
             if p.runs + p.fused != e.runs:  # (else nothing to count: a cheap return)
                 work.append(step())
-                w.clock.burn(COUNT_US)
+                w.clock.burn(count_us)
             count(e)
 
         def synced(name, pr, r):
@@ -75,6 +75,18 @@ def test_a_first_read_of_100_new_probers_is_cut_into_steps_and_the_sampler_lives
     w.run_for(3000)  # steady: the next rounds count one pass each, inline
     assert not reg.task.done(), reg.task.exc
     assert [reg.value(n, "probes_passing") for n in names] == [4] * 100
+
+
+def test_a_slow_count_ends_the_step_after_metric_slice_ms():
+    # Counts that take 30 ms each (a GC pause in each): 8 to a step would be 240 ms, past
+    # the watchdog; the step ends once params.METRIC_SLICE_MS have passed in it, after one.
+    w, reg, names, work = probed(20, count_us=30000)
+    w.run_for(1300)  # the round at 2 s: 20 steps of 30 ms, to 2.6 s
+    assert not reg.task.done(), reg.task.exc
+    counts = [k for k in work if k is not None]  # (the Seens were made at the starts)
+    assert len(counts) == 20 and len(set(counts)) == 20, counts
+    # (a read that spans 600 ms counts the runs of 2.5 s too, for the probes it reads late)
+    assert all(reg.value(n, "probes_passing") in (1, 2) for n in names)
 
 
 def test_a_sliced_read_counts_what_one_read_counts():
