@@ -30,6 +30,11 @@ def _name_of(coro, tid):
     return ("%s#%d" % (name, tid))[: params.TASK_NAME_MAX]
 
 
+# The exception a task dropped for swallowing the step watchdog ends with (t.exc): one
+# object, so that its on_end can tell it from a Watchdog that came out of the task's code.
+WATCHDOG_DROP = Watchdog("swallowed the step watchdog")
+
+
 class Lifecycle(Waits):
     """Tasks from spawn to their end; the Scheduler is a Lifecycle with a run loop."""
 
@@ -170,7 +175,11 @@ class Lifecycle(Waits):
             t.on_end = None
             waited = True
             cb(t)
-        if state == FAILED:
+        took = False  # an end hook took it (the service manager: a service's run ended)
+        for fn in self.end_hooks:
+            if fn(t):
+                took = True
+        if state == FAILED and not took:
             self._report(t, waited)
         return ENDED_STEP
 
@@ -205,7 +214,7 @@ class Lifecycle(Waits):
         if not hits and d < t.wd_ms * 1000:
             return r
         # It swallowed the watchdog (or ran over with no watchdog to hit it): drop it.
-        self._drop(t, "watchdog", Watchdog())
+        self._drop(t, "watchdog", WATCHDOG_DROP)
         return ENDED_STEP
 
     def _stale(self, t, r):

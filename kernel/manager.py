@@ -10,6 +10,7 @@ from kernel import backoff, params, units
 from kernel import service as S
 from kernel.job import Jobs
 from kernel.journal import Journal
+from kernel.lifecycle import WATCHDOG_DROP
 from kernel.log import ERROR
 from kernel.names import Ids, Names
 from kernel.timers import Timers
@@ -34,6 +35,7 @@ class Manager(Jobs, Timers):
         self.subscribers = []  # fn(name, event, cause)
         self.armed = []  # Services with a deadline
         self.by_task = Ids()  # task id -> Service, for notify_ready() / notify_watchdog()
+        sched.end_hooks.append(self._run_ended)  # a run's task ended: exited()
         self.jobs = []  # Jobs in flight
         self.rng = rng  # backoff jitter; None: seeded from the clock at the first restart
         self.timer = None  # the timer Task, while one runs
@@ -164,7 +166,10 @@ class Manager(Jobs, Timers):
         name = svc.name  # the task's name: the service's own string when it fits (a slice
         if len(name) > params.TASK_NAME_MAX:  # is a new one, 32 B per running service)
             name = name[: params.TASK_NAME_MAX]
-        t = svc.task = self.sched.spawn(S.runner(svc), name)
+        coro = S.direct(svc)  # its own coroutine, or the runner around its exec
+        if svc.direct != (coro is not None):
+            svc.direct = coro is not None
+        t = svc.task = self.sched.spawn(S.runner(svc) if coro is None else coro, name)
         t.quiet = True  # the shell owns the console: what a service prints goes to the log
         self.by_task[t.id] = svc
         if u.type == units.SIMPLE:
@@ -335,6 +340,18 @@ class Manager(Jobs, Timers):
             return
         self.sched.cancel(t, "stopped")
         self.arm(svc, S.T_STOP, svc.unit.stop_timeout_ms)
+
+    def _run_ended(self, t):
+        # The scheduler's end hook: the task of a run stepped directly (S.direct) ended;
+        # exited() as its runner would have said. True: its failure is the service's,
+        # not the supervisor's to hear of (a runner caught it), but for a task dropped for
+        # swallowing the watchdog (a runner's task failed then too). A runner tells us itself.
+        svc = self.by_task.get(t.id)
+        if svc is None or svc.task is not t or not svc.direct:
+            return False
+        result, cause = S.ended(svc, t)
+        self.exited(svc, result, cause)
+        return t.exc is not WATCHDOG_DROP
 
     def kill(self, svc):
         """Close svc's run now (its finally blocks run: the kernel closes the coroutine);

@@ -69,6 +69,7 @@ class Scheduler(Lifecycle):
         self.clock = None
         self.cur = None  # the task stepping now
         self.on_failure = None  # hook(task), told once of each failed task (the supervisor)
+        self.end_hooks = []  # fn(task) -> True if it takes the end (a service manager's runs)
         self.log = Log(self.uptime_ms)
         self._head = None  # run queue (FIFO through Task.next)
         self._tail = None

@@ -14,6 +14,7 @@ from micropython import const
 from kernel import backoff, units
 from kernel.errors import CancelledError, Watchdog
 from kernel.heap import presize
+from kernel.lifecycle import WATCHDOG_DROP
 
 INACTIVE = const(0)
 ACTIVATING = const(1)
@@ -150,6 +151,7 @@ class Service:
     kill_result = None  # (result, cause) when the manager kills a run for a reason
     exc = None  # the exception its last failed run raised
     rate = None  # backoff.Rate of its recent runs (adaptive backoff only)
+    direct = False  # its run's task steps its own coroutine (direct()): no runner tells
 
     def __init__(self, mgr, unit):
         presize(self, _SLOTS)  # one table, not six on the way (kernel/heap.py)
@@ -301,6 +303,44 @@ def body(svc):
     return fn(*u.args)
 
 
+def direct(svc):
+    """The coroutine of svc's run for its task to step itself (no runner around it: 112 B
+    per running service on ARM, and one generator resume less per step), when exec is an
+    async def or a generator function (calling one runs none of its code); else None (a
+    plain function or a class runs at the call: that must be the task's first step, in
+    runner). The manager maps the task's end to the run's result (ended())."""
+    u = svc.unit
+    fn = resolve(u.exec)
+    if type(fn) is not _GENFN:
+        return None
+    try:
+        return fn(*u.args)
+    except Exception:  # noqa: BLE001 - a bad call (its arguments): runner reports it
+        return None
+
+
+def ended(svc, t):
+    """(result, cause) of svc's run stepped directly, from its ended task t: what runner's
+    except clauses say for the same end."""
+    from kernel.task import CANCELLED, DONE
+
+    st = t.state
+    if st == DONE:
+        r = t.value
+        if r is None or r == 0:
+            return SUCCESS, None
+        return EXIT_CODE, "returned %r" % (r,)
+    if st == CANCELLED:  # closed by a kill ('killed'), or its CancelledError came out
+        return EXCEPTION, "killed" if t.reason == "killed" else "cancelled"
+    e = t.exc
+    if e is WATCHDOG_DROP:  # it swallowed the watchdog and was dropped
+        return WATCHDOG, "swallowed the kernel's step watchdog"
+    if isinstance(e, Watchdog):
+        return WATCHDOG, "step ran past the kernel's watchdog budget"
+    svc.exc = e  # kept for a person to inspect (py kernel.svc.service(name).exc)
+    return EXCEPTION, "%s: %s" % (type(e).__name__, e)
+
+
 async def runner(svc):
     """The kernel task of one run: runs the body, then tells the manager how it ended."""
     mgr = svc.mgr
@@ -334,3 +374,6 @@ async def runner(svc):
         cause = "%s: %s" % (type(e).__name__, e)
         svc.exc = e  # kept for a person to inspect (py kernel.svc.service(name).exc)
     mgr.exited(svc, result, cause)
+
+
+_GENFN = type(runner)  # the type of an async def (a generator function)
