@@ -182,17 +182,15 @@ class Alerts:
         return out
 
 
-_alerts = None  # the Alerts of the registry they were made for
-
-
 def alerts_of(reg=None):
-    """The Alerts of `reg` (default: the kernel's metrics registry), made on first use."""
-    global _alerts
+    """The Alerts of `reg` (default: the kernel's metrics registry), made on first use and
+    kept on it (reg.alerts)."""
     if reg is None:
         reg = M.registry()
-    if _alerts is None or _alerts.reg is not reg:
-        _alerts = Alerts(reg)
-    return _alerts
+    al = reg.alerts
+    if al is None:
+        al = reg.alerts = Alerts(reg)
+    return al
 
 
 def start(notify=None, changed=None):

@@ -382,6 +382,7 @@ class Registry(ProbeReads):
         self.sampled = []  # the Recs of the slice just sampled (what hooks evaluate)
         self.slice = params.METRIC_SLICE  # Recs sampled per step of the sampler task
         self.busy = False  # a round is in progress (its chain not all sampled yet)
+        self.alerts = None  # its Alerts (kernel/alerting.py), once made
         mgr.subscribers.append(self.on_event)
 
     # ---- series ----
@@ -636,19 +637,19 @@ class Registry(ProbeReads):
         return out
 
 
-_reg = None  # the Registry of the manager it was made for
-
-
 def registry(mgr=None):
-    """The Registry of `mgr` (default: the kernel's service manager), made on first use."""
-    global _reg
+    """The Registry of `mgr` (default: the kernel's service manager), made on first use and
+    kept on it (mgr.metrics), as its monitor and discovery registry are: one slot for the
+    last manager asked about let a Registry made for another manager (tools/bench_svc.py's)
+    replace the kernel's, whose sampler then ran on out of reach of the API."""
     if mgr is None:
         from kernel import svc
 
         mgr = svc.manager()
-    if _reg is None or _reg.mgr is not mgr:
-        _reg = Registry(mgr)
-    return _reg
+    r = getattr(mgr, "metrics", None)
+    if r is None:
+        r = mgr.metrics = Registry(mgr)
+    return r
 
 
 # ---- the kernel's API (re-exported by `kernel`) ----

@@ -11,9 +11,9 @@
 # failures) and `end` (stop at at_sec). The seed feeds every RNG of that kernel
 # (the clock's step costs, backoff jitter, injection rates), and journaled values are
 # ints, so the same seed gives the same journal, byte for byte, on every port.
-# Invariants: the kernel we run inside is left as it was: its service manager, config store
-# and metrics registry (module-level singletons the played kernel borrows), and the
-# balancer's call hook, are put back, even when the scenario raises.
+# Invariants: the kernel we run inside is left as it was: its service manager and config
+# store (module-level singletons the played kernel borrows; its metrics registry is kept on
+# its manager), and the balancer's call hook, are put back, even when the scenario raises.
 # Not here: where scenarios come from (a file, or one frozen into the firmware: the shell's
 # business, services/faultsh.py), what a kind does (kernel/inject.py).
 from kernel import params
@@ -134,7 +134,7 @@ def _hook_of():
 def play(src, seed=0):
     """Play scenario `src` on a separate kernel on the virtual clock -> the fault journal's
     lines. The same seed gives the same lines."""
-    from kernel import backoff, configstore, faults, inject, metrics, svc
+    from kernel import backoff, configstore, faults, inject, svc
     from kernel.clock import VirtualClock
     from kernel.manager import Manager
     from kernel.sched import Scheduler
@@ -142,7 +142,7 @@ def play(src, seed=0):
     entries = parse(src)
     s = Scheduler(VirtualClock(seed))
     m = Manager(s, backoff.Rng(seed))
-    saved = (svc._mgr, configstore._store, metrics._reg)
+    saved = (svc._mgr, configstore._store)
     bal, hook = _hook_of()
     svc._mgr = m  # the played kernel's code asks kernel.svc for its manager
     try:
@@ -157,7 +157,7 @@ def play(src, seed=0):
             % (len(entries), seed, m.now(), st["detected"], st["recovered"], st["escalated"])
         ]
     finally:
-        svc._mgr, configstore._store, metrics._reg = saved
+        svc._mgr, configstore._store = saved
         if bal is not None:
             bal.set_call_hook(hook)
 

@@ -378,3 +378,24 @@ def test_a_replaced_unit_s_new_probes_are_read_after_the_old_ones_last_results()
     seen = reg.rec("u").seen
     assert seen[1] is None and seen[2].probe.which == 2 and len(reg.reads) == 1
     assert reg.rec("u").probes == {"readiness": "passing"}  # the new run's probes only
+
+
+def test_a_registry_made_for_another_manager_leaves_the_kernels_in_place():
+    # tools/bench_svc.py makes metrics.registry(its own manager): the kernel's registry, its
+    # sampler and its alerts stay the API's (one slot for the last manager asked about once
+    # swapped in an empty registry, with no sampler, for the kernel's next call).
+    import kernel
+    from kernel import alerting, svc
+
+    kernel.reset()
+    mine = M.registry()
+    al = alerting.alerts_of()
+    mine.start()
+    other = M.registry(World().m)
+    assert other is not mine and other.mgr is not svc.manager()
+    assert M.registry() is mine and M.registry(svc.manager()) is mine
+    assert alerting.alerts_of() is al and alerting.alerts_of(other) is not al
+    assert alerting.alerts_of() is al
+    kernel.metric("x").inc(3)
+    assert kernel.service_metrics("kernel")["x"]["value"] == 3 and mine.value("kernel", "x") == 3
+    assert M.registry().task is mine.task and not mine.task.done()
