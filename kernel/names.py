@@ -124,18 +124,28 @@ class Names:
         return n
 
     def _grow(self):
+        # Both new lists first: a MemoryError on the second (thousands of services, no
+        # block that long) left the map with new empty keys beside the old values, every
+        # entry lost and each later call an error ('a Names out of shape'). Now it stays
+        # as it was, and the insert that needed the room raises.
         keys = self._keys
         vals = self._vals
         size = 2 * len(keys)
-        self._keys = [None] * size
-        self._vals = [None] * size
-        self._mask = size - 1
+        new_keys = [None] * size
+        new_vals = [None] * size
+        mask = size - 1
         for i in range(len(keys)):
             k = keys[i]
             if k is not None:
-                j = self._slot(k)
-                self._keys[j] = k
-                self._vals[j] = vals[i]
+                h = hash(k)
+                j = ((h & 0x7FFF) * 25173 ^ (h >> 15)) & mask
+                while new_keys[j] is not None:
+                    j = (j + 1) & mask
+                new_keys[j] = k
+                new_vals[j] = vals[i]
+        self._keys = new_keys
+        self._vals = new_vals
+        self._mask = mask
 
     def __iter__(self):
         for k in self._keys:

@@ -130,3 +130,48 @@ def test_the_c_get_is_bound_and_answers_as_the_python_get():
         assert str(e).startswith("_knames:"), e
     else:
         raise AssertionError("a non-Names accepted")
+
+
+def test_a_memory_error_while_growing_leaves_the_map_as_it_was():
+    # The heap is filled, then one block that holds one of the two new lists is freed:
+    # the growth's second list fails. The map must keep every entry (it lost them all,
+    # and raised 'a Names out of shape' at every later call, when it assigned the first).
+    import gc
+
+    m = Names()
+    for i in range(256):
+        m["n%d" % i] = i
+    size = 2 * len(m._keys)  # the next insert grows the lists to this many slots
+    keep = [None] * 20000  # the filler's own list, made before the heap is full
+    n = 0
+    gc.collect()
+    try:
+        while n < len(keep):
+            keep[n] = [None] * size  # as long as one new list
+            n += 1
+    except MemoryError:
+        pass
+    try:
+        while n < len(keep):
+            keep[n] = bytearray(256)  # and the smaller holes
+            n += 1
+    except MemoryError:
+        pass
+    assert n < len(keep), "the heap did not fill"
+    for k in range(n):  # free exactly one list-sized block
+        if type(keep[k]) is list:
+            keep[k] = None
+            break
+    gc.collect()
+    try:
+        m["new"] = 1
+        grew = True
+    except MemoryError:
+        grew = False
+    del keep
+    gc.collect()
+    assert not grew, "the growth did not fail: the test's heap fill is off"
+    assert len(m) == 256 and "new" not in m
+    assert all(m.get("n%d" % i) == i for i in range(256))
+    m["new"] = 1  # room again: it grows
+    assert len(m) == 257 and m["new"] == 1 and m.get("n255") == 255
