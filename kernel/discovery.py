@@ -73,6 +73,9 @@ class Registry(Lookups, Leases):
                 self.mgr.sched.log.log("discovery: listener %r raised %r" % (fn, e), ERROR)
 
     def add(self, inst):
+        n = len(self.mgr.services)  # its instances' names: sized for them all while it can
+        self.by_name.reserve(n)
+        self.by_service.reserve(n)
         self.by_name[inst.name] = inst
         lst = self.by_service.get(inst.service)
         if lst is None:  # the service's only instance: its own 1-tuple (no list per service)

@@ -123,14 +123,24 @@ class Names:
                 i += 1
         return n
 
-    def _grow(self):
+    def reserve(self, n):
+        """Room for n names without growing again. A table grown late, in a heap cut up by
+        thousands of services, needs two blocks that long which the heap may not have
+        (discovery's at ~4,100 services on ARM: two 64 KB lists): make it while it has."""
+        size = len(self._keys)
+        if 2 * n > size:
+            while 2 * n > size:
+                size *= 2
+            self._grow(size)
+
+    def _grow(self, size=0):
         # Both new lists first: a MemoryError on the second (thousands of services, no
         # block that long) left the map with new empty keys beside the old values, every
         # entry lost and each later call an error ('a Names out of shape'). Now it stays
         # as it was, and the insert that needed the room raises.
         keys = self._keys
         vals = self._vals
-        size = 2 * len(keys)
+        size = size or 2 * len(keys)
         new_keys = [None] * size
         new_vals = [None] * size
         mask = size - 1

@@ -389,3 +389,17 @@ def test_a_service_with_one_instance_keeps_no_list_of_its_instances():
     w.m.stop_job([w.m.get("db")], "test")
     w.run_for(10)
     assert reg.of_service("db") == () and "db" not in reg.by_service
+
+
+def test_the_name_tables_are_sized_for_every_service_at_the_first_instance():
+    # Grown one by one, discovery's tables needed two 64 KB lists each at ~4,100 services on
+    # ARM, when thousands of started services had cut the heap into small holes.
+    w, reg = world()
+    for i in range(300):
+        forever_unit(w, "s%d" % i)
+    w.m.start_job(["s0"], "test")
+    size = len(reg.by_name._keys)
+    assert size >= 2 * 300 and len(reg.by_service._keys) >= 2 * 300, size
+    w.m.start_job(["s%d" % i for i in range(1, 300)], "test")
+    assert len(reg.by_name._keys) == size and len(reg.by_name) == 300
+    assert reg.get("s299").ready and names(reg.of_service("s7")) == ["s7"]

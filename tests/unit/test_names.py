@@ -175,3 +175,27 @@ def test_a_memory_error_while_growing_leaves_the_map_as_it_was():
     assert all(m.get("n%d" % i) == i for i in range(256))
     m["new"] = 1  # room again: it grows
     assert len(m) == 257 and m["new"] == 1 and m.get("n255") == 255
+
+
+def test_reserve_makes_room_once_and_keeps_every_entry():
+    import micropython
+
+    m = Names()
+    for i in range(5):
+        m["n%d" % i] = i
+    m.reserve(1000)
+    size = len(m._keys)
+    assert size >= 2000 and size & (size - 1) == 0, size
+    micropython.heap_lock()  # 1,000 names fit now: the inserts allocate nothing
+    try:
+        for i in range(5, 1000):
+            m[NAMES[i]] = i
+    finally:
+        micropython.heap_unlock()
+    assert len(m._keys) == size and len(m) == 1000
+    assert all(m.get(NAMES[i]) == i for i in range(1000))
+    m.reserve(10)  # smaller than it is: left as it is
+    assert len(m._keys) == size
+
+
+NAMES = ["n%d" % i for i in range(1000)]
