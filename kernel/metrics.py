@@ -23,6 +23,7 @@ from micropython import const
 from kernel import params
 from kernel.heap import presize
 from kernel.metprobes import K_PROBE_MS, ProbeReads  # noqa: F401 - K_PROBE_MS re-exported
+from kernel.names import Names
 
 COUNTER = const(0)
 GAUGE = const(1)
@@ -370,7 +371,7 @@ class Registry(ProbeReads):
     def __init__(self, mgr):
         self.mgr = mgr
         self.series = {}  # service name -> {metric name -> Metric}
-        self.recs = {}  # service name -> Rec
+        self.recs = Names()  # service name -> Rec (sized for every service, see rec())
         self.hooks = []  # fn(registry) after each sample
         self.task = None  # the sampler task, once started
         self.samples = 0  # sampling rounds begun
@@ -437,6 +438,9 @@ class Registry(ProbeReads):
     def rec(self, service):
         r = self.recs.get(service)
         if r is None:
+            # Room for every service's Rec at once, while the heap has the blocks (grown
+            # one by one, its table is tens of KB in one piece at thousands of services).
+            self.recs.reserve(len(self.mgr.services))
             r = self.recs[service] = Rec(self, service)
             self._hot(r)
         return r

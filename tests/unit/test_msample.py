@@ -258,3 +258,18 @@ def test_a_service_that_started_once_owes_its_starts_series_until_read():
     assert b in reg.series and reg.value(b, M.K_STARTS) == 2
     reg.samples += 1
     assert reg.get(b, M.K_STARTS).history() == [1, 1, 1, 2], reg.get(b, M.K_STARTS).history()
+
+
+def test_the_recs_table_is_sized_for_every_service_at_the_first_rec():
+    # Grown one by one, it needed tens of KB in one piece at thousands of services, when
+    # the heap had been cut into small holes by them.
+    w = World()
+    reg = M.Registry(w.m)
+    for i in range(300):
+        w.add(name="s%d" % i, exec=sleeper(1000))
+    w.m.start_job(["s0"], "t")
+    size = len(reg.recs._keys)
+    assert size >= 2 * 300, size
+    w.m.start_job(["s%d" % i for i in range(1, 300)], "t")
+    w.run_for(10)
+    assert len(reg.recs._keys) == size and len(reg.recs) == 300
