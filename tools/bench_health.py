@@ -150,11 +150,12 @@ def cpu_share_booted(n=100, seconds=3, warmup_ms=6000):
     """cpu_share's steady figure on the booted kernel: its manager, its monitor (with what
     the boot attached: the metrics registry and its alerts), its scheduler run from this
     foreground code (asyncio.run's nested loop). First the metrics sampler alone over the
-    window (the board's own services), then the n services started and warmed up (their
-    first results counted, their series' rings made), the window again -> a list of
-    (name, value, unit) figures; None off a booted kernel. A collection before each
-    window, so that the figures do not depend on what ran before (a GC pause lands in
-    whichever task allocates)."""
+    window (the board's own services, 3 s after this began; the lesser of two), then the n
+    services started and warmed up (their first results counted, their series' rings
+    made), the window three times: the figures of the one with the least CPU, and the
+    most -> a list of (name, value, unit) figures; None off a booted kernel. A collection
+    before each window, so that the figures do not depend on what ran before (a GC pause
+    lands in whichever task allocates)."""
     import kernel
     from kernel import metrics, svc
 
@@ -184,7 +185,8 @@ def cpu_share_booted(n=100, seconds=3, warmup_ms=6000):
         wall = time.ticks_diff(time.ticks_us(), t0)
         return (used("health") - h0) * 100 / wall, (used("metrics") - m0) * 100 / wall
 
-    _, idle = window()
+    s.run_nested(s.spawn(wait(3000), "wait"))  # settle: what ran before (its hot Recs)
+    idle = min(window()[1] for _ in range(2))
     names = ["bp%d" % i for i in range(n)]
     for name in names:
         kernel.create_service(
@@ -192,13 +194,19 @@ def cpu_share_booted(n=100, seconds=3, warmup_ms=6000):
         )
     m.start_job(names, "bench")
     s.run_nested(s.spawn(wait(warmup_ms), "wait"))
-    runs0 = mon.runs
-    fused0 = mon.fused
-    busy0 = used("health")
-    pct, met = window()
-    runs = mon.runs - runs0
-    fused = mon.fused - fused0
-    per = (used("health") - busy0) / max(1, runs)
+    best = None  # the window with the least CPU of three: a GC pause (of everyone's
+    worst = 0  # allocations; the probes' steady paths allocate nothing) lands in one by chance
+    for _ in range(3):
+        runs0 = mon.runs
+        fused0 = mon.fused
+        busy0 = used("health")
+        pct, met = window()
+        runs = mon.runs - runs0
+        got = (pct, met, runs, mon.fused - fused0, (used("health") - busy0) / max(1, runs))
+        worst = max(worst, pct + met)
+        if best is None or pct + met < best[0] + best[1]:
+            best = got
+    pct, met, runs, fused, per = best
     read = None  # µs of one read of the probes' counters, 1 s of results each (best of 3)
     for _ in range(3):
         s.run_nested(s.spawn(wait(1000), "wait"))
@@ -219,6 +227,7 @@ def cpu_share_booted(n=100, seconds=3, warmup_ms=6000):
         ("metrics_cpu_pct_booted_steady", "%.2f" % met, "pct"),
         # the n probed services' share: the monitor, plus what they add to the sampler
         ("probes_cpu_pct_booted_steady", "%.2f" % (pct + met - idle), "pct"),
+        ("probes_cpu_pct_booted_worst", "%.2f" % (worst - idle), "pct"),  # of the three
         ("metrics_read_probes_booted", read, "us"),  # a sample's read of 1 s of results
         ("metrics_sampler_alive_booted", int(sampler), "n"),  # 0: it died (a watchdog)
     ]
