@@ -188,22 +188,24 @@ else:
     lookup = Names.py_get
 
 
-_ID_SHIFT = 6  # Ids: 64 ids per chunk (a table of 512 B on ARM, made at its first id)
-_ID_CHUNKS = 256  # Ids: chunks its table of chunks holds before it regrows (16,384 ids alive)
+_ID_SHIFT = 4  # Ids: 16 ids per chunk (a table of 128 B on ARM, made at its first id)
+_ID_CHUNKS = 1024  # Ids: chunks its table of chunks holds before it regrows (16,384 ids)
 _MISSING = object()
 
 
 class Ids:
-    """int id -> value (task ids) in dicts of at most 64 ids each: a dict of 10,000 ids
+    """int id -> value (task ids) in dicts of at most 16 ids each: a dict of 10,000 ids
     needs one table of ~39 KB (ARM), which a heap fragmented by thousands of services may
     not have (measured: MemoryError at ~3,300 started services); 256-id chunks (2,344 B)
-    failed the same way at 1,500 of 10,000, with 3.9 MB free in smaller holes. The
-    dict API subset the kernel uses: get, [], []=, in, len, pop, values()."""
+    failed the same way at 1,500 of 10,000, with 3.9 MB free in smaller holes, and 64-id
+    chunks (512 B) at 6,760 on the kernel's manager, 1.48 MB free. The dict API subset
+    the kernel uses: get, [], []=, in, len, pop, values()."""
 
     def __init__(self):
-        # id >> _ID_SHIFT -> {id: value}. Its table is made now (2 KB on ARM): grown late, at
-        # 127 -> 167 chunks, it needed 1,336 B in one piece when 6,191 started services had
-        # left 3.2 MB free in smaller holes (MemoryError). Deleted chunks' slots are reused.
+        # id >> _ID_SHIFT -> {id: value}. Its table is made now (8 KB on ARM): grown late (of
+        # 64-id chunks, at 127 -> 167), it needed 1,336 B in one piece when 6,191 started
+        # services had left 3.2 MB free in smaller holes (MemoryError). Deleted chunks'
+        # slots are reused.
         self._chunks = presize({}, _ID_CHUNKS)
         self._n = 0
 
@@ -219,7 +221,7 @@ class Ids:
 
     def __setitem__(self, k, value):
         c = self._chunks.get(k >> _ID_SHIFT)
-        if c is None:  # its table made once for the chunk's 64 ids (not 8, 17, ... 73 slots)
+        if c is None:  # its table made once for the chunk's 16 ids (not 8, then 17 slots)
             c = self._chunks[k >> _ID_SHIFT] = presize({}, 1 << _ID_SHIFT)
         if k not in c:
             self._n += 1
