@@ -35,8 +35,17 @@ def scheduler():
 
 
 def reset(clock=None):
-    """Replace the default scheduler by a fresh one (tests; boot after a soft reset)."""
+    """Replace the default scheduler by a fresh one (tests; the boot, before it runs).
+    Refused while a scheduler runs: the console, the services and this API would then
+    part ways (the shell ran on the old one, the API on the new), and the next wait of the
+    console took the kernel down. A soft reset gives a fresh kernel; a Scheduler(clock) of
+    its own (kernel/sched.py) runs beside the kernel."""
     global _default
+    if _sched.running() is not None:
+        raise RuntimeError(
+            "kernel.reset: the kernel is running; for a fresh one soft reset (Ctrl-D, "
+            "machine.soft_reset()), for another one beside it use kernel.sched.Scheduler(clock)"
+        )
     _default = _sched.Scheduler(clock)
     return _default
 

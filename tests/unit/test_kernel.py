@@ -136,3 +136,23 @@ def test_one_deadline_across_several_waits():
     kernel.run()
     assert got == [(0, 100), (1, 200), ("timeout", 250)]
     assert kernel.remaining_ms(kernel.deadline(-5)) == 0
+
+
+def test_reset_is_refused_while_the_kernel_runs():
+    # A script at the console that called kernel.reset() left the console's task on the old
+    # scheduler and the API on the new one: the console's next wait took the kernel down.
+    s = kernel.reset(VirtualClock(0, 0))
+    seen = []
+
+    async def script():
+        try:
+            kernel.reset(VirtualClock(0, 0))
+        except RuntimeError as e:
+            seen.append(str(e))
+        await kernel.sleep_ms(1)
+        seen.append(kernel.scheduler() is s)
+
+    s.run_until(s.spawn(script(), "console"))
+    assert seen[0].startswith("kernel.reset: the kernel is running; "), seen
+    assert seen[1] is True
+    assert kernel.reset(VirtualClock(0, 0)) is not s  # once it has returned: allowed again
