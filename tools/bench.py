@@ -124,8 +124,11 @@ def target_bench(board, scripts, icount=False, disk=None):
         p.expect(r"char device redirected to (/dev/pts/\d+)")
         time.sleep(1.5)  # QEMU reads the pty only about 1 s after starting
         for script in scripts:
+            # mpremote's soft reset first (no `resume`): each script gets a fresh VM and a
+            # freshly booted kernel, whatever the one before left behind and in whichever
+            # order they run.
             out = subprocess.run(
-                [MPREMOTE, "connect", p.match.group(1), "resume", "run", script],
+                [MPREMOTE, "connect", p.match.group(1), "run", script],
                 capture_output=True,
                 text=True,
                 timeout=900,
