@@ -1,7 +1,7 @@
 # tools/bench_sched.py: scheduler benchmarks, run ON the target (unix port or a board).
 #
-# `make bench` runs this file on the firmware through the raw REPL (mpremote resume run) and
-# on the unix port; it prints the figures as one line of JSON. Everything is
+# `make bench` runs this file on the firmware through the raw REPL (mpremote run, after its
+# soft reset) and on the unix port; it prints the figures as one line of JSON. Everything is
 # measured within one run on one build, so compare the ratios:
 #   sched_switch_per_s    100 kernel tasks each awaiting yield_(), accounting on
 #   asyncio_switch_per_s  100 tasks of MicroPython's own asyncio awaiting sleep(0)
