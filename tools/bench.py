@@ -105,6 +105,11 @@ def storage_bench(board):
         return target_bench(board, [script], icount=True, disk=img)
 
 
+# A guard against a hung script, not a budget: bench_svc's 10,000 services under icount take
+# ~4 min of an idle host and passed 15 min with two cores loaded.
+SCRIPT_TIMEOUT_S = 2400
+
+
 def target_bench(board, scripts, icount=False, disk=None):
     """On-target benchmarks on the running firmware, through mpremote over a pty.
     icount: QEMU's guest time becomes a function of the instructions executed, so figures
@@ -131,7 +136,7 @@ def target_bench(board, scripts, icount=False, disk=None):
                 [MPREMOTE, "connect", p.match.group(1), "run", script],
                 capture_output=True,
                 text=True,
-                timeout=900,
+                timeout=SCRIPT_TIMEOUT_S,
             )
             result.update(parse(out, script))
     finally:
