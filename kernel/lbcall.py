@@ -135,7 +135,7 @@ class Request:
             else:
                 m.failures += 1
             if m.hist is None:
-                from kernel.metrics import HISTOGRAM, Metric
+                from kernel.mseries import HISTOGRAM, Metric
 
                 m.hist = Metric(self.service + "." + m.name, HISTOGRAM, 1)
                 m.ewma16 = dur << 4
