@@ -88,6 +88,8 @@ class Scheduler(Lifecycle):
         self._ytrap = traps._yield  # what the C step puts back in the run queue inline
         self._up_ms = 0  # uptime, accumulated from ticks_ms differences
         self._up_last = 0
+        self._ticks_ms = None  # the clock's, bound by set_clock (read with the two above
+        self._diff = None  # by _ksvc's uptime_ms, whether bound or not)
         self.idle_us = 0  # µs spent idle, carried into idle_s
         self.idle_s = 0
         self._reserve = bytearray(params.MEMORY_RESERVE_B)  # freed on MemoryError

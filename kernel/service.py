@@ -118,9 +118,11 @@ KSVC_UNIT_FIELDS = (
 )
 KSVC_SCHED_FIELDS = ("clock", "_ticks_ms", "_diff", "_up_ms", "_up_last")
 try:
+    from _ksvc import bind as _c_bind  # kernel.service_status as one C call (kernel/svc.py)
     from _ksvc import status as _c_status
+    from _ksvc import status_of as _c_status_of  # (services, name, _KSVC, into): by name
 except ImportError:
-    _c_status = None
+    _c_status = _c_status_of = _c_bind = None
 
 
 def should_restart(policy, result):

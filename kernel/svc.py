@@ -14,6 +14,7 @@ from kernel.names import lookup
 from kernel.units import UnitError
 
 _c_status = S._c_status  # kernel/service.py: Service.status in C (modksvc.c), or None
+_c_status_of = S._c_status_of  # the same by name, the lookup included
 _KSVC = S._KSVC
 
 _mgr = None  # the Manager of the scheduler it was made for
@@ -154,11 +155,23 @@ def service(name):
 def service_status(name, into=None):
     """A status dict: state, sub, result, cause, task, uptime_ms, restarts, budget, ...
     into: a dict (one an earlier call returned) refilled in place and returned, its other
-    keys dropped: polling allocates nothing where _ksvc is built."""
+    keys dropped: polling allocates nothing where _ksvc is built. (Where it is, the name
+    is bound below to its C twin, which calls this for anything but a registered service
+    of the kernel's running manager.)"""
     m = _mgr
     if m is None or m.sched is not _sched._running:  # else the kernel's, as manager() finds
         m = manager()
-    svc = lookup(m.services, name)  # one C call each where built: the lookup and the dict
+    return status_in(m, name, into)
+
+
+def status_in(m, name, into=None):
+    """service_status(name, into) on manager m (a manager the kernel did not make:
+    benchmarks; and the long way: a template's instance made on first use)."""
+    if _c_status_of is not None:
+        d = _c_status_of(m.services, name, _KSVC, into)
+        if d is not None:
+            return d
+    svc = lookup(m.services, name)
     if svc is None:
         svc = m.get(name)  # a template's instance, made on first use; or UnitError
     if _c_status is not None:
@@ -166,15 +179,8 @@ def service_status(name, into=None):
     return _refill(svc.py_status(), into)
 
 
-def status_in(m, name, into=None):
-    """service_status(name, into) on manager m (a manager the kernel did not make:
-    benchmarks)."""
-    svc = lookup(m.services, name)
-    if svc is None:
-        svc = m.get(name)
-    if _c_status is not None:
-        return _c_status(svc, _KSVC, into)
-    return _refill(svc.py_status(), into)
+if S._c_bind is not None:  # the same, the manager's test and the lookup included, in C
+    service_status = S._c_bind(service_status, _KSVC, globals(), _sched)
 
 
 def _refill(d, into):

@@ -7,19 +7,30 @@
 // Built into every board (boards/common/port.mk) and the unix port (boards/unix/micropython.mk).
 #include "py/objtype.h"
 #include "py/runtime.h"
+#include "knames.h"
 
-// A field of the Names instance (set in Names.__init__, so in its own table).
-static mp_obj_t field(mp_obj_t self, qstr attr) {
-    mp_obj_instance_t *o = MP_OBJ_TO_PTR(self);
-    mp_map_elem_t *e = mp_map_lookup(&o->members, MP_OBJ_NEW_QSTR(attr), MP_MAP_LOOKUP);
+// A field of the Names instance (set in Names.__init__, so in its own table), read at the
+// slot it had last time (*hint: every Names sets its fields in the same order) when that
+// slot holds it, else looked up (hashing the name through the qstr pools).
+static mp_obj_t field(mp_obj_t self, qstr attr, uint16_t *hint) {
+    mp_map_t *map = &((mp_obj_instance_t *)MP_OBJ_TO_PTR(self))->members;
+    mp_obj_t key = MP_OBJ_NEW_QSTR(attr);
+    size_t h = *hint;
+    if (h < map->alloc && map->table[h].key == key) {
+        return map->table[h].value;
+    }
+    mp_map_elem_t *e = mp_map_lookup(map, key, MP_MAP_LOOKUP);
     if (e == NULL) {
         mp_raise_msg_varg(&mp_type_AttributeError, MP_ERROR_TEXT("_knames: no attribute '%q'"), attr);
     }
+    *hint = (uint16_t)(e - map->table);
     return e->value;
 }
 
-static mp_obj_t *items(mp_obj_t self, qstr attr, size_t *len) {
-    mp_obj_t l = field(self, attr);
+static uint16_t keys_hint = 0xFFFF, vals_hint = 0xFFFF, mask_hint = 0xFFFF;
+
+static mp_obj_t *items(mp_obj_t self, qstr attr, size_t *len, uint16_t *hint) {
+    mp_obj_t l = field(self, attr, hint);
     if (!mp_obj_is_type(l, &mp_type_list)) {
         mp_raise_TypeError(MP_ERROR_TEXT("_knames: a Names' tables are lists"));
     }
@@ -28,19 +39,18 @@ static mp_obj_t *items(mp_obj_t self, qstr attr, size_t *len) {
     return out;
 }
 
-// get(names, name, default=None): names' value for name, or default. The slot is
-// ((h & 0x7FFF) * 25173 ^ (h >> 15)) & mask with h = hash(name), as Names._slot.
-static mp_obj_t knames_get(size_t n_args, const mp_obj_t *args) {
-    mp_obj_t self = args[0];
-    mp_obj_t name = args[1];
+// knames_lookup(names, name): names' value for name, or MP_OBJ_NULL (knames.h: _ksvc's
+// status by name calls it too). The slot is ((h & 0x7FFF) * 25173 ^ (h >> 15)) & mask with
+// h = hash(name), as Names._slot.
+mp_obj_t knames_lookup(mp_obj_t self, mp_obj_t name) {
     if (!mp_obj_is_instance_type(mp_obj_get_type(self))) {
         mp_raise_TypeError(MP_ERROR_TEXT("_knames: need a Names"));
     }
     size_t nk;
     size_t nv;
-    mp_obj_t *keys = items(self, MP_QSTR__keys, &nk);
-    mp_obj_t *vals = items(self, MP_QSTR__vals, &nv);
-    mp_uint_t mask = (mp_uint_t)mp_obj_get_int(field(self, MP_QSTR__mask));
+    mp_obj_t *keys = items(self, MP_QSTR__keys, &nk, &keys_hint);
+    mp_obj_t *vals = items(self, MP_QSTR__vals, &nv, &vals_hint);
+    mp_uint_t mask = (mp_uint_t)mp_obj_get_int(field(self, MP_QSTR__mask, &mask_hint));
     if (nk != mask + 1 || nv != nk) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("_knames: a Names out of shape"));
     }
@@ -49,13 +59,22 @@ static mp_obj_t knames_get(size_t n_args, const mp_obj_t *args) {
     for (;;) {  // Names stays at most half full: an empty slot ends every probe
         mp_obj_t k = keys[i];
         if (k == mp_const_none) {
-            return n_args > 2 ? args[2] : mp_const_none;
+            return MP_OBJ_NULL;
         }
         if (k == name || mp_obj_equal(k, name)) {
             return vals[i];
         }
         i = (i + 1) & mask;
     }
+}
+
+// get(names, name, default=None): names' value for name, or default.
+static mp_obj_t knames_get(size_t n_args, const mp_obj_t *args) {
+    mp_obj_t v = knames_lookup(args[0], args[1]);
+    if (v == MP_OBJ_NULL) {
+        return n_args > 2 ? args[2] : mp_const_none;
+    }
+    return v;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(knames_get_obj, 2, 3, knames_get);
 

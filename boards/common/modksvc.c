@@ -15,23 +15,36 @@
 // builders against each other.
 // Built into every board (boards/common/port.mk) and the unix port (boards/unix/micropython.mk).
 #include "py/objtype.h"
+#include "py/smallint.h"
 #include "py/runtime.h"
+#include "knames.h"
 
 #define N_FIELDS (20)
 
 // Read obj's attributes names[0..n) into out[0..n), own table first, then its class's dict
 // for the ones it does not set (class defaults; mp_load_attr for anything further up, or
-// AttributeError). A presized table (Service: 14 attributes in 16 slots) is nearly full,
-// and a lookup that misses there probes up to its few empty slots (a class-default read
-// cost 15 us on ARM): so each name's slot is remembered per call site (hints[j]: the
-// objects of one class insert their attributes in the same order, so the same slot), and
-// the names not found there are looked for in one pass over a nearly full table, by
-// lookup in any other (misses there end at an empty slot soon). A class default is read
-// at its slot in the class's dict remembered the same way (chints), else looked up.
-#define NO_HINT (0xFFFF)
-static void read_attrs(mp_obj_t obj, const qstr *names, size_t n, mp_obj_t *out, uint16_t *hints,
-    uint16_t *chints) {
-    if (n > 16) {
+// AttributeError), as Python reads them. Each call site keeps a Shape: the objects of one
+// class set their attributes in the same order, so their tables hold the same keys in the
+// same slots. An own table of up to SHAPE_SLOTS slots whose keys are those remembered (one
+// compare a slot: a Service's 16, a Unit's 4) has each name where it was last time, in its
+// own slot or, absent, at its slot in the class's dict (checked there: one compare); then a
+// read is one load a field. A bigger table (the Scheduler's) is read at the remembered slot
+// when that slot holds the name. Anything else is looked up, and the shape remembered.
+// (Looked up each time, as before, a status was mostly lookups that hash their name through
+// the qstr pools: 13 of a Unit's 15 fields read are class defaults; 57 us on ARM at 62.5
+// MIPS, where a shape hit is a few instructions a field.)
+#define SHAPE_SLOTS (16)
+#define MAX_FIELDS (16)
+#define IN_CLASS (0x8000)   // slot[j]: at (slot & ~IN_CLASS) in the class's dict
+#define UNCACHED (0xFFFF)   // slot[j]: looked up each time (found further up than the class)
+typedef struct {
+    size_t alloc;                   // the own table's size when matched whole; 0: not
+    mp_obj_t keys[SHAPE_SLOTS];     // its keys, slot by slot (qstrs, empty, deleted: no pointers)
+    uint16_t slot[MAX_FIELDS];      // per name: its own slot, IN_CLASS | class slot, UNCACHED
+} shape_t;
+
+static void read_attrs(mp_obj_t obj, const qstr *names, size_t n, mp_obj_t *out, shape_t *sh) {
+    if (n > MAX_FIELDS) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("_ksvc: at most 16 fields per read"));
     }
     const mp_obj_type_t *type = mp_obj_get_type(obj);
@@ -39,68 +52,86 @@ static void read_attrs(mp_obj_t obj, const qstr *names, size_t n, mp_obj_t *out,
         mp_raise_TypeError(MP_ERROR_TEXT("_ksvc: need instances"));
     }
     mp_map_t *map = &((mp_obj_instance_t *)MP_OBJ_TO_PTR(obj))->members;
-    uint8_t miss[16];   // the names not at their hint (n <= 16)
-    size_t missing = 0;
-    for (size_t j = 0; j < n; j++) {
-        size_t h = hints[j];
-        if (h < map->alloc && map->table[h].key == MP_OBJ_NEW_QSTR(names[j])) {
-            out[j] = map->table[h].value;
-        } else {
-            out[j] = MP_OBJ_NULL;
-            miss[missing++] = (uint8_t)j;
-        }
-    }
-    if (missing == 0) {
-        return;
-    }
-    if (4 * map->used <= 3 * map->alloc) {   // not nearly full: misses end soon
-        for (size_t m = 0; m < missing; m++) {
-            size_t j = miss[m];
-            mp_map_elem_t *e = mp_map_lookup(map, MP_OBJ_NEW_QSTR(names[j]), MP_MAP_LOOKUP);
-            if (e != NULL) {
-                out[j] = e->value;
-                hints[j] = (uint16_t)(e - map->table);
-            }
-        }
-    } else {
-        for (size_t i = 0; i < map->alloc; i++) {
-            mp_obj_t key = map->table[i].key;
-            if (!mp_obj_is_qstr(key)) {
-                continue;   // empty or deleted slot
-            }
-            for (size_t m = 0; m < missing; m++) {
-                size_t j = miss[m];
-                if (names[j] == MP_OBJ_QSTR_VALUE(key)) {
-                    out[j] = map->table[i].value;
-                    hints[j] = (uint16_t)i;
-                    break;
-                }
-            }
-        }
-    }
     mp_map_t *cls = MP_OBJ_TYPE_HAS_SLOT(type, locals_dict) ? &MP_OBJ_TYPE_GET_SLOT(type, locals_dict)->map : NULL;
-    for (size_t m = 0; m < missing; m++) {
-        size_t j = miss[m];
-        if (out[j] != MP_OBJ_NULL) {
-            continue;
+    size_t alloc = map->alloc;
+    mp_map_elem_t *t = map->table;
+    bool whole = false;   // the own table is the remembered shape
+    if (alloc != 0 && alloc == sh->alloc) {
+        size_t i = 0;
+        while (i < alloc && t[i].key == sh->keys[i]) {
+            i++;
         }
-        size_t h = chints[j];   // its slot in the class's dict last time (checked: a class
-        if (cls != NULL && h < cls->alloc && cls->table[h].key == MP_OBJ_NEW_QSTR(names[j])) {
-            out[j] = cls->table[h].value;   // changed since falls back to the lookup)
-            continue;
+        whole = i == alloc;
+    }
+    size_t j = 0;
+    if (whole) {   // the hot path: a load a field, a compare for a class default
+        mp_map_elem_t *ct = cls != NULL ? cls->table : NULL;
+        size_t calloc = cls != NULL ? cls->alloc : 0;
+        for (; j < n; j++) {
+            size_t s = sh->slot[j];
+            if (s < IN_CLASS) {   // learnt from a table of these keys: s < alloc
+                out[j] = t[s].value;
+                continue;
+            }
+            s -= IN_CLASS;   // (UNCACHED: beyond any class's table)
+            if (s < calloc && ct[s].key == MP_OBJ_NEW_QSTR(names[j])) {
+                out[j] = ct[s].value;
+                continue;
+            }
+            break;   // the rest as below
         }
-        mp_map_elem_t *e = cls != NULL ? mp_map_lookup(cls, MP_OBJ_NEW_QSTR(names[j]), MP_MAP_LOOKUP) : NULL;
+        if (j == n) {
+            return;
+        }
+    }
+    bool learn = false;
+    for (; j < n; j++) {
+        mp_obj_t key = MP_OBJ_NEW_QSTR(names[j]);
+        size_t s = sh->slot[j];
+        if (s != UNCACHED && !(s & IN_CLASS)) {
+            if (s < alloc && (whole || t[s].key == key)) {
+                out[j] = t[s].value;
+                continue;
+            }
+        } else if (whole && s != UNCACHED) {   // absent from the own table: the class's?
+            s &= ~IN_CLASS;
+            if (cls != NULL && s < cls->alloc && cls->table[s].key == key) {
+                out[j] = cls->table[s].value;
+                continue;
+            }
+        }
+        // looked up, and remembered
+        learn = true;
+        mp_map_elem_t *e = mp_map_lookup(map, key, MP_MAP_LOOKUP);
         if (e != NULL) {
-            chints[j] = (uint16_t)(e - cls->table);
+            out[j] = e->value;
+            sh->slot[j] = (uint16_t)(e - t);
+            continue;
         }
-        out[j] = e != NULL ? e->value : mp_load_attr(obj, names[j]);
+        e = cls != NULL ? mp_map_lookup(cls, key, MP_MAP_LOOKUP) : NULL;
+        if (e != NULL) {
+            out[j] = e->value;
+            sh->slot[j] = (uint16_t)(IN_CLASS | (e - cls->table));
+        } else {
+            out[j] = mp_load_attr(obj, names[j]);
+            sh->slot[j] = UNCACHED;
+        }
+    }
+    if (learn || !whole) {   // this object's table is the shape from now on
+        if (alloc <= SHAPE_SLOTS) {
+            for (size_t i = 0; i < alloc; i++) {
+                sh->keys[i] = t[i].key;
+            }
+            sh->alloc = alloc;
+        } else {
+            sh->alloc = 0;
+        }
     }
 }
-// READ(obj, FIELDS, n, out): read_attrs with the call site's own hints.
+// READ(obj, FIELDS, n, out): read_attrs with the call site's own Shape.
 #define READ(obj, fields, n, out) do { \
-        static uint16_t hints_[sizeof(fields) / sizeof(qstr)] = { [0 ... sizeof(fields) / sizeof(qstr) - 1] = NO_HINT }; \
-        static uint16_t chints_[sizeof(fields) / sizeof(qstr)] = { [0 ... sizeof(fields) / sizeof(qstr) - 1] = NO_HINT }; \
-        read_attrs((obj), (fields), (n), (out), hints_, chints_); \
+        static shape_t shape_ = { 0, { 0 }, { [0 ... MAX_FIELDS - 1] = UNCACHED - 1 } }; \
+        read_attrs((obj), (fields), (n), (out), &shape_); \
 } while (0)
 
 // The attributes read, per owner (tests/unit/test_ksvc.py matches each list with
@@ -127,26 +158,92 @@ static const qstr TASK_FIELDS[] = { MP_QSTR_id };
 static const qstr GROUP_FIELDS[] = { MP_QSTR_name };
 static const qstr MGR_FIELDS[] = { MP_QSTR_sched };
 
+// a kind b: small ints in place (sums and differences of two small ints fit a machine
+// word), anything else (big ints: an uptime past 2**30 ms) by the runtime, as in Python.
 static mp_obj_t op(mp_binary_op_t kind, mp_obj_t a, mp_obj_t b) {
+    if (mp_obj_is_small_int(a) && mp_obj_is_small_int(b)) {
+        mp_int_t x = MP_OBJ_SMALL_INT_VALUE(a);
+        mp_int_t y = MP_OBJ_SMALL_INT_VALUE(b);
+        mp_int_t r;
+        switch (kind) {
+            case MP_BINARY_OP_ADD:
+                r = x + y;
+                break;
+            case MP_BINARY_OP_SUBTRACT:
+                r = x - y;
+                break;
+            case MP_BINARY_OP_LESS:
+                return mp_obj_new_bool(x < y);
+            case MP_BINARY_OP_MORE_EQUAL:
+                return mp_obj_new_bool(x >= y);
+            default:
+                return mp_binary_op(kind, a, b);
+        }
+        if (MP_SMALL_INT_FITS(r)) {
+            return MP_OBJ_NEW_SMALL_INT(r);
+        }
+    }
     return mp_binary_op(kind, a, b);
 }
 
+// tuple[i]: read in place for a small int in range, else subscripted (its IndexError).
 static mp_obj_t nth(mp_obj_t tuple, mp_obj_t i) {
+    if (mp_obj_is_exact_type(tuple, &mp_type_tuple) && mp_obj_is_small_int(i)) {
+        mp_obj_tuple_t *tu = MP_OBJ_TO_PTR(tuple);
+        mp_int_t k = MP_OBJ_SMALL_INT_VALUE(i);
+        if (k >= 0 && (size_t)k < tu->len) {
+            return tu->items[k];
+        }
+    }
     return mp_obj_subscr(tuple, i, MP_OBJ_SENTINEL);
+}
+
+// obj.name = value: in place at its slot in obj's own table (*hint: where it was last
+// time; mp_store_attr hashes the name through the qstr pools), else stored and its slot
+// remembered.
+static void store(mp_obj_t obj, qstr name, mp_obj_t value, uint16_t *hint) {
+    mp_map_t *map = &((mp_obj_instance_t *)MP_OBJ_TO_PTR(obj))->members;
+    mp_obj_t key = MP_OBJ_NEW_QSTR(name);
+    size_t h = *hint;
+    if (h < map->alloc && map->table[h].key == key) {
+        map->table[h].value = value;
+        return;
+    }
+    mp_store_attr(obj, name, value);
+    mp_map_elem_t *e = mp_map_lookup(map, key, MP_MAP_LOOKUP);
+    if (e != NULL) {
+        *hint = (uint16_t)(e - map->table);
+    }
+}
+
+// f() and f(a, b): a C function (the HAL clock's ticks_ms, ticks_diff) called straight,
+// anything else (a VirtualClock's methods) through the runtime's call.
+static mp_obj_t call0(mp_obj_t f) {
+    if (mp_obj_is_type(f, &mp_type_fun_builtin_0)) {
+        return ((mp_obj_fun_builtin_fixed_t *)MP_OBJ_TO_PTR(f))->fun._0();
+    }
+    return mp_call_function_0(f);
+}
+
+static mp_obj_t call2(mp_obj_t f, mp_obj_t a, mp_obj_t b) {
+    if (mp_obj_is_type(f, &mp_type_fun_builtin_2)) {
+        return ((mp_obj_fun_builtin_fixed_t *)MP_OBJ_TO_PTR(f))->fun._2(a, b);
+    }
+    return mp_call_function_2(f, a, b);
 }
 
 // Scheduler.uptime_ms(): ms since the clock was bound, accumulated from ticks differences.
 static mp_obj_t uptime_ms(mp_obj_t sched) {
     mp_obj_t c[C_N];
-    READ(sched, SCHED_FIELDS, 1, c);   // clock; the rest exist once it is bound
+    READ(sched, SCHED_FIELDS, C_N, c);   // (None until a clock is bound)
     if (c[C_CLOCK] == mp_const_none) {
         return MP_OBJ_NEW_SMALL_INT(0);
     }
-    READ(sched, SCHED_FIELDS, C_N, c);
-    mp_obj_t ms = mp_call_function_0(c[C_TICKS_MS]);
-    mp_obj_t up = op(MP_BINARY_OP_ADD, c[C_UP_MS], mp_call_function_2(c[C_DIFF], ms, c[C_UP_LAST]));
-    mp_store_attr(sched, MP_QSTR__up_ms, up);
-    mp_store_attr(sched, MP_QSTR__up_last, ms);
+    mp_obj_t ms = call0(c[C_TICKS_MS]);
+    mp_obj_t up = op(MP_BINARY_OP_ADD, c[C_UP_MS], call2(c[C_DIFF], ms, c[C_UP_LAST]));
+    static uint16_t up_hint = UNCACHED, last_hint = UNCACHED;
+    store(sched, MP_QSTR__up_ms, up, &up_hint);
+    store(sched, MP_QSTR__up_last, ms, &last_hint);
     return up;
 }
 
@@ -260,9 +357,106 @@ static mp_obj_t ksvc_status(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(ksvc_status_obj, 2, 3, ksvc_status);
 
+// status_of(services, name, names[, into]): status() of the Service services (the manager's
+// Names) holds as name, or None when it holds none (a template's instance not made yet:
+// the caller goes the long way). kernel.service_status(name, into) in one C call.
+static mp_obj_t ksvc_status_of(size_t n_args, const mp_obj_t *args) {
+    mp_obj_t svc = knames_lookup(args[0], args[1]);
+    if (svc == MP_OBJ_NULL || svc == mp_const_none) {
+        return mp_const_none;
+    }
+    mp_obj_t a[3] = { svc, args[2], n_args > 3 ? args[3] : mp_const_none };
+    return ksvc_status(3, a);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(ksvc_status_of_obj, 3, 4, ksvc_status_of);
+
+// bind(slow, names, svc_globals, sched_module) -> kernel.service_status(name, into=None)
+// as one C call (a Python function's frame alone cost ~9 us on ARM at 62.5 MIPS, a
+// fifth of a status): the kernel's manager is svc_globals['_mgr'] when its scheduler is
+// sched_module._running (kernel/svc.py's test), its services are looked up (knames_lookup)
+// and the dict built (ksvc_status). Any other case (no manager yet, another scheduler
+// running, a name it does not hold: a template's instance to make, an UnitError to raise,
+// keyword arguments) is slow(name, into): kernel/svc.py's Python, which decides.
+typedef struct {
+    mp_obj_base_t base;
+    mp_obj_t slow;
+    mp_obj_t names;
+    mp_obj_dict_t *g;    // kernel/svc.py's globals (_mgr)
+    mp_obj_dict_t *sg;   // kernel/sched.py's globals (_running)
+    uint16_t g_hint;
+    uint16_t sg_hint;
+} bound_t;
+
+// d[name] for a module's globals, at the slot it had last time when that slot holds it.
+static mp_obj_t global(mp_map_t *map, qstr name, uint16_t *hint) {
+    mp_obj_t key = MP_OBJ_NEW_QSTR(name);
+    size_t h = *hint;
+    if (h < map->alloc && map->table[h].key == key) {
+        return map->table[h].value;
+    }
+    mp_map_elem_t *e = mp_map_lookup(map, key, MP_MAP_LOOKUP);
+    if (e == NULL) {
+        return MP_OBJ_NULL;
+    }
+    *hint = (uint16_t)(e - map->table);
+    return e->value;
+}
+
+static const qstr BOUND_MGR_FIELDS[] = { MP_QSTR_sched, MP_QSTR_services };
+
+static mp_obj_t bound_call(mp_obj_t self_in, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    bound_t *self = MP_OBJ_TO_PTR(self_in);
+    mp_obj_t into = n_args > 1 ? args[1] : mp_const_none;
+    if (n_kw == 1 && n_args == 1 && args[1] == MP_OBJ_NEW_QSTR(MP_QSTR_into)) {
+        into = args[2];   // service_status(name, into=d), as polling callers write it
+        n_kw = 0;
+    }
+    if (n_kw == 0 && (n_args == 1 || n_args == 2)) {
+        mp_obj_t mgr = global(&self->g->map, MP_QSTR__mgr, &self->g_hint);
+        mp_obj_t running = global(&self->sg->map, MP_QSTR__running, &self->sg_hint);
+        if (mgr != MP_OBJ_NULL && mgr != mp_const_none && running != MP_OBJ_NULL
+            && mp_obj_is_instance_type(mp_obj_get_type(mgr))) {
+            mp_obj_t f[2];
+            READ(mgr, BOUND_MGR_FIELDS, 2, f);
+            if (f[0] == running) {
+                mp_obj_t svc = knames_lookup(f[1], args[0]);
+                if (svc != MP_OBJ_NULL && svc != mp_const_none) {
+                    mp_obj_t a[3] = { svc, self->names, into };
+                    return ksvc_status(3, a);
+                }
+            }
+        }
+    }
+    if (n_kw == 0 && n_args == 1 && into != mp_const_none) {
+        return mp_call_function_2(self->slow, args[0], into);
+    }
+    return mp_call_function_n_kw(self->slow, n_args, n_kw, args);
+}
+
+static MP_DEFINE_CONST_OBJ_TYPE(
+    ksvc_bound_type, MP_QSTR_service_status, MP_TYPE_FLAG_NONE,
+    call, bound_call
+    );
+
+static mp_obj_t ksvc_bind(size_t n_args, const mp_obj_t *args) {
+    if (!mp_obj_is_type(args[2], &mp_type_dict) || !mp_obj_is_type(args[3], &mp_type_module)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("_ksvc: bind(slow, names, globals(), sched module)"));
+    }
+    bound_t *b = mp_obj_malloc(bound_t, &ksvc_bound_type);
+    b->slow = args[0];
+    b->names = args[1];
+    b->g = MP_OBJ_TO_PTR(args[2]);
+    b->sg = mp_obj_module_get_globals(args[3]);
+    b->g_hint = b->sg_hint = UNCACHED;
+    return MP_OBJ_FROM_PTR(b);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(ksvc_bind_obj, 4, 4, ksvc_bind);
+
 static const mp_rom_map_elem_t ksvc_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_bind), MP_ROM_PTR(&ksvc_bind_obj) },
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__ksvc) },
     { MP_ROM_QSTR(MP_QSTR_status), MP_ROM_PTR(&ksvc_status_obj) },
+    { MP_ROM_QSTR(MP_QSTR_status_of), MP_ROM_PTR(&ksvc_status_of_obj) },
 };
 static MP_DEFINE_CONST_DICT(ksvc_globals, ksvc_globals_table);
 

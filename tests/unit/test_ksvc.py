@@ -67,6 +67,8 @@ def test_declared_fields_exist_where_the_c_code_reads_them():
     for name in S.KSVC_SCHED_FIELDS:
         assert name in w.sched.__dict__, "Scheduler.__init__/set_clock must set %s" % name
     assert "sched" in w.m.__dict__
+    # the bound service_status (modksvc.c BOUND_MGR_FIELDS) reads these of the manager
+    assert "services" in w.m.__dict__ and "MP_QSTR_sched, MP_QSTR_services }" in used_by_c()[1]
 
 
 async def _forever():
@@ -207,3 +209,133 @@ def test_a_class_default_changed_after_a_read_is_read_anew():
     units.Unit.description = "the default"
     d = _same(a)
     assert d["tags"] == ("late",) and d["description"] == "the default", d
+
+
+def test_objects_of_other_shapes_read_where_their_own_values_are():
+    # The C reader remembers one table shape per call site (the keys slot by slot) and reads
+    # each field at its remembered slot, own or class, while an object's table has those
+    # keys. Objects whose tables differ (an attribute set on one only, a class default set
+    # on the instance, one deleted) are read in any order: each gets its own values.
+    mpunit.need("_ksvc")
+    w = World()
+    a = w.add(name="a", exec=_forever)
+    b = w.add(name="b", exec=_forever, description="the b", tags=["t"], restart_sec=3)
+    c = w.add(name="c", exec=_forever)
+    c.restarts = 7  # a class default, set on this instance only
+    c.unit.burst = 2  # and a unit's
+    w.m.start_job(["a", "b"], "t")
+    w.run_for(20)
+    for svc in (a, b, c, a, c, b, b, a, c):
+        _same(svc)
+    assert _same(c)["restarts"] == 7 and _same(a)["restarts"] == 0
+    assert _same(c)["budget"] == 2 and _same(a)["budget"] == 4  # a: started once
+    assert _same(b)["next_delay_ms"] == 3000 and _same(a)["next_delay_ms"] == 100
+    del c.restarts  # back to the class default: a deleted slot in its table
+    assert _same(c)["restarts"] == 0 and _same(a)["restarts"] == 0
+    c.unit.description = "late"  # a field added after the shape was learnt
+    assert _same(c)["description"] == "late" and _same(a)["description"] == "a"
+
+
+def test_a_class_default_deleted_and_another_added_is_not_read_at_the_old_slot():
+    # A class dict slot whose key changed (a default deleted, another added into its slot)
+    # must not be read as the old name: the key at the remembered slot is checked.
+    mpunit.need("_ksvc")
+    from kernel import units
+
+    w = World()
+    a = w.add(name="a", exec=_forever)
+    assert _same(a)["tags"] == ()
+    old = units.Unit.tags
+    del units.Unit.tags
+    units.Unit.zz_new = 1  # may take the deleted slot
+    try:
+        S._c_status(a, S._KSVC)
+        raise AssertionError("read a deleted class default")
+    except AttributeError:
+        pass
+    units.Unit.tags = ("back",)
+    assert _same(a)["tags"] == ("back",)
+    units.Unit.tags = old
+
+
+def test_uptime_past_small_ints_is_big_int_arithmetic_as_in_python():
+    # The C arithmetic is done in place for small ints; an uptime past them (2**30 ms on
+    # 32-bit boards is 12 days) goes through the runtime, as the Python builder does.
+    mpunit.need("_ksvc")
+    w = World()
+    a = w.add(name="a", exec=_forever)
+    w.m.start_job(["a"], "t")
+    w.run_for(20)
+    big = 1 << 70  # past small ints on 64-bit builds too
+    w.sched._up_ms += big
+    a.active_ms += big
+    a.limit_t0 += big
+    d = _same(a)
+    assert d["uptime_ms"] == 20 and d["budget"] == 4, d  # both moved: the same differences
+    w.sched._up_ms += 123
+    assert _same(a)["uptime_ms"] == 143
+
+
+def test_a_state_out_of_range_raises_as_in_python():
+    mpunit.need("_ksvc")
+    w = World()
+    a = w.add(name="a", exec=_forever)
+    a.state = 99
+    for build in (lambda: S._c_status(a, S._KSVC), a.py_status):
+        try:
+            build()
+            raise AssertionError("no error for state 99")
+        except IndexError:
+            pass
+
+
+def test_service_status_is_one_c_call_and_goes_the_long_way_for_the_rest():
+    # kernel.service_status is bound to its C twin where built: the kernel's manager, its
+    # scheduler running, a registered name -> the dict; a template's instance not made yet,
+    # an unknown name, another scheduler running: kernel/svc.py's Python decides.
+    mpunit.need("_ksvc")
+    import kernel
+    from kernel import sched as _sched
+    from kernel import svc
+
+    assert type(svc.service_status).__name__ == "service_status", type(svc.service_status)
+    kernel.reset()
+    a = kernel.create_service({"name": "a", "exec": _forever, "description": "the a"})
+    kernel.create_service({"name": "t@", "exec": _forever})
+    m = svc.manager()
+    prev = _sched._running
+    _sched._running = m.sched  # as inside the kernel's run()
+    try:
+        d = kernel.service_status("a")
+        assert d == a.py_status() and d["description"] == "the a", d
+        e = {"x": 1}
+        assert kernel.service_status("a", e) is e and e == d  # positional into
+        assert kernel.service_status("a", into=e) is e and e == d  # keyword into
+        assert kernel.service_status("t@2")["name"] == "t@2"  # made on first use
+        try:
+            kernel.service_status("nope", into=e)
+            raise AssertionError("no error for an unknown name")
+        except UnitError as err:
+            assert "no such unit" in str(err), err
+        try:
+            kernel.service_status("a", into=[])
+            raise AssertionError("a list was taken")
+        except TypeError as err:
+            assert "into must be a dict" in str(err), err
+        try:
+            kernel.service_status("a", bad=1)
+            raise AssertionError("an unknown keyword was taken")
+        except TypeError:
+            pass
+        # another scheduler running: the kernel's manager is not the one asked about
+        from kernel.clock import VirtualClock
+        from kernel.sched import Scheduler
+
+        _sched._running = Scheduler(VirtualClock())
+        try:
+            kernel.service_status("a")
+            raise AssertionError("the old manager answered for another scheduler")
+        except UnitError:
+            pass
+    finally:
+        _sched._running = prev
