@@ -44,8 +44,8 @@ K_ALLOC_B = "alloc_b"
 K_ALLOC_RATE = "alloc_b_per_s"
 
 
-_REC_SLOTS = const(8)  # a sampled service's Rec: reg, name, hot, hnext, runs, start1, kseries,
-#                         avail
+_REC_SLOTS = const(8)  # a sampled service's Rec: reg, name, hot, hnext, runs, start1, and
+#                         first (an idle one) or kseries and avail
 _RUN = const(5)  # values per run in Rec.runs
 
 
@@ -70,6 +70,12 @@ class Rec:
     # The round its first start was counted in, while its `starts` series is owed, not made:
     # a service that started once and idles has no series dict (Registry._series_of).
     start1 = None
+    # A run's first sample, while the service idles after it: (round, cpu_us, alloc_b,
+    # period_ms, up or None: no Avail yet), kept instead of the four kernel series and the
+    # Avail that sample would have made (~1 KB on ARM per service: thousands of services
+    # started once and idle since). They are made from it once the service is sampled
+    # again or anything reads its series or availability (Registry._made).
+    first = None
 
     def __init__(self, reg, name):
         presize(self, _REC_SLOTS)  # one table, not three on the way (kernel/heap.py)
@@ -90,6 +96,8 @@ class Rec:
 
 class Registry(ProbeReads):
     """The metrics of one service manager's services, sampled by one kernel task."""
+
+    keep_first = True  # a first sample kept as values (Rec.first); False: made at once
 
     def __init__(self, mgr):
         self.mgr = mgr
@@ -139,9 +147,11 @@ class Registry(ProbeReads):
         # service's {metric name -> Metric}: made with its owed `starts` series (counted on
         # its Rec at its first start: value 1 since round start1, caught up as any series),
         # or when make, or None.
+        r = self.recs.get(service)
+        if r is not None and r.first is not None:  # its first sample, kept as values
+            self._made(r)  # (makes its series)
         d = self.series.get(service)
         if d is None:
-            r = self.recs.get(service)
             if r is not None and r.start1 is not None:
                 d = self.series[service] = {}
                 m = d[K_STARTS] = Metric(
@@ -281,16 +291,27 @@ class Registry(ProbeReads):
         svc = self.mgr.services.get(r.name)
         if svc is None:  # a series' owner that is no service ('kernel'): nothing to sample
             return
-        cpu, alloc = self._account(r.name, svc, r, period_ms)
-        if r.avail is None and (svc.is_enabled() or svc.state != S.INACTIVE):
-            r.avail = Avail(self.samples - 1)
-        a = r.avail
-        if a is not None:
-            a.add_n(a.last_up, self.samples - 1 - a.synced)  # the rounds it sat out
-            on = svc.state == S.ACTIVE or svc.state == S.RELOADING
-            a.last_up = on and r.health != "critical" and r.ready
-            a.add(a.last_up)
-            a.synced = self.samples
+        on = svc.state == S.ACTIVE or svc.state == S.RELOADING
+        up = on and r.health != "critical" and r.ready
+        if r.kseries is None and r.avail is None and r.first is None and self.keep_first:
+            # Its first sample, kept as values (see Rec.first): its series and Avail are
+            # made from them only once it is sampled again or read.
+            cpu, alloc = self._account(r, svc)
+            keep = svc.is_enabled() or svc.state != S.INACTIVE  # (else no Avail yet)
+            r.first = (self.samples, cpu, alloc, period_ms, up if keep else None)
+        else:
+            if r.first is not None:
+                self._made(r)
+            cpu, alloc = self._account(r, svc)
+            self._record(r, cpu, alloc, period_ms)
+            if r.avail is None and (svc.is_enabled() or svc.state != S.INACTIVE):
+                r.avail = Avail(self.samples - 1)
+            a = r.avail
+            if a is not None:
+                a.add_n(a.last_up, self.samples - 1 - a.synced)  # the rounds it sat out
+                a.last_up = up
+                a.add(up)
+                a.synced = self.samples
         t = svc.task
         # Active: its task ran or is ready, it restarted in the last minute, or its unit has
         # alert rules of its own (over series anyone may change): sampled again next round.
@@ -301,7 +322,7 @@ class Registry(ProbeReads):
         elif t is not None:  # idle: cold until touched (its task readied, an event)
             t.watch = r
 
-    def _account(self, name, svc, r, period_ms):
+    def _account(self, r, svc):
         # CPU and allocation since the last sample, from the tasks' accounting: each run
         # seen is read as a delta; an ended one for the last time.
         r.see(svc.task)
@@ -325,24 +346,55 @@ class Registry(ProbeReads):
             for i in range(0, len(runs), _RUN):
                 if runs[i] is t and not t.done():
                     r.runs = runs[i : i + _RUN]
+        return cpu, alloc
+
+    def _kseries(self, r):
         k = r.kseries
         if k is None:  # the four series every sample updates, looked up once
+            name = r.name
             k = r.kseries = (
                 self.metric(name, K_CPU_US),
                 self.metric(name, K_ALLOC_B),
                 self.metric(name, K_CPU_PCT, GAUGE),
                 self.metric(name, K_ALLOC_RATE, GAUGE),
             )
+        return k
+
+    def _record(self, r, cpu, alloc, period_ms):
+        k = self._kseries(r)
         k[0].record(k[0].value + cpu)
         k[1].record(k[1].value + alloc)
         k[2].record(cpu / (period_ms * 10))
         k[3].record(alloc * 1000 // period_ms)
-        return cpu, alloc
+
+    def _made(self, r):
+        # r's first sample (Rec.first) as its series and Avail: the state the sample would
+        # have left had it made them then (each series made in that round holding its
+        # value; the rounds since are caught up lazily, as for any series).
+        rnd, cpu, alloc, period_ms, up = r.first
+        del r.first  # (its slot for the two made below: a Rec's table stays at 8)
+        k = self._kseries(r)
+        for m, v in (
+            (k[0], cpu),
+            (k[1], alloc),
+            (k[2], cpu / (period_ms * 10)),
+            (k[3], alloc * 1000 // period_ms),
+        ):
+            m.at = rnd
+            m.value = v
+            m.ring.add(v)
+        if up is not None:
+            a = r.avail = Avail(rnd - 1)
+            a.last_up = up
+            a.add(up)
+            a.synced = rnd
 
     # ---- reports ----
 
     def availability(self, name):
         r = self.recs.get(name)
+        if r is not None and r.first is not None:
+            self._made(r)
         if r is None or r.avail is None:
             return (None, None, None)
         lim = self.samples - 1 if self.busy else self.samples  # (the round in progress may

@@ -214,9 +214,13 @@ def test_an_idle_services_rec_sets_only_the_fields_that_differ():
     assert len(r.runs) == 5 and r.runs[0] is w.m.services[names[0]].task
     reg.start()
     w.run_for(2500)
-    want = ["avail", "hnext", "hot", "kseries", "name", "reg", "runs", "start1"]  # 8 slots
+    # its first sample kept as values (Rec.first): no series, no Avail, no series dict
+    want = ["first", "hnext", "hot", "name", "reg", "runs", "start1"]
     assert not r.hot and sorted(r.__dict__) == want, sorted(r.__dict__)
-    assert reg.availability(names[0]) == (100, 100, 100)
+    assert names[0] not in reg.series and r.kseries is None and r.avail is None
+    assert reg.availability(names[0]) == (100, 100, 100)  # read: made from that sample
+    want = ["avail", "hnext", "hot", "kseries", "name", "reg", "runs", "start1"]  # 8 slots
+    assert sorted(r.__dict__) == want and r.first is None, sorted(r.__dict__)
 
 
 def test_a_slow_slice_ends_after_metric_slice_ms():
@@ -236,7 +240,7 @@ def test_a_slow_slice_ends_after_metric_slice_ms():
     reg.start()
     w.run_for(1500)
     assert sizes == [2, 2, 2, 2, 1], sizes
-    assert not reg.task.done() and reg.recs[names[-1]].avail.n == 1
+    assert not reg.task.done() and reg.recs[names[-1]].first[0] == 1  # its first sample
 
 
 def test_a_service_that_started_once_owes_its_starts_series_until_read():
@@ -273,3 +277,46 @@ def test_the_recs_table_is_sized_for_every_service_at_the_first_rec():
     w.m.start_job(["s%d" % i for i in range(1, 300)], "t")
     w.run_for(10)
     assert len(reg.recs._keys) == size and len(reg.recs) == 300
+
+
+def _seen(w, reg, names):
+    out = []
+    for name in names:
+        rep = reg.report(name)
+        out.append(
+            (
+                name,
+                reg.availability(name),
+                sorted((k, v["value"], v["history"]) for k, v in rep.items()),
+            )
+        )
+    return out
+
+
+def test_a_first_sample_kept_as_values_reads_as_the_series_it_would_have_made():
+    # Two identical worlds: one makes each first sample's series and Avail in its round
+    # (as before), the other keeps it as values until read. Read after idle rounds, after
+    # a second run, after a restart: the same values, histories and availability.
+    worlds = []
+    for eager in (False, True):
+        w, reg, names = started(4, ms=2500)  # wakes every 2.5 s: cold rounds between
+        w.add(name="late", exec=sleeper(100000))  # enabled later: its first sample later
+        reg.keep_first = not eager  # eager: series and Avail made in the first sample
+        reg.start()
+        worlds.append((w, reg, names + ["late"]))
+    for w, reg, names in worlds:
+        w.run_for(1500)  # one round: every first sample
+    lazy, eager = worlds
+    assert lazy[1].recs["idle0"].first is not None and eager[1].recs["idle0"].first is None
+    for w, reg, names in worlds:
+        w.m.start_job(["late"], "t")
+        w.run_for(4200)  # idle rounds, wake-ups (a second sample), the late one's first
+    assert _seen(*lazy) == _seen(*eager), (_seen(*lazy), _seen(*eager))
+    for w, reg, names in worlds:
+        w.m.stop_job([w.m.services["idle1"]], "t")
+        w.run_for(1100)
+        w.m.start_job(["idle1"], "t")  # a second start: its starts series made at once
+        w.run_for(2100)
+    a, b = _seen(*lazy), _seen(*eager)
+    assert a == b, (a, b)
+    assert [x[1] for x in a][0] == (100.0, 100.0, 100.0), a
