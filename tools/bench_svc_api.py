@@ -1,0 +1,86 @@
+# tools/bench_svc_api: the service manager at scale through the kernel's API, on the booted
+# board, as issue 8 tried it from the raw REPL (run ON the board, by make bench):
+#   mpremote connect <pty> run tools/bench_svc_api.py
+# For N = 100, then 1,000 more, then 10,000 more (so the last step runs beside 11,100
+# services): kernel.create_service of N idle units, kernel.start_service of each one by
+# one (each job awaited: every start settles while the kernel's own services, its health
+# monitor, metrics sampler and fault engine run), then 1,000 kernel.service_status(name)
+# spread over all the names, and 1,000 more refilling one dict (into=d). Prints one
+# "name value unit" line per figure: per start and per lookup (the loop over a prepared
+# list of names included), heap per service (unit and running task, gc.mem_free deltas),
+# and the free heap left. A MemoryError ends the run with a line saying at which service.
+# Host-side tool: nothing in the firmware imports it.
+import asyncio
+import gc
+import time
+
+import kernel
+
+
+def out(name, value, unit):
+    print("%s %s %s" % (name, value, unit))
+
+
+async def idle():
+    while True:
+        await kernel.sleep_ms(100000)
+
+
+async def start_all(names):
+    for name in names:
+        await kernel.start_service(name).wait()  # (done at once for an idle simple unit)
+        await kernel.sleep_ms(0)  # a step each: its task steps into its sleep, and ours
+        # stays under the step watchdog
+
+
+def step(first, n, tag):
+    names = ["api%d" % i for i in range(first, first + n)]
+    gc.collect()
+    free0 = gc.mem_free()
+    done = 0
+    try:
+        for name in names:
+            kernel.create_service({"name": name, "exec": idle})
+            done += 1
+        t0 = time.ticks_ms()
+        asyncio.run(start_all(names))
+        start_ms = time.ticks_diff(time.ticks_ms(), t0)
+    except Exception as e:  # MemoryError; a start's step past the watchdog (a GC pause)
+        why = "%s after %d" % (type(e).__name__, first + done)
+        out("svc_api_start_per_service_" + tag, "n/a", "(%s)" % why)
+        return None
+    gc.collect()
+    free1 = gc.mem_free()
+    for name in names[::997]:
+        st = kernel.service_status(name)["state"]
+        if st != "active":
+            raise RuntimeError("%s is %s after its start" % (name, st))
+    every = ["api%d" % ((i * 7919) % (first + n)) for i in range(1000)]
+    status = kernel.service_status
+    t0 = time.ticks_us()
+    for name in every:
+        status(name)
+    new_us = time.ticks_diff(time.ticks_us(), t0)
+    d = status(every[0])
+    t0 = time.ticks_us()
+    for name in every:
+        status(name, d)
+    into_us = time.ticks_diff(time.ticks_us(), t0)
+    out("svc_api_start_per_service_" + tag, "%.1f" % (start_ms * 1000 / n), "us")
+    out("svc_api_heap_per_service_" + tag, (free0 - free1) // n, "B")
+    out("svc_api_status_lookup_" + tag, "%.1f" % (new_us / 1000), "us")
+    out("svc_api_status_into_" + tag, "%.1f" % (into_us / 1000), "us")
+    out("svc_api_services_" + tag, first + n, "")
+    out("svc_api_heap_free_" + tag, free1, "B")
+    return first + n
+
+
+def main():
+    first = 0
+    for n, tag in ((100, "100"), (1000, "1k"), (10000, "10k")):
+        first = step(first, n, tag)
+        if first is None:
+            break
+
+
+main()
