@@ -45,7 +45,9 @@ def step(first, n, tag):
         t0 = time.ticks_ms()
         asyncio.run(start_all(names))
         start_ms = time.ticks_diff(time.ticks_ms(), t0)
-    except Exception as e:  # MemoryError; a start's step past the watchdog (a GC pause)
+    except BaseException as e:  # MemoryError; Watchdog: a start's step past its budget
+        if isinstance(e, KeyboardInterrupt):
+            raise
         why = "%s after %d" % (type(e).__name__, first + done)
         out("svc_api_start_per_service_" + tag, "n/a", "(%s)" % why)
         return None
