@@ -26,9 +26,13 @@ async def idle():
         await kernel.sleep_ms(100000)
 
 
+started = [0]  # services started by start_all so far (what a failed run reports)
+
+
 async def start_all(names):
     for name in names:
-        await kernel.start_service(name).wait()  # (done at once for an idle simple unit)
+        await kernel.start_service(name).wait()
+        started[0] += 1  # (done at once for an idle simple unit)
         await kernel.sleep_ms(0)  # a step each: its task steps into its sleep, and ours
         # stays under the step watchdog
 
@@ -48,7 +52,7 @@ def step(first, n, tag):
     except BaseException as e:  # MemoryError; Watchdog: a start's step past its budget
         if isinstance(e, KeyboardInterrupt):
             raise
-        why = "%s after %d" % (type(e).__name__, first + done)
+        why = "%s: %d units made, %d started" % (type(e).__name__, first + done, started[0])
         out("svc_api_start_per_service_" + tag, "n/a", "(%s)" % why)
         return None
     gc.collect()
