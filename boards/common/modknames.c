@@ -9,22 +9,28 @@
 #include "py/runtime.h"
 #include "knames.h"
 
-// A field of the Names instance (set in Names.__init__, so in its own table), read at the
-// slot it had last time (*hint: every Names sets its fields in the same order) when that
-// slot holds it, else looked up (hashing the name through the qstr pools).
-static mp_obj_t field(mp_obj_t self, qstr attr, uint16_t *hint) {
-    mp_map_t *map = &((mp_obj_instance_t *)MP_OBJ_TO_PTR(self))->members;
-    mp_obj_t key = MP_OBJ_NEW_QSTR(attr);
+mp_obj_t knames_hinted(mp_map_t *map, qstr name, uint16_t *hint) {
+    mp_obj_t key = MP_OBJ_NEW_QSTR(name);
     size_t h = *hint;
     if (h < map->alloc && map->table[h].key == key) {
         return map->table[h].value;
     }
     mp_map_elem_t *e = mp_map_lookup(map, key, MP_MAP_LOOKUP);
     if (e == NULL) {
-        mp_raise_msg_varg(&mp_type_AttributeError, MP_ERROR_TEXT("_knames: no attribute '%q'"), attr);
+        return MP_OBJ_NULL;
     }
     *hint = (uint16_t)(e - map->table);
     return e->value;
+}
+
+// A field of the Names instance (set in Names.__init__, so in its own table), read at the
+// slot it had last time (*hint: every Names sets its fields in the same order).
+static mp_obj_t field(mp_obj_t self, qstr attr, uint16_t *hint) {
+    mp_obj_t v = knames_hinted(&((mp_obj_instance_t *)MP_OBJ_TO_PTR(self))->members, attr, hint);
+    if (v == MP_OBJ_NULL) {
+        mp_raise_msg_varg(&mp_type_AttributeError, MP_ERROR_TEXT("_knames: no attribute '%q'"), attr);
+    }
+    return v;
 }
 
 static uint16_t keys_hint = 0xFFFF, vals_hint = 0xFFFF, mask_hint = 0xFFFF;

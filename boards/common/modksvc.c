@@ -387,21 +387,6 @@ typedef struct {
     uint16_t sg_hint;
 } bound_t;
 
-// d[name] for a module's globals, at the slot it had last time when that slot holds it.
-static mp_obj_t global(mp_map_t *map, qstr name, uint16_t *hint) {
-    mp_obj_t key = MP_OBJ_NEW_QSTR(name);
-    size_t h = *hint;
-    if (h < map->alloc && map->table[h].key == key) {
-        return map->table[h].value;
-    }
-    mp_map_elem_t *e = mp_map_lookup(map, key, MP_MAP_LOOKUP);
-    if (e == NULL) {
-        return MP_OBJ_NULL;
-    }
-    *hint = (uint16_t)(e - map->table);
-    return e->value;
-}
-
 static const qstr BOUND_MGR_FIELDS[] = { MP_QSTR_sched, MP_QSTR_services };
 
 static mp_obj_t bound_call(mp_obj_t self_in, size_t n_args, size_t n_kw, const mp_obj_t *args) {
@@ -412,8 +397,8 @@ static mp_obj_t bound_call(mp_obj_t self_in, size_t n_args, size_t n_kw, const m
         n_kw = 0;
     }
     if (n_kw == 0 && (n_args == 1 || n_args == 2)) {
-        mp_obj_t mgr = global(&self->g->map, MP_QSTR__mgr, &self->g_hint);
-        mp_obj_t running = global(&self->sg->map, MP_QSTR__running, &self->sg_hint);
+        mp_obj_t mgr = knames_hinted(&self->g->map, MP_QSTR__mgr, &self->g_hint);
+        mp_obj_t running = knames_hinted(&self->sg->map, MP_QSTR__running, &self->sg_hint);
         if (mgr != MP_OBJ_NULL && mgr != mp_const_none && running != MP_OBJ_NULL
             && mp_obj_is_instance_type(mp_obj_get_type(mgr))) {
             mp_obj_t f[2];
