@@ -171,11 +171,11 @@ def status_in(m, name, into=None):
         d = _c_status_of(m.services, name, _KSVC, into)
         if d is not None:
             return d
+        # not registered: a template's instance, made on first use; or UnitError
+        return _c_status(m.get(name), _KSVC, into)
     svc = lookup(m.services, name)
     if svc is None:
-        svc = m.get(name)  # a template's instance, made on first use; or UnitError
-    if _c_status is not None:
-        return _c_status(svc, _KSVC, into)
+        svc = m.get(name)
     return _refill(svc.py_status(), into)
 
 
