@@ -35,6 +35,12 @@ static volatile uint32_t wdt_left, wdt_budget_ticks, wdt_hits;  // in timer tick
 // exceptions (native, viper or inline assembler code), so the board's timer interrupt sends
 // it to hal_wdt_native_raise when it lands in that code (see hal_wdt_redirect).
 static volatile bool wdt_force;
+// A garbage collection is running: the watchdog's count stands still (a collection beside
+// thousands of services takes longer than a step's budget, and it is the heap's cost, not
+// the step's: the step that happened to allocate gets the rest of its budget after it).
+static volatile bool wdt_held;
+static uint64_t gc_t0;
+hal_gc_stats_t hal_gc_stats;    // this VM's collections (hal_vm_reset clears it)
 
 static uint32_t alloc_base_blocks;  // blocks allocated before the last collection
 
@@ -72,7 +78,7 @@ void hal_console_rx_isr(int c) {
 
 void hal_timer_isr(void) {
     uint32_t n = ++hal_irq_count[HAL_IRQ_TIMER];
-    if (wdt_armed && --wdt_left == 0) {
+    if (wdt_armed && !wdt_held && --wdt_left == 0) {
         wdt_hits++;
         wdt_left = wdt_budget_ticks;  // a task that swallows it is hit again
         wdt_force = wdt_force
@@ -358,6 +364,7 @@ void hal_vm_reset(void) {
     hal_reset_target = NULL;
     hal_step_abandon();         // an abort may have left a step's state behind
     capture_len = 0;
+    hal_gc_stats = (hal_gc_stats_t){0};
 }
 
 // ---- RNG: xoshiro128** ----
@@ -397,6 +404,19 @@ uint32_t hal_alloc_bytes(void) {
 
 void hal_gc_collect_hook(void) {
     alloc_base_blocks += (uint32_t)MP_STATE_MEM(gc_alloc_amount);
+    wdt_held = true;
+    gc_t0 = board_ticks_us();
+}
+
+void hal_gc_collect_done(void) {
+    hal_gc_collected();
+    uint32_t us = (uint32_t)(board_ticks_us() - gc_t0);
+    hal_gc_stats.count++;
+    hal_gc_stats.us_total += us;
+    if (us > hal_gc_stats.us_max) {
+        hal_gc_stats.us_max = us;
+    }
+    wdt_held = false;
 }
 
 // MICROPY_PORT_INIT_FUNC: once per VM (mp_init), unlike hal_init, which runs on every

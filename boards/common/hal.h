@@ -65,6 +65,13 @@ uint32_t hal_rng_u32(void);
 // Heap bytes allocated since boot, modulo HAL_TICKS_PERIOD.
 uint32_t hal_alloc_bytes(void);
 void hal_gc_collect_hook(void);         // before each collection zeroes the GC's counter
+void hal_gc_collect_done(void);         // after it: hal_gc_collected, the watchdog counts again
+typedef struct {
+    uint32_t count;     // collections in this VM
+    uint64_t us_total;  // their time
+    uint32_t us_max;    // the longest
+} hal_gc_stats_t;
+extern hal_gc_stats_t hal_gc_stats;
 
 // After each collection: start the allocation scan above the small holes (gcstart.c).
 // MULTIOS_GC_START_DIV: at most this fraction of the free heap is left below the start;

@@ -111,7 +111,7 @@ void gc_collect(void) {
     gc_collect_start();
     gc_helper_collect_regs_and_stack();
     gc_collect_end();
-    hal_gc_collected();
+    hal_gc_collect_done();
 }
 
 void nlr_jump_fail(void *val) {

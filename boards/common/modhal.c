@@ -397,6 +397,18 @@ static mp_obj_t hal_alloc_bytes_(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(hal_alloc_bytes_obj, hal_alloc_bytes_);
 
+// gc_stats() -> (collections, total us, longest us) in this VM. The step watchdog does not
+// count a collection's time against the step that triggered it.
+static mp_obj_t hal_gc_stats_(void) {
+    mp_obj_t t[3] = {
+        mp_obj_new_int_from_uint(hal_gc_stats.count),
+        mp_obj_new_int_from_ull(hal_gc_stats.us_total),
+        mp_obj_new_int_from_uint(hal_gc_stats.us_max),
+    };
+    return mp_obj_new_tuple(3, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_gc_stats_obj, hal_gc_stats_);
+
 // resume(gen, value, budget_ms): gen.send(value) under a watchdog of budget_ms (0: none).
 // Arming and disarming happen in hal_resume, around the resume, so the injected Watchdog can
 // only land in the task's own code.
@@ -496,6 +508,7 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_run_user), MP_ROM_PTR(&hal_run_user_obj) },
     { MP_ROM_QSTR(MP_QSTR_reset_request), MP_ROM_PTR(&hal_reset_request_obj) },
     { MP_ROM_QSTR(MP_QSTR_alloc_bytes), MP_ROM_PTR(&hal_alloc_bytes_obj) },
+    { MP_ROM_QSTR(MP_QSTR_gc_stats), MP_ROM_PTR(&hal_gc_stats_obj) },
     { MP_ROM_QSTR(MP_QSTR_presize), MP_ROM_PTR(&hal_presize_obj) },
     { MP_ROM_QSTR(MP_QSTR_gc_start), MP_ROM_PTR(&hal_gc_start_obj) },
     { MP_ROM_QSTR(MP_QSTR_resume), MP_ROM_PTR(&hal_resume_obj) },

@@ -220,5 +220,5 @@ void __real_gc_collect(void);
 void __wrap_gc_collect(void) {
     hal_gc_collect_hook();
     __real_gc_collect();
-    hal_gc_collected();
+    hal_gc_collect_done();
 }

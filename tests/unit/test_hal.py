@@ -151,6 +151,48 @@ def test_watchdog_never_fires_after_the_step():
     assert hal.wdt_hits() == 0
 
 
+def test_a_collection_does_not_count_against_the_step_budget():
+    live = [(i, i) for i in range(20000)]  # a heap a collection takes a while to mark
+    budget = 20
+
+    def collector():
+        yield
+        n0, us0, _ = hal.gc_stats()
+        for _ in range(5000):  # collections only, 5x the budget of them: no Watchdog
+            gc.collect()
+            if hal.gc_stats()[1] - us0 >= 5000 * budget:
+                break
+        n, us, longest = hal.gc_stats()
+        yield (n - n0, us - us0, longest)
+
+    it = collector()
+    hal.resume(it, None, budget)
+    n, us, longest = hal.resume(it, None, budget)
+    assert us >= 5000 * budget, (n, us)  # the step really spent 5 budgets collecting
+    assert n >= 1 and 0 < longest <= us, (n, us, longest)
+    assert hal.wdt_hits() == 0
+    assert len(live) == 20000
+
+
+def test_the_watchdog_still_stops_a_step_that_allocates_and_collects():
+    def churn():
+        yield
+        while True:  # bytecode between the collections still counts
+            gc.collect()
+            for _ in range(200):
+                junk = [0] * 8  # noqa: F841 - garbage for the next collection
+
+    it = churn()
+    hal.resume(it, None, 30)
+    try:
+        hal.resume(it, None, 30)
+    except hal.Watchdog:
+        pass
+    else:
+        assert False, "the watchdog did not fire"
+    assert hal.wdt_hits() == 1
+
+
 def test_exceptions_from_the_task_propagate():
     def bad():
         yield
