@@ -42,11 +42,15 @@ K_CPU_US = "cpu_us"
 K_CPU_PCT = "cpu_pct"  # % of the sample period the service's task ran
 K_ALLOC_B = "alloc_b"
 K_ALLOC_RATE = "alloc_b_per_s"
+_KSAMPLED = (K_CPU_US, K_ALLOC_B, K_CPU_PCT, K_ALLOC_RATE)  # the series Rec.first holds
 
 
 _REC_SLOTS = const(8)  # a sampled service's Rec: reg, name, hot, hnext, runs, start1, and
 #                         first (an idle one) or kseries and avail
 _RUN = const(5)  # values per run in Rec.runs
+_FIRST = const(5)  # values of one sample kept in Rec.first
+_FIRST_MAX = const(15)  # samples kept as values at most (3): before its first step, that
+#                         step's, the first that finds it idle (then it goes cold)
 
 
 class Rec:
@@ -74,7 +78,9 @@ class Rec:
     # period_ms, up or None: no Avail yet), kept instead of the four kernel series and the
     # Avail that sample would have made (~1 KB on ARM per service: thousands of services
     # started once and idle since). They are made from it once the service is sampled
-    # again or anything reads its series or availability (Registry._made).
+    # again or anything reads its series or availability (Registry._made). Up to 3 samples
+    # are kept so (5 values each): a service started and idle since takes about that many
+    # (one maybe before its task's first step, that step's, the one that finds it idle).
     first = None
 
     def __init__(self, reg, name):
@@ -122,7 +128,7 @@ class Registry(ProbeReads):
     def metric(self, service, name, kind=COUNTER):
         """The series service.name, made on first use; a kind other than its own raises."""
         k = kind_of(kind)
-        d = self._series_of(service, True)
+        d = self._series_of(service, True, name)
         m = d.get(name)
         if m is None:
             if len(d) >= params.METRIC_SERIES_MAX:
@@ -140,19 +146,26 @@ class Registry(ProbeReads):
 
     def get(self, service, name):
         """The series or None (no series is made, but an owed `starts`)."""
-        d = self._series_of(service, False)
+        d = self._series_of(service, False, name)
         return d.get(name) if d is not None else None
 
-    def _series_of(self, service, make):
+    def _series_of(self, service, make, name=None):
         # service's {metric name -> Metric}: made with its owed `starts` series (counted on
         # its Rec at its first start: value 1 since round start1, caught up as any series),
-        # or when make, or None.
+        # or when make, or None. Its samples kept as values (Rec.first) are made into their
+        # series when one of those (name) or all (None) are wanted: not for the alert
+        # rules' `restarts`, read each round for every service sampled (nor the owed
+        # `starts` for it: none is made for a series it does not hold).
         r = self.recs.get(service)
-        if r is not None and r.first is not None:  # its first sample, kept as values
+        if r is not None and r.first is not None and (name is None or name in _KSAMPLED):
             self._made(r)  # (makes its series)
         d = self.series.get(service)
         if d is None:
-            if r is not None and r.start1 is not None:
+            if (
+                r is not None
+                and r.start1 is not None
+                and (make or name is None or name == K_STARTS)
+            ):
                 d = self.series[service] = {}
                 m = d[K_STARTS] = Metric(
                     service + "." + K_STARTS, COUNTER, params.METRIC_HISTORY, self
@@ -165,8 +178,24 @@ class Registry(ProbeReads):
         return d
 
     def value(self, service, name):
+        r = self.recs.get(service)
+        if r is not None and r.first is not None and name in _KSAMPLED:
+            return self._kept(r.first, name)  # (the alert rules' cpu and alloc rates)
         m = self.get(service, name)
         return m.current() if m is not None else None
+
+    @staticmethod
+    def _kept(f, name):
+        # The value series `name` would hold after the samples kept in f (Rec.first).
+        if name == K_CPU_PCT:
+            return f[-4] / (f[-2] * 10)
+        if name == K_ALLOC_RATE:
+            return f[-3] * 1000 // f[-2]
+        j = 1 if name == K_CPU_US else 2
+        v = 0
+        for i in range(j, len(f), _FIRST):
+            v += f[i]
+        return v
 
     def rec(self, service):
         r = self.recs.get(service)
@@ -293,25 +322,23 @@ class Registry(ProbeReads):
             return
         on = svc.state == S.ACTIVE or svc.state == S.RELOADING
         up = on and r.health != "critical" and r.ready
-        if r.kseries is None and r.avail is None and r.first is None and self.keep_first:
-            # Its first sample, kept as values (see Rec.first): its series and Avail are
-            # made from them only once it is sampled again or read.
-            cpu, alloc = self._account(r, svc)
-            keep = svc.is_enabled() or svc.state != S.INACTIVE  # (else no Avail yet)
-            r.first = (self.samples, cpu, alloc, period_ms, up if keep else None)
+        cpu, alloc = self._account(r, svc)
+        keep = svc.is_enabled() or svc.state != S.INACTIVE  # (else no Avail yet)
+        f = r.first
+        if (
+            r.kseries is None
+            and r.avail is None
+            and self.keep_first
+            and (f is None or len(f) < _FIRST_MAX)
+        ):
+            # Its first samples, kept as values (see Rec.first): its series and Avail are
+            # made from them only once it is sampled more often or read.
+            s = (self.samples, cpu, alloc, period_ms, up if keep else None)
+            r.first = s if f is None else f + s
         else:
-            if r.first is not None:
+            if f is not None:
                 self._made(r)
-            cpu, alloc = self._account(r, svc)
-            self._record(r, cpu, alloc, period_ms)
-            if r.avail is None and (svc.is_enabled() or svc.state != S.INACTIVE):
-                r.avail = Avail(self.samples - 1)
-            a = r.avail
-            if a is not None:
-                a.add_n(a.last_up, self.samples - 1 - a.synced)  # the rounds it sat out
-                a.last_up = up
-                a.add(up)
-                a.synced = self.samples
+            self._sampled(r, self.samples, cpu, alloc, period_ms, up if keep else None)
         t = svc.task
         # Active: its task ran or is ready, it restarted in the last minute, or its unit has
         # alert rules of its own (over series anyone may change): sampled again next round.
@@ -360,18 +387,31 @@ class Registry(ProbeReads):
             )
         return k
 
-    def _record(self, r, cpu, alloc, period_ms):
+    def _record(self, r, cpu, alloc, period_ms, rnd):
         k = self._kseries(r)
-        k[0].record(k[0].value + cpu)
-        k[1].record(k[1].value + alloc)
-        k[2].record(cpu / (period_ms * 10))
-        k[3].record(alloc * 1000 // period_ms)
+        k[0].record(k[0].value + cpu, rnd)
+        k[1].record(k[1].value + alloc, rnd)
+        k[2].record(cpu / (period_ms * 10), rnd)
+        k[3].record(alloc * 1000 // period_ms, rnd)
+
+    def _sampled(self, r, rnd, cpu, alloc, period_ms, up):
+        # One sample of round rnd into r's series and Avail (up None: no Avail yet).
+        self._record(r, cpu, alloc, period_ms, rnd)
+        if r.avail is None and up is not None:
+            r.avail = Avail(rnd - 1)
+        a = r.avail
+        if a is not None:
+            a.add_n(a.last_up, rnd - 1 - a.synced)  # the rounds it sat out
+            a.last_up = up
+            a.add(up)
+            a.synced = rnd
 
     def _made(self, r):
-        # r's first sample (Rec.first) as its series and Avail: the state the sample would
-        # have left had it made them then (each series made in that round holding its
-        # value; the rounds since are caught up lazily, as for any series).
-        rnd, cpu, alloc, period_ms, up = r.first
+        # r's first samples (Rec.first) as its series and Avail: the state those samples
+        # would have left had they made them then (each series made in the first round
+        # holding its value; the rounds since are caught up lazily, as for any series).
+        f = r.first
+        rnd, cpu, alloc, period_ms, up = f[:_FIRST]
         del r.first  # (its slot for the two made below: a Rec's table stays at 8)
         k = self._kseries(r)
         for m, v in (
@@ -388,6 +428,8 @@ class Registry(ProbeReads):
             a.last_up = up
             a.add(up)
             a.synced = rnd
+        for i in range(_FIRST, len(f), _FIRST):
+            self._sampled(r, *f[i : i + _FIRST])
 
     # ---- reports ----
 

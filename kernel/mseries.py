@@ -146,10 +146,11 @@ class Metric:
         if self.at != self.reg.samples:
             self._behind()
 
-    def record(self, v):
-        """The sampler's value of this round (the kernel's own series): the rounds before it
-        keep the old value."""
-        n = self.reg.samples
+    def record(self, v, n=None):
+        """The sampler's value of this round (the kernel's own series), or of round n (a
+        sample kept as values, made later): the rounds before it keep the old value."""
+        if n is None:
+            n = self.reg.samples
         if self.at < n - 1:
             self.ring.add_n(self.current(), n - 1 - self.at)
         self.value = v

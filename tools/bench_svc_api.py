@@ -14,6 +14,8 @@ import asyncio
 import gc
 import time
 
+import _hal
+
 import kernel
 
 
@@ -41,6 +43,7 @@ def step(first, n, tag):
     names = ["api%d" % i for i in range(first, first + n)]
     gc.collect()
     free0 = gc.mem_free()
+    gc0 = _hal.gc_stats()
     done = 0
     try:
         for name in names:
@@ -52,9 +55,18 @@ def step(first, n, tag):
     except BaseException as e:  # MemoryError; Watchdog: a start's step past its budget
         if isinstance(e, KeyboardInterrupt):
             raise
-        why = "%s: %d units made, %d started" % (type(e).__name__, first + done, started[0])
+        gcn, gcus, gcmax = _hal.gc_stats()
+        why = "%s: %d units made, %d started, %d collections, longest %d ms, free %d B" % (
+            type(e).__name__,
+            first + done,
+            started[0],
+            gcn - gc0[0],
+            gcmax // 1000,
+            gc.mem_free(),
+        )
         out("svc_api_start_per_service_" + tag, "n/a", "(%s)" % why)
         return None
+    gcn, gcus, gcmax = _hal.gc_stats()
     gc.collect()
     free1 = gc.mem_free()
     for name in names[::997]:
@@ -77,6 +89,8 @@ def step(first, n, tag):
     out("svc_api_status_lookup_" + tag, "%.1f" % (new_us / 1000), "us")
     out("svc_api_status_into_" + tag, "%.1f" % (into_us / 1000), "us")
     out("svc_api_services_" + tag, first + n, "")
+    out("svc_api_gc_during_start_" + tag, gcn - gc0[0], "collections")
+    out("svc_api_gc_longest_" + tag, gcmax // 1000, "ms")
     out("svc_api_heap_free_" + tag, free1, "B")
     return first + n
 

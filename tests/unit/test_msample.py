@@ -18,8 +18,8 @@ def sleeper(ms):
     return run
 
 
-def started(n, ms=100000, prefix="idle"):
-    w = World()
+def started(n, ms=100000, prefix="idle", step_us=0):
+    w = World(step_us=step_us)
     reg = M.Registry(w.m)
     names = ["%s%d" % (prefix, i) for i in range(n)]
     for name in names:
@@ -293,15 +293,23 @@ def _seen(w, reg, names):
     return out
 
 
+def _values(w, reg, names):
+    # What the alert rules read of each service (Registry.value), series made or not.
+    ks = (M.K_CPU_US, M.K_ALLOC_B, M.K_CPU_PCT, M.K_ALLOC_RATE, M.K_STARTS, M.K_RESTARTS)
+    return [(name, [reg.value(name, k) for k in ks]) for name in names]
+
+
 def test_a_first_sample_kept_as_values_reads_as_the_series_it_would_have_made():
     # Two identical worlds: one makes each first sample's series and Avail in its round
     # (as before), the other keeps it as values until read. Read after idle rounds, after
     # a second run, after a restart: the same values, histories and availability.
     worlds = []
     for eager in (False, True):
-        w, reg, names = started(4, ms=2500)  # wakes every 2.5 s: cold rounds between
+        w, reg, names = started(4, ms=2500, step_us=40)  # wakes every 2.5 s: cold rounds
+        # between; each step charged 40 us: a start's first sample has cpu_us
         w.add(name="late", exec=sleeper(100000))  # enabled later: its first sample later
         reg.keep_first = not eager  # eager: series and Avail made in the first sample
+        A.Alerts(reg)  # its rules read every sampled service's `restarts` each round
         reg.start()
         worlds.append((w, reg, names + ["late"]))
     for w, reg, names in worlds:
@@ -310,7 +318,16 @@ def test_a_first_sample_kept_as_values_reads_as_the_series_it_would_have_made():
     assert lazy[1].recs["idle0"].first is not None and eager[1].recs["idle0"].first is None
     for w, reg, names in worlds:
         w.m.start_job(["late"], "t")
-        w.run_for(4200)  # idle rounds, wake-ups (a second sample), the late one's first
+        w.run_for(2100)  # its first sample (its start ran), then a second finding it idle
+    r = lazy[1].recs["late"]
+    assert r.first is not None and len(r.first) == 10 and r.kseries is None, r.first
+    assert "late" not in lazy[1].series and r.avail is None
+    assert eager[1].recs["late"].first is None
+    assert _values(*lazy) == _values(*eager), (_values(*lazy), _values(*eager))
+    assert lazy[1].recs["late"].first is not None  # (values read without making series)
+    for w, reg, names in worlds:
+        w.run_for(2100)  # idle rounds, wake-ups (a second or third sample)
+    assert _values(*lazy) == _values(*eager), (_values(*lazy), _values(*eager))
     assert _seen(*lazy) == _seen(*eager), (_seen(*lazy), _seen(*eager))
     for w, reg, names in worlds:
         w.m.stop_job([w.m.services["idle1"]], "t")
