@@ -43,6 +43,8 @@ class Registry(Lookups, Leases):
         self.mgr = mgr
         self.by_name = Names()  # name -> Instance (kernel/names.py: O(1) for web@1..web@N)
         self.by_service = Names()  # service -> [Instance] in registration order ((inst,): one)
+        mgr.services.follow(self.by_name)  # both grow as units are created, not at a start
+        mgr.services.follow(self.by_service)
         self.index = 0  # the registry-wide change index (Consul's X-Consul-Index)
         self.cache = ({}, {}, {})  # ready None / True / False: pattern -> (index, until, tuple)
         self.compiled = {}  # pattern -> compiled pattern
@@ -73,7 +75,7 @@ class Registry(Lookups, Leases):
                 self.mgr.sched.log.log("discovery: listener %r raised %r" % (fn, e), ERROR)
 
     def add(self, inst):
-        n = len(self.mgr.services)  # its instances' names: sized for them all while it can
+        n = len(self.mgr.services)  # (sized with the services: names outside them may add)
         self.by_name.reserve(n)
         self.by_service.reserve(n)
         self.by_name[inst.name] = inst

@@ -108,7 +108,8 @@ class Registry(ProbeReads):
     def __init__(self, mgr):
         self.mgr = mgr
         self.series = {}  # service name -> {metric name -> Metric}
-        self.recs = Names()  # service name -> Rec (sized for every service, see rec())
+        self.recs = Names()  # service name -> Rec (sized with the services: grows at a create)
+        mgr.services.follow(self.recs)
         self.hooks = []  # fn(registry) after each sample
         self.task = None  # the sampler task, once started
         self.samples = 0  # sampling rounds begun
@@ -200,8 +201,8 @@ class Registry(ProbeReads):
     def rec(self, service):
         r = self.recs.get(service)
         if r is None:
-            # Room for every service's Rec at once, while the heap has the blocks (grown
-            # one by one, its table is tens of KB in one piece at thousands of services).
+            # Room for every service's Rec (a no-op: it follows mgr.services, but for the
+            # 'kernel' Rec and registries made on another manager's services table).
             self.recs.reserve(len(self.mgr.services))
             r = self.recs[service] = Rec(self, service)
             self._hot(r)

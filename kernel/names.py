@@ -14,96 +14,137 @@
 # Ids: the same idea for task ids (ints hash well; the trouble there is one big table).
 # Where the build has _knames (boards/common/modknames.c), lookup() and Names.get are its
 # get: the same probe in one C call (discovery's exact lookup, tools/bench_health.py).
+from micropython import const
+
 from kernel.heap import presize
 
 try:
     from _knames import get as _c_get
+    from _knames import move as _c_move
 except ImportError:
     _c_get = None
+    _c_move = None
 
 _SIZE0 = 8  # slots of an empty map (a power of two)
+# Slots live in pages of at most 128 (two lists of 512 B on ARM, 1 KB on x86_64): one list
+# of 32,768 slots (128 KB) for 10,000 names is a block a heap cut up by thousands of
+# services does not have (measured: 5.5 MB free beside 11,100 units on ARM, and no 128 KB
+# run in it). Slot i is page i >> _PSHIFT, offset i & _PMASK.
+_PSHIFT = const(7)
+_PAGE = const(128)
+_PMASK = const(127)
+
+
+def _pages(size):
+    # size slots (a power of two) as pages of None; a small map is one page of size slots.
+    n = size >> _PSHIFT
+    if n <= 1:
+        return [[None] * size]
+    out = [None] * n
+    for p in range(n):
+        out[p] = [None] * _PAGE
+    return out
 
 
 class Names:
-    """name -> value with a mixed hash and linear probing; at most half full."""
+    """name -> value with a mixed hash and linear probing; at most half full. Its slots are
+    pages of keys (_kp) and values (_vp): no block grows with the number of names but the
+    page lists (4 B a page)."""
 
     def __init__(self):
-        self._keys = [None] * _SIZE0
-        self._vals = [None] * _SIZE0
+        self._kp = [[None] * _SIZE0]
+        self._vp = [[None] * _SIZE0]
         self._mask = _SIZE0 - 1
         self._n = 0
+        self._followers = None  # maps sized with this one (follow)
+
+    def follow(self, other):
+        """Size `other` (a map keyed by the same names) with this one from now on: each time
+        this one grows, other gets as many slots, so other's inserts never grow it (a
+        growth is O(n) in one go: at thousands of names, inside a task's step, it was past
+        the step watchdog's budget). The service manager's table leads the tables kept per
+        service (discovery's, the metrics' Recs): they grow when a unit is created."""
+        if self._followers is None:
+            self._followers = []
+        self._followers.append(other)
+        other.reserve((self._mask + 1) // 2)
+
+    def slots(self):
+        """The slots it has (twice the names it holds at most)."""
+        return self._mask + 1
 
     def _slot(self, name):
         # The slot holding name, or the empty slot where it belongs.
-        keys = self._keys
+        kp = self._kp
         mask = self._mask
         h = hash(name)
         i = ((h & 0x7FFF) * 25173 ^ (h >> 15)) & mask
         while True:
-            k = keys[i]
+            k = kp[i >> _PSHIFT][i & _PMASK]
             if k is None or k == name:
                 return i
             i = (i + 1) & mask
 
     def get(self, name, default=None):
-        keys = self._keys  # _slot inlined: this is the lookup every API call makes
+        kp = self._kp  # _slot inlined: this is the lookup every API call makes
         mask = self._mask
         h = hash(name)
         i = ((h & 0x7FFF) * 25173 ^ (h >> 15)) & mask
         while True:
-            k = keys[i]
+            k = kp[i >> _PSHIFT][i & _PMASK]
             if k is None:
                 return default
             if k == name:
-                return self._vals[i]
+                return self._vp[i >> _PSHIFT][i & _PMASK]
             i = (i + 1) & mask
 
     py_get = get  # the Python one (get calls the C twin where built)
 
     def __getitem__(self, name):
         i = self._slot(name)
-        if self._keys[i] is None:
+        if self._kp[i >> _PSHIFT][i & _PMASK] is None:
             raise KeyError(name)
-        return self._vals[i]
+        return self._vp[i >> _PSHIFT][i & _PMASK]
 
     def __setitem__(self, name, value):
         i = self._slot(name)
-        if self._keys[i] is None:
-            if 2 * (self._n + 1) > len(self._keys):
+        if self._kp[i >> _PSHIFT][i & _PMASK] is None:
+            if 2 * (self._n + 1) > self._mask + 1:
                 self._grow()
                 i = self._slot(name)
-            self._keys[i] = name
+            self._kp[i >> _PSHIFT][i & _PMASK] = name
             self._n += 1
-        self._vals[i] = value
+        self._vp[i >> _PSHIFT][i & _PMASK] = value
 
     def __contains__(self, name):
-        return self._keys[self._slot(name)] is not None
+        i = self._slot(name)
+        return self._kp[i >> _PSHIFT][i & _PMASK] is not None
 
     def __len__(self):
         return self._n
 
     def pop(self, name, default=None):
-        keys = self._keys
-        vals = self._vals
+        kp = self._kp
+        vp = self._vp
         mask = self._mask
         i = self._slot(name)
-        if keys[i] is None:
+        if kp[i >> _PSHIFT][i & _PMASK] is None:
             return default
-        value = vals[i]
+        value = vp[i >> _PSHIFT][i & _PMASK]
         j = i
         while True:  # shift back the entries of the run that belong at or before the hole
             j = (j + 1) & mask
-            k = keys[j]
+            k = kp[j >> _PSHIFT][j & _PMASK]
             if k is None:
                 break
             h = hash(k)
             home = ((h & 0x7FFF) * 25173 ^ (h >> 15)) & mask
             if (j - home) & mask >= (j - i) & mask:  # home is not in (i, j]: move it to i
-                keys[i] = k
-                vals[i] = vals[j]
+                kp[i >> _PSHIFT][i & _PMASK] = k
+                vp[i >> _PSHIFT][i & _PMASK] = vp[j >> _PSHIFT][j & _PMASK]
                 i = j
-        keys[i] = None
-        vals[i] = None
+        kp[i >> _PSHIFT][i & _PMASK] = None
+        vp[i >> _PSHIFT][i & _PMASK] = None
         self._n -= 1
         return value
 
@@ -111,67 +152,88 @@ class Names:
         """Remove every entry whose value v has fn(v) true, in place: no list of the keys
         (at thousands of names that list was the one block of 2 KB a fragmented heap could
         not find). Returns how many were removed."""
-        keys = self._keys
-        vals = self._vals
+        kp = self._kp
+        vp = self._vp
         n = 0
         i = 0
-        while i < len(keys):
-            if keys[i] is not None and fn(vals[i]):
-                self.pop(keys[i])  # the run shifts back into slot i: look at it again
+        while i <= self._mask:
+            k = kp[i >> _PSHIFT][i & _PMASK]
+            if k is not None and fn(vp[i >> _PSHIFT][i & _PMASK]):
+                self.pop(k)  # the run shifts back into slot i: look at it again
                 n += 1
             else:
                 i += 1
         return n
 
     def reserve(self, n):
-        """Room for n names without growing again. A table grown late, in a heap cut up by
-        thousands of services, needs two blocks that long which the heap may not have
-        (discovery's at ~4,100 services on ARM: two 64 KB lists): make it while it has."""
-        size = len(self._keys)
+        """Room for n names without growing again (an insert then allocates nothing)."""
+        size = self._mask + 1
         if 2 * n > size:
             while 2 * n > size:
                 size *= 2
             self._grow(size)
 
     def _grow(self, size=0):
-        # Both new lists first: a MemoryError on the second (thousands of services, no
-        # block that long) left the map with new empty keys beside the old values, every
+        # Both new page sets first: a MemoryError on the second (thousands of services, a
+        # heap with no room) left the map with new empty keys beside the old values, every
         # entry lost and each later call an error ('a Names out of shape'). Now it stays
         # as it was, and the insert that needed the room raises.
-        keys = self._keys
-        vals = self._vals
-        size = size or 2 * len(keys)
-        new_keys = [None] * size
-        new_vals = [None] * size
+        kp = self._kp
+        vp = self._vp
+        size = size or 2 * (self._mask + 1)
+        nkp = _pages(size)
+        nvp = _pages(size)
         mask = size - 1
-        for i in range(len(keys)):
-            k = keys[i]
-            if k is not None:
-                h = hash(k)
-                j = ((h & 0x7FFF) * 25173 ^ (h >> 15)) & mask
-                while new_keys[j] is not None:
-                    j = (j + 1) & mask
-                new_keys[j] = k
-                new_vals[j] = vals[i]
-        self._keys = new_keys
-        self._vals = new_vals
+        if self._followers is not None:
+            for f in self._followers:
+                f.reserve(size // 2)  # (a MemoryError here: this one is as it was)
+        if _c_move is not None:
+            _c_move(kp, vp, nkp, nvp, mask)
+            self._kp = nkp
+            self._vp = nvp
+            self._mask = mask
+            return
+        for p in range(len(kp)):
+            keys = kp[p]
+            vals = vp[p]
+            for o in range(len(keys)):
+                k = keys[o]
+                if k is not None:
+                    h = hash(k)
+                    j = ((h & 0x7FFF) * 25173 ^ (h >> 15)) & mask
+                    while nkp[j >> _PSHIFT][j & _PMASK] is not None:
+                        j = (j + 1) & mask
+                    nkp[j >> _PSHIFT][j & _PMASK] = k
+                    nvp[j >> _PSHIFT][j & _PMASK] = vals[o]
+        self._kp = nkp
+        self._vp = nvp
         self._mask = mask
 
     def __iter__(self):
-        for k in self._keys:
-            if k is not None:
-                yield k
+        for keys in self._kp:
+            for k in keys:
+                if k is not None:
+                    yield k
 
     def keys(self):
-        return [k for k in self._keys if k is not None]
+        return [k for k in self]
 
     def values(self):
-        vals = self._vals
-        return [vals[i] for i in range(len(vals)) if self._keys[i] is not None]
+        kp = self._kp
+        vp = self._vp
+        return [
+            vp[p][o] for p in range(len(kp)) for o in range(len(kp[p])) if kp[p][o] is not None
+        ]
 
     def items(self):
-        vals = self._vals
-        return [(k, vals[i]) for i, k in enumerate(self._keys) if k is not None]
+        kp = self._kp
+        vp = self._vp
+        return [
+            (kp[p][o], vp[p][o])
+            for p in range(len(kp))
+            for o in range(len(kp[p]))
+            if kp[p][o] is not None
+        ]
 
 
 # lookup(m, name, default=None): m.get(name, default) without the method call, for the

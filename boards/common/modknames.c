@@ -1,9 +1,10 @@
 // _knames: the C twin of kernel/names.py's Names.get, the lookup that every call by name
 // makes (a service's status, discovery's instance()): the same mixed hash and linear probe
-// over the same two lists, in one C call instead of ~25 bytecodes and a Python frame
+// over the same pages of slots, in one C call instead of ~25 bytecodes and a Python frame
 // (discovery's exact lookup over 1,000 instances, tools/bench_health.py). kernel/names.py
 // binds it as Names.get when the build has it; tests/unit/test_names.py checks the two
-// against each other. Reads only: every change still goes through the Python methods.
+// against each other. Reads, and move (Names._grow's rehash into new pages); every other
+// change goes through the Python methods.
 // Built into every board (boards/common/port.mk) and the unix port (boards/unix/micropython.mk).
 #include "py/objtype.h"
 #include "py/runtime.h"
@@ -35,6 +36,9 @@ static mp_obj_t field(mp_obj_t self, qstr attr, uint16_t *hint) {
 
 static uint16_t keys_hint = 0xFFFF, vals_hint = 0xFFFF, mask_hint = 0xFFFF;
 
+#define PAGE_SHIFT (7)  // kernel/names.py's _PSHIFT: slot i is page i >> 7, offset i & 127
+#define PAGE_MASK ((1 << PAGE_SHIFT) - 1)
+
 static mp_obj_t *items(mp_obj_t self, qstr attr, size_t *len, uint16_t *hint) {
     mp_obj_t l = field(self, attr, hint);
     if (!mp_obj_is_type(l, &mp_type_list)) {
@@ -45,33 +49,51 @@ static mp_obj_t *items(mp_obj_t self, qstr attr, size_t *len, uint16_t *hint) {
     return out;
 }
 
+static NORETURN void out_of_shape(void) {
+    mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("_knames: a Names out of shape"));
+}
+
+// Slot i of a page list (checked: a list long enough, else the map is out of shape).
+static inline mp_obj_t slot(mp_obj_t *pages, mp_uint_t i) {
+    mp_obj_t page = pages[i >> PAGE_SHIFT];
+    if (!mp_obj_is_type(page, &mp_type_list)) {
+        out_of_shape();
+    }
+    mp_obj_list_t *l = MP_OBJ_TO_PTR(page);
+    if ((i & PAGE_MASK) >= l->len) {
+        out_of_shape();
+    }
+    return l->items[i & PAGE_MASK];
+}
+
 // knames_lookup(names, name): names' value for name, or MP_OBJ_NULL (knames.h: _ksvc's
 // status by name calls it too). The slot is ((h & 0x7FFF) * 25173 ^ (h >> 15)) & mask with
-// h = hash(name), as Names._slot.
+// h = hash(name), as Names._slot; the slots are pages of at most 128 (_kp keys, _vp values).
 mp_obj_t knames_lookup(mp_obj_t self, mp_obj_t name) {
     if (!mp_obj_is_instance_type(mp_obj_get_type(self))) {
         mp_raise_TypeError(MP_ERROR_TEXT("_knames: need a Names"));
     }
     size_t nk;
     size_t nv;
-    mp_obj_t *keys = items(self, MP_QSTR__keys, &nk, &keys_hint);
-    mp_obj_t *vals = items(self, MP_QSTR__vals, &nv, &vals_hint);
+    mp_obj_t *kp = items(self, MP_QSTR__kp, &nk, &keys_hint);
+    mp_obj_t *vp = items(self, MP_QSTR__vp, &nv, &vals_hint);
     mp_uint_t mask = (mp_uint_t)mp_obj_get_int(field(self, MP_QSTR__mask, &mask_hint));
-    if (nk != mask + 1 || nv != nk) {
-        mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("_knames: a Names out of shape"));
+    if (nk == 0 || nv != nk || (mask >> PAGE_SHIFT) >= nk) {
+        out_of_shape();
     }
     mp_int_t h = mp_obj_get_int(mp_unary_op(MP_UNARY_OP_HASH, name));
     mp_uint_t i = (mp_uint_t)(((h & 0x7FFF) * 25173) ^ (h >> 15)) & mask;
-    for (;;) {  // Names stays at most half full: an empty slot ends every probe
-        mp_obj_t k = keys[i];
+    for (mp_uint_t n = 0; n <= mask; n++) {  // at most half full: an empty slot ends a probe
+        mp_obj_t k = slot(kp, i);
         if (k == mp_const_none) {
             return MP_OBJ_NULL;
         }
         if (k == name || mp_obj_equal(k, name)) {
-            return vals[i];
+            return slot(vp, i);
         }
         i = (i + 1) & mask;
     }
+    out_of_shape();  // a full table (never made by Names): no endless probe
 }
 
 // get(names, name, default=None): names' value for name, or default.
@@ -84,9 +106,63 @@ static mp_obj_t knames_get(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(knames_get_obj, 2, 3, knames_get);
 
+// move(kp, vp, nkp, nvp, mask): every key of the pages kp (values vp) into the empty pages
+// nkp / nvp of mask + 1 slots, at the slots Names._slot gives: Names._grow's loop, ~1 us an
+// entry instead of ~30 on ARM (a table of 8,192 names grows in one call, not 250 ms).
+static mp_obj_t knames_move(size_t n_args, const mp_obj_t *args) {
+    size_t np;
+    size_t nvals;
+    size_t nn;
+    size_t nnv;
+    mp_obj_t *kp;
+    mp_obj_t *vp;
+    mp_obj_t *nkp;
+    mp_obj_t *nvp;
+    mp_obj_get_array(args[0], &np, &kp);
+    mp_obj_get_array(args[1], &nvals, &vp);
+    mp_obj_get_array(args[2], &nn, &nkp);
+    mp_obj_get_array(args[3], &nnv, &nvp);
+    mp_uint_t mask = (mp_uint_t)mp_obj_get_int(args[4]);
+    if (nvals != np || nn == 0 || nnv != nn || (mask >> PAGE_SHIFT) >= nn) {
+        out_of_shape();
+    }
+    mp_uint_t moved = 0;
+    for (size_t p = 0; p < np; p++) {
+        size_t len;
+        size_t vlen;
+        mp_obj_t *keys;
+        mp_obj_t *vals;
+        mp_obj_get_array(kp[p], &len, &keys);
+        mp_obj_get_array(vp[p], &vlen, &vals);
+        if (vlen != len) {
+            out_of_shape();
+        }
+        for (size_t o = 0; o < len; o++) {
+            mp_obj_t k = keys[o];
+            if (k == mp_const_none) {
+                continue;
+            }
+            if (++moved > mask / 2 + 1) {
+                out_of_shape();     // more keys than the new pages may hold
+            }
+            mp_int_t h = mp_obj_get_int(mp_unary_op(MP_UNARY_OP_HASH, k));
+            mp_uint_t j = (mp_uint_t)(((h & 0x7FFF) * 25173) ^ (h >> 15)) & mask;
+            while (slot(nkp, j) != mp_const_none) {
+                j = (j + 1) & mask;
+            }
+            ((mp_obj_list_t *)MP_OBJ_TO_PTR(nkp[j >> PAGE_SHIFT]))->items[j & PAGE_MASK] = k;
+            slot(nvp, j);   // (checks the value page's shape)
+            ((mp_obj_list_t *)MP_OBJ_TO_PTR(nvp[j >> PAGE_SHIFT]))->items[j & PAGE_MASK] = vals[o];
+        }
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(knames_move_obj, 5, 5, knames_move);
+
 static const mp_rom_map_elem_t knames_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__knames) },
     { MP_ROM_QSTR(MP_QSTR_get), MP_ROM_PTR(&knames_get_obj) },
+    { MP_ROM_QSTR(MP_QSTR_move), MP_ROM_PTR(&knames_move_obj) },
 };
 static MP_DEFINE_CONST_DICT(knames_globals, knames_globals_table);
 

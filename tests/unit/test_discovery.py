@@ -398,8 +398,8 @@ def test_the_name_tables_are_sized_for_every_service_at_the_first_instance():
     for i in range(300):
         forever_unit(w, "s%d" % i)
     w.m.start_job(["s0"], "test")
-    size = len(reg.by_name._keys)
-    assert size >= 2 * 300 and len(reg.by_service._keys) >= 2 * 300, size
+    size = reg.by_name.slots()
+    assert size >= 2 * 300 and reg.by_service.slots() >= 2 * 300, size
     w.m.start_job(["s%d" % i for i in range(1, 300)], "test")
-    assert len(reg.by_name._keys) == size and len(reg.by_name) == 300
+    assert reg.by_name.slots() == size and len(reg.by_name) == 300
     assert reg.get("s299").ready and names(reg.of_service("s7")) == ["s7"]

@@ -272,11 +272,11 @@ def test_the_recs_table_is_sized_for_every_service_at_the_first_rec():
     for i in range(300):
         w.add(name="s%d" % i, exec=sleeper(1000))
     w.m.start_job(["s0"], "t")
-    size = len(reg.recs._keys)
+    size = reg.recs.slots()
     assert size >= 2 * 300, size
     w.m.start_job(["s%d" % i for i in range(1, 300)], "t")
     w.run_for(10)
-    assert len(reg.recs._keys) == size and len(reg.recs) == 300
+    assert reg.recs.slots() == size and len(reg.recs) == 300
 
 
 def _seen(w, reg, names):

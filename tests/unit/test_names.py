@@ -57,11 +57,11 @@ def test_drop_where_removes_in_place_across_wrapped_runs():
 
 
 def probes(m, name):
-    keys = m._keys
+    kp = m._kp
     h = hash(name)
     i = ((h & 0x7FFF) * 25173 ^ (h >> 15)) & m._mask
     n = 1
-    while keys[i] != name:
+    while kp[i >> 7][i & 127] != name:
         i = (i + 1) & m._mask
         n += 1
     return n
@@ -132,6 +132,99 @@ def test_the_c_get_is_bound_and_answers_as_the_python_get():
         raise AssertionError("a non-Names accepted")
 
 
+def test_no_block_grows_with_the_names_but_the_page_lists():
+    # 4,000 names: 8,192 slots as 64 pages of 128, not two lists of 8,192 (32 KB on ARM,
+    # a block a heap cut up by thousands of services does not have).
+    m = Names()
+    for i in range(4000):
+        m["svc%d" % i] = i
+    assert m.slots() == 8192 and len(m._kp) == len(m._vp) == 64
+    assert all(len(p) == 128 for p in m._kp) and all(len(p) == 128 for p in m._vp)
+    small = Names()
+    small["a"] = 1
+    assert small.slots() == 8 and len(small._kp) == 1 and len(small._kp[0]) == 8
+    assert all(m.get("svc%d" % i) == i for i in range(0, 4000, 37))
+    assert sorted(m.values())[:3] == [0, 1, 2] and len(m.items()) == len(m.keys()) == 4000
+
+
+def test_the_c_get_refuses_a_names_out_of_shape():
+    import _knames
+
+    m = Names()
+    for i in range(300):
+        m["n%d" % i] = i
+    for broken in ("page", "short", "pages"):
+        m2 = Names()
+        m2._kp = list(m._kp)
+        m2._vp = list(m._vp)
+        m2._mask = m._mask
+        if broken == "page":
+            m2._kp[1] = "not a page"
+        elif broken == "short":
+            m2._kp = [p[:3] for p in m._kp]
+        else:
+            m2._vp = m2._vp[:1]
+        try:
+            for i in range(300):
+                _knames.get(m2, "n%d" % i)
+        except RuntimeError as e:
+            assert "out of shape" in str(e), e
+        else:
+            raise AssertionError("a Names with a broken %s was read" % broken)
+
+
+def test_a_follower_grows_with_its_leader_and_never_on_its_own_insert():
+    import micropython
+
+    lead = Names()
+    lead["a"] = 0
+    f = Names()
+    f["x"] = 1
+    lead.follow(f)
+    for i in range(1000):
+        lead["svc%d" % i] = i
+    assert f.slots() == lead.slots() == 2048, (f.slots(), lead.slots())
+    micropython.heap_lock()  # as many names as its leader holds: no growth, no allocation
+    try:
+        for i in range(1000):
+            f[NAMES[i]] = i
+    finally:
+        micropython.heap_unlock()
+    assert f.slots() == 2048 and len(f) == 1001 and f.get("x") == 1 and f.get("n999") == 999
+    late = Names()
+    lead.follow(late)  # a follower that joins late is sized at once
+    assert late.slots() == 2048
+
+
+def test_the_c_move_places_every_key_where_the_python_loop_does():
+    from kernel import names
+
+    orig = names._c_move
+    assert orig is not None  # build/unix/micropython carries _knames
+    made = []
+    try:
+        for c_move in (orig, None):
+            names._c_move = c_move
+            m = Names()
+            for i in range(3000):
+                m["w@%d" % i] = i
+            for i in range(0, 3000, 5):
+                m.pop("w@%d" % i)
+            m.reserve(5000)
+            made.append(m)
+    finally:
+        names._c_move = orig
+    a, b = made
+    assert a._kp == b._kp and a._vp == b._vp and a.slots() == b.slots() == 16384
+    assert all(a.get("w@%d" % i) == (None if i % 5 == 0 else i) for i in range(3000))
+    try:
+        names._c_move([["k"] + [None] * 7], [[1] * 8], [[]], [[]], 7)  # no slot 0..7
+    except RuntimeError as e:
+        assert "out of shape" in str(e), e
+    else:
+        raise AssertionError("pages shorter than the mask accepted")
+
+
 def test_a_memory_error_while_growing_leaves_the_map_as_it_was():
     # The heap is filled, then one block that holds one of the two new lists is freed:
     # the growth's second list fails. The map must keep every entry (it lost them all,
@@ -141,7 +234,7 @@ def test_a_memory_error_while_growing_leaves_the_map_as_it_was():
     m = Names()
     for i in range(256):
         m["n%d" % i] = i
-    size = 2 * len(m._keys)  # the next insert grows the lists to this many slots
+    size = 2 * m.slots()  # the next insert grows the map to this many slots
     keep = [None] * 20000  # the filler's own list, made before the heap is full
     n = 0
     gc.collect()
@@ -184,7 +277,7 @@ def test_reserve_makes_room_once_and_keeps_every_entry():
     for i in range(5):
         m["n%d" % i] = i
     m.reserve(1000)
-    size = len(m._keys)
+    size = m.slots()
     assert size >= 2000 and size & (size - 1) == 0, size
     micropython.heap_lock()  # 1,000 names fit now: the inserts allocate nothing
     try:
@@ -192,10 +285,10 @@ def test_reserve_makes_room_once_and_keeps_every_entry():
             m[NAMES[i]] = i
     finally:
         micropython.heap_unlock()
-    assert len(m._keys) == size and len(m) == 1000
+    assert m.slots() == size and len(m) == 1000
     assert all(m.get(NAMES[i]) == i for i in range(1000))
     m.reserve(10)  # smaller than it is: left as it is
-    assert len(m._keys) == size
+    assert m.slots() == size
 
 
 NAMES = ["n%d" % i for i in range(1000)]
