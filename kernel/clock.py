@@ -48,6 +48,7 @@ class HalClock:
         self.alloc_bytes = getattr(hal, "alloc_bytes", None)
         self.resume = getattr(hal, "resume", None)
         self.wdt_hits = getattr(hal, "wdt_hits", None)
+        self.step_gc_us = getattr(hal, "step_gc_us", None)  # a step's collections (not its own)
         self.seed = hal.random_u32  # xoshiro128** seeded from the board's entropy at boot
 
 

@@ -211,6 +211,8 @@ class Lifecycle(Waits):
         if t.wd_ms == 0 or r is ENDED_STEP:
             return r
         hits = self._wdt_hits() if self._wdt_hits is not None else 0
+        if self._step_gc_us is not None:
+            d -= self._step_gc_us()  # a collection inside it is the heap's time, not its own
         if not hits and d < t.wd_ms * 1000:
             return r
         # It swallowed the watchdog (or ran over with no watchdog to hit it): drop it.

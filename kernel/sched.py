@@ -114,6 +114,7 @@ class Scheduler(Lifecycle):
         self._alloc = getattr(clock, "alloc_bytes", None)
         self._resume = getattr(clock, "resume", None)
         self._wdt_hits = getattr(clock, "wdt_hits", None)
+        self._step_gc_us = getattr(clock, "step_gc_us", None)
         self._console_any = getattr(clock, "console_any", None)
         self._captured = getattr(clock, "captured", None)
         self._simulated = getattr(clock, "simulated", False)

@@ -40,6 +40,7 @@ static volatile bool wdt_force;
 // the step's: the step that happened to allocate gets the rest of its budget after it).
 static volatile bool wdt_held;
 static uint64_t gc_t0;
+static uint32_t step_gc_us, last_step_gc_us;  // collections' time inside the armed step
 hal_gc_stats_t hal_gc_stats;    // this VM's collections (hal_vm_reset clears it)
 
 static uint32_t alloc_base_blocks;  // blocks allocated before the last collection
@@ -192,6 +193,7 @@ void hal_wdt_arm(uint32_t budget_ms) {
     wdt_left = wdt_budget_ticks;
     wdt_hits = 0;
     wdt_force = false;
+    step_gc_us = 0;
     wdt_armed = true;
 }
 
@@ -305,6 +307,7 @@ mp_vm_return_kind_t hal_resume(mp_obj_t gen, mp_obj_t send_value, mp_obj_t throw
     }
     mp_vm_return_kind_t kind = mp_resume(gen, send_value, throw_value, ret);
     last_wdt_hits = budget_ms > 0 ? hal_wdt_disarm() : 0;
+    last_step_gc_us = budget_ms > 0 ? step_gc_us : 0;
     hal_world_enter(outer_world);
     capture_on = outer;
     return kind;
@@ -312,6 +315,11 @@ mp_vm_return_kind_t hal_resume(mp_obj_t gen, mp_obj_t send_value, mp_obj_t throw
 
 uint32_t hal_wdt_last_hits(void) {
     return last_wdt_hits;
+}
+
+// µs the last hal_resume's step spent in garbage collections (not the step's own time).
+uint32_t hal_step_gc_us(void) {
+    return last_step_gc_us;
 }
 
 // ---- worlds of builtins overrides, soft reset ----
@@ -415,6 +423,9 @@ void hal_gc_collect_done(void) {
     hal_gc_stats.us_total += us;
     if (us > hal_gc_stats.us_max) {
         hal_gc_stats.us_max = us;
+    }
+    if (wdt_armed) {
+        step_gc_us += us;
     }
     wdt_held = false;
 }

@@ -56,6 +56,7 @@ bool hal_capturing(void);
 void hal_capture_write(const char *s, size_t n);
 size_t hal_capture_take(uint8_t *dst, size_t max);
 size_t hal_capture_pending(void);
+uint32_t hal_step_gc_us(void);           // µs of collections in the last hal_resume's step
 uint32_t hal_capture_dropped(void);       // times the watchdog fired in the last hal_resume
 
 // RNG: xoshiro128**, seeded at boot from board_entropy().

@@ -445,6 +445,13 @@ static mp_obj_t hal_wdt_hits(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(hal_wdt_hits_obj, hal_wdt_hits);
 
+// step_gc_us(): µs the last resume's step spent collecting, which the kernel does not count
+// against its budget (the watchdog stood still meanwhile).
+static mp_obj_t hal_step_gc_us_(void) {
+    return mp_obj_new_int_from_uint(hal_step_gc_us());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_step_gc_us_obj, hal_step_gc_us_);
+
 // ---- board facts ----
 
 static mp_obj_t hal_cmdline(void) {
@@ -514,6 +521,7 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_resume), MP_ROM_PTR(&hal_resume_obj) },
     { MP_ROM_QSTR(MP_QSTR_captured), MP_ROM_PTR(&hal_captured_obj) },
     { MP_ROM_QSTR(MP_QSTR_wdt_hits), MP_ROM_PTR(&hal_wdt_hits_obj) },
+    { MP_ROM_QSTR(MP_QSTR_step_gc_us), MP_ROM_PTR(&hal_step_gc_us_obj) },
     { MP_ROM_QSTR(MP_QSTR_cmdline), MP_ROM_PTR(&hal_cmdline_obj) },
     { MP_ROM_QSTR(MP_QSTR_Watchdog), MP_ROM_PTR(&mp_type_Watchdog) },
     { MP_ROM_QSTR(MP_QSTR_info), MP_ROM_PTR(&hal_info_obj) },
