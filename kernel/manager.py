@@ -152,6 +152,16 @@ class Manager(Jobs, Timers):
             self._conflicts(svc)
         svc.result = S.SUCCESS
         self.set_state(svc, S.ACTIVATING, S.START, why)
+        try:
+            self._launch(svc, u, why)
+        except BaseException as e:
+            # The step under us was stopped (its watchdog, Ctrl-C) before the service had a
+            # task: it must not stay 'activating' with nothing to finish its start.
+            if svc.task is None and svc.state == S.ACTIVATING:
+                self.fail(svc, S.EXCEPTION, "start interrupted: %s" % type(e).__name__)
+            raise
+
+    def _launch(self, svc, u, why):
         self.event(svc.name, "starting", why)
         step = "exec"
         try:

@@ -538,3 +538,32 @@ def test_a_one_service_job_builds_no_graph_but_a_unit_after_itself_is_a_cycle():
     except CycleError as e:
         assert str(e) == "cycle: me -> me", str(e)
     assert w.m.services["me"].state == S.INACTIVE
+
+
+class _Stop(BaseException):
+    """What a step's watchdog or a Ctrl-C is to the kernel code it lands in."""
+
+
+def test_a_start_interrupted_before_its_task_fails_the_service_not_activating_forever():
+    # Seen on ARM: the step watchdog hit a task inside kernel.start_service, in a subscriber
+    # of the 'starting' event; the service stayed 'activating' with no task, for good.
+    w = World()
+    h = w.add(name="web", exec=w.body("web", [("run", 0)]))
+    hits = []
+
+    def stop_once(name, event, cause):
+        if event == "starting" and not hits:
+            hits.append(name)
+            raise _Stop()
+
+    w.m.subscribers.append(stop_once)
+    try:
+        w.m.start_job(["web"], "test")
+    except _Stop:
+        pass
+    else:
+        raise AssertionError("the interruption did not reach the caller")
+    assert h.task is None and h.state == S.FAILED and h.result == S.EXCEPTION, h.state
+    assert h.cause == "start interrupted: _Stop", h.cause
+    w.m.start_job(["web"], "test")  # and it starts again as usual
+    assert h.state == S.ACTIVE and h.task is not None
