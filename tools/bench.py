@@ -41,6 +41,9 @@ TARGET_BENCHES = [
     )
 ]
 ICOUNT_BENCHES = ("bench_sched.py", "bench_breaker.py", "bench_svc.py", "bench_health.py")
+# Under icount only: the service manager at scale through the kernel's API on the booted
+# kernel (100, +1,000, +10,000 services; ~1 min of QEMU a board).
+SVC_API_BENCH = os.path.join(REPO, "tools", "bench_svc_api.py")
 # On the unix port only: the fault-tolerance soak (10 simulated minutes; its target is a wall
 # time on the unix port, and a board would take minutes under emulation).
 UNIX_BENCHES = [os.path.join(REPO, "tools", "bench_faults.py")]
@@ -89,6 +92,7 @@ def bench_board(board):
     # the scheduler, breaker, service manager and health/discovery figures under icount too
     icount = [s for s in TARGET_BENCHES if os.path.basename(s) in ICOUNT_BENCHES]
     result.update(target_bench(board, icount, icount=True))
+    result.update(target_bench(board, [SVC_API_BENCH], icount=True))
     result.update(storage_bench(board))
     result.update(bench_net.run(board))  # HTTP and TCP through forwarded ports (network)
     return result

@@ -1,5 +1,5 @@
 # tools/bench_svc_api: the service manager at scale through the kernel's API, on the booted
-# board, as issue 8 tried it from the raw REPL (run ON the board, by make bench):
+# board, as issue 8 tried it from the raw REPL (run ON the board, by make bench, under icount):
 #   mpremote connect <pty> run tools/bench_svc_api.py
 # For N = 100, then 1,000 more, then 10,000 more (so the last step runs beside 11,100
 # services): kernel.create_service of N idle units, kernel.start_service of each one by
@@ -65,6 +65,7 @@ def step(first, n, tag):
             gc.mem_free(),
         )
         out("svc_api_start_per_service_" + tag, "n/a", "(%s)" % why)
+        out("svc_api_started_all_" + tag, 0, "bool")
         return None
     gcn, gcus, gcmax = _hal.gc_stats()
     gc.collect()
@@ -88,7 +89,8 @@ def step(first, n, tag):
     out("svc_api_heap_per_service_" + tag, (free0 - free1) // n, "B")
     out("svc_api_status_lookup_" + tag, "%.1f" % (new_us / 1000), "us")
     out("svc_api_status_into_" + tag, "%.1f" % (into_us / 1000), "us")
-    out("svc_api_services_" + tag, first + n, "")
+    out("svc_api_started_all_" + tag, 1, "bool")
+    out("svc_api_services_" + tag, first + n, "units")
     out("svc_api_gc_during_start_" + tag, gcn - gc0[0], "collections")
     out("svc_api_gc_longest_" + tag, gcmax // 1000, "ms")
     out("svc_api_heap_free_" + tag, free1, "B")
