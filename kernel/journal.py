@@ -5,9 +5,11 @@
 # The ring holds params.JOURNAL_EVENTS entries; the oldest is overwritten.
 # Rate limit: each name may log params.JOURNAL_RATE_BURST events per
 # params.JOURNAL_RATE_INTERVAL_MS. Past that only repeats are dropped: an event whose key
-# (event word, result) was already kept in the window. A change of state or result is always
-# kept (the `failed (start-limit-hit ...)` that ends a restart storm, the `started` after it),
-# so the one line an operator needs is never the one lost. Dropped events are counted on one
+# (event word, result) is the last one kept in the window for that word. A change of state or
+# result is always kept (the `failed (start-limit-hit ...)` that ends a restart storm, the
+# `started` after it, a `restarting` for a MemoryError after one for a watchdog even when an
+# earlier one in the window had the same result), so the one line an operator needs is never
+# the one lost. Dropped events are counted on one
 # "N events suppressed (last: EVENT)" entry per run of drops, updated in place while it is
 # still in the ring, so the count and the last transition are visible at once.
 # Not here: the kernel log (kernel/log.py), delivering events to subscribers (manager).
@@ -18,11 +20,12 @@ from kernel.names import Names
 # that logged in the last window is live at once, thousands after a mass start), indexes:
 _T0 = 0  # window start (uptime ms)
 _N = 1  # events kept in the window
-_KEYS = 2  # bit per key (event, result) kept in the window (bit numbers: _key_bit)
+_KEYS = 2  # bit per key (event, result): the last kept in the window for its event word
 _MARK = 3  # ring sequence number of the current "suppressed" entry, -1 when none
 _DROPPED = 4  # events counted on that entry
 _BITS = 30  # key bits in a small int; keys past that are never dropped (always kept)
 _bits = {}  # event word -> {result -> bit number}: the repeat keys seen, numbered once
+_word = {}  # event word -> mask of the bits of all its keys
 _nbits = [0]  # bit numbers handed out
 
 
@@ -36,6 +39,8 @@ def _key_bit(event, result):
     if b is None:
         b = d[result] = _nbits[0]
         _nbits[0] += 1
+        if b < _BITS:
+            _word[event] = _word.get(event, 0) | 1 << b
     return b if b < _BITS else -1
 
 
@@ -84,8 +89,8 @@ class Journal:
             self._drop(r, now, name, event)
             return False
         r[_N] += 1
-        if bit >= 0:
-            r[_KEYS] |= 1 << bit
+        if bit >= 0:  # this key replaces the word's other results as its last one
+            r[_KEYS] = r[_KEYS] & ~_word[event] | 1 << bit
         r[_MARK] = -1  # the next drop starts a new count
         self._put((now, name, event, cause))
         return True

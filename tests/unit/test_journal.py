@@ -96,3 +96,20 @@ def test_rate_state_is_five_small_ints_and_keys_past_the_bits_are_never_dropped(
             assert j.add("b", "odd event %d" % saved, None, 9)  # kept: it cannot be told apart
     finally:
         journal._nbits[0] = saved
+
+
+def test_a_result_back_to_an_earlier_one_is_a_change_not_a_repeat():
+    # As the console's fault test saw it: restarting after an exception, after a watchdog,
+    # then after an exception again, all in one window past the burst. The third differs
+    # from the last `restarting` kept: it is kept; the same result twice in a row is not.
+    now = [0]
+    j = Journal(lambda: now[0])
+    for i in range(params.JOURNAL_RATE_BURST):
+        j.add("hb", "probe", "passing %d" % i, 0)
+    assert not j.add("hb", "probe", "passing again", 0)  # a repeat past the burst
+    assert j.add("hb", "restarting", "exception: InjectedFault", 2)
+    assert j.add("hb", "restarting", "watchdog: step ran past", 4)
+    assert j.add("hb", "restarting", "exception: MemoryError", 2)
+    assert not j.add("hb", "restarting", "exception: MemoryError again", 2)
+    causes = [e[3] for e in j.entries(3, "hb")]
+    assert causes == ["watchdog: step ran past", "exception: MemoryError", "last: restarting"]
