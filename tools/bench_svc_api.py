@@ -8,7 +8,8 @@
 # spread over all the names, and 1,000 more refilling one dict (into=d). Prints one
 # "name value unit" line per figure: per start and per lookup (the loop over a prepared
 # list of names included), heap per service (unit and running task, gc.mem_free deltas),
-# and the free heap left. A MemoryError ends the run with a line saying at which service.
+# the free heap left, and how long one full gc.collect() takes beside them. A MemoryError
+# ends the run with a line saying at which service.
 # Host-side tool: nothing in the firmware imports it.
 import asyncio
 import gc
@@ -68,7 +69,9 @@ def step(first, n, tag):
         out("svc_api_started_all_" + tag, 0, "bool")
         return None
     gcn, gcus, gcmax = _hal.gc_stats()
+    t0 = time.ticks_us()
     gc.collect()
+    collect_us = time.ticks_diff(time.ticks_us(), t0)
     free1 = gc.mem_free()
     for name in names[::997]:
         st = kernel.service_status(name)["state"]
@@ -92,7 +95,9 @@ def step(first, n, tag):
     out("svc_api_started_all_" + tag, 1, "bool")
     out("svc_api_services_" + tag, first + n, "units")
     out("svc_api_gc_during_start_" + tag, gcn - gc0[0], "collections")
+    out("svc_api_gc_per_start_" + tag, "%.1f" % ((gcus - gc0[1]) / n / 1000), "ms")
     out("svc_api_gc_longest_" + tag, gcmax // 1000, "ms")
+    out("svc_api_gc_collect_" + tag, collect_us // 1000, "ms")
     out("svc_api_heap_free_" + tag, free1, "B")
     return first + n
 
