@@ -111,6 +111,8 @@ def _probe_critical(al, svc, rec):
     # first second of heartbeat's ttl readiness). Needs the health monitor
     # (kernel/health.py) to tell; without one, the health the metrics were told.
     seen = rec.health if rec is not None else None
+    if seen != "critical":
+        return False, seen
     mon = getattr(al.reg.mgr, "monitor", None)
     pr = mon.probers.get(svc.name) if mon is not None else None
     if pr is None or seen != "critical":

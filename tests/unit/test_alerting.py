@@ -293,3 +293,50 @@ def test_a_readiness_probe_not_passed_yet_at_start_is_no_probe_critical_alert():
     state["report"] = False
     s.run_until(s.spawn(_sleep(8000), "t"))
     assert [a.rule.name for a in al.listing()] == ["probe critical"]
+
+
+def test_a_sampled_service_with_no_alert_held_costs_its_rules_tests_only():
+    # Thousands of services starting are sampled a few times each: a rule that does not
+    # hold, for a service with nothing held or kept, makes no key and looks nothing up.
+    w, reg, al = world()
+    names = ["s%d" % i for i in range(20)]
+    for n in names:
+        w.add(name=n, exec=forever())
+    w.m.start_job(names, "t")
+    looked = []
+
+    class Spy:  # a dict that notes the keys looked up (MicroPython's dict methods take
+        # no subclass of dict)
+        def __init__(self):
+            self.d = {}
+
+        def get(self, k, d=None):
+            looked.append(k)
+            return self.d.get(k, d)
+
+        def pop(self, k, d=None):
+            looked.append(k)
+            return self.d.pop(k, d)
+
+        def __setitem__(self, k, v):
+            self.d[k] = v
+
+        def __iter__(self):
+            return iter(self.d)
+
+        def __len__(self):
+            return len(self.d)
+
+    al.held = Spy()
+    al.alerts = Spy()
+    sampled = []
+    reg.hooks.insert(0, lambda r: sampled.extend(x.name for x in r.sampled))
+    w.run_for(3000)
+    assert set(names) <= set(sampled), sampled  # their rules were evaluated ...
+    assert looked == [], looked[:5]  # ... without a lookup
+    al.held["s3", "cpu high"] = 0  # one held (as a rule that held would leave it) ...
+    al.marked.add("s3")
+    reg.touch("s3")
+    w.run_for(1000)
+    assert ("s3", "cpu high") in looked, (looked, sampled[-5:])
+    assert "s3" not in [k[0] for k in al.held], al.held  # ... let go
