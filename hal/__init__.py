@@ -32,6 +32,8 @@
 #   alloc_bytes() -> int           heap bytes allocated since boot, mod TICKS_PERIOD
 #   gc_stats() -> (n, us, max_us)  this VM's garbage collections: count, total and longest
 #                                  time; the step watchdog stands still during one
+#   gc_max_free() -> int           bytes of the longest free run: the largest object the
+#                                  heap can give now (the free total may be all small holes)
 #   step_gc_us() -> int            µs the last resume()'s step spent in collections (the
 #                                  kernel does not count them against its step budget)
 #   boot_mode() set_boot_mode(m)   survives a soft reset: 0 normal, 1 raw REPL

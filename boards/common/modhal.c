@@ -409,6 +409,17 @@ static mp_obj_t hal_gc_stats_(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(hal_gc_stats_obj, hal_gc_stats_);
 
+// gc_max_free() -> bytes: the longest run of free blocks, the largest object the heap can
+// give without a collection (MicroPython's gc_info, as micropython.mem_info prints it). The
+// free total says nothing of the holes it is cut into. One read-only pass of the block
+// table: no allocation, no collection.
+static mp_obj_t hal_gc_max_free_(void) {
+    gc_info_t info;
+    gc_info(&info);
+    return mp_obj_new_int_from_uint(info.max_free * MICROPY_BYTES_PER_GC_BLOCK);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(hal_gc_max_free_obj, hal_gc_max_free_);
+
 // resume(gen, value, budget_ms): gen.send(value) under a watchdog of budget_ms (0: none).
 // Arming and disarming happen in hal_resume, around the resume, so the injected Watchdog can
 // only land in the task's own code.
@@ -516,6 +527,7 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_reset_request), MP_ROM_PTR(&hal_reset_request_obj) },
     { MP_ROM_QSTR(MP_QSTR_alloc_bytes), MP_ROM_PTR(&hal_alloc_bytes_obj) },
     { MP_ROM_QSTR(MP_QSTR_gc_stats), MP_ROM_PTR(&hal_gc_stats_obj) },
+    { MP_ROM_QSTR(MP_QSTR_gc_max_free), MP_ROM_PTR(&hal_gc_max_free_obj) },
     { MP_ROM_QSTR(MP_QSTR_presize), MP_ROM_PTR(&hal_presize_obj) },
     { MP_ROM_QSTR(MP_QSTR_gc_start), MP_ROM_PTR(&hal_gc_start_obj) },
     { MP_ROM_QSTR(MP_QSTR_resume), MP_ROM_PTR(&hal_resume_obj) },

@@ -132,3 +132,22 @@ def test_presize_refuses_what_is_not_an_instance_or_a_dict():
     except TypeError:
         return
     raise AssertionError("presize took a list")
+
+
+def test_gc_max_free_is_the_largest_object_the_heap_gives_without_a_collection():
+    keep = [None]
+    gc.collect()
+    gc.disable()  # a failed allocation raises at once: no collection makes room
+    try:
+        m = _hal.gc_max_free()
+        assert 0 < m <= gc.mem_free() and m % 16 == 0, (m, gc.mem_free())
+        keep[0] = bytearray(m - 64)  # fits the longest run (its header too, if need be)
+        assert _hal.gc_max_free() < m, (m, _hal.gc_max_free())  # that run is taken
+        keep[0] = None
+        try:
+            bytearray(m + 64)
+            raise AssertionError("%d bytes fitted a heap whose longest run is %d" % (m + 64, m))
+        except MemoryError:
+            pass
+    finally:
+        gc.enable()
