@@ -114,24 +114,24 @@ class Alerts:
         now = self.reg.mgr.now()
         services = self.reg.mgr.services
         marked = self.marked
+        value = self.reg.value
         for rec in self.reg.sampled:
-            svc = services.get(rec.name)
+            name = rec.name
+            svc = services.get(name)
             if svc is None:
                 continue
-            known = rec.name in marked
-            for rule in BUILTIN:
-                self._one(now, svc, rec, rule, known)
-            for rule in svc.unit.alerts:
-                self._one(now, svc, rec, rule, known)
+            known = name in marked
+            for rules in (BUILTIN, svc.unit.alerts):
+                for rule in rules:
+                    if rule.test is not None:
+                        on, v = rule.test(self, svc, rec)
+                    else:
+                        v = value(name, rule.metric)
+                        on = rule.holds(v)
+                    if on or known:  # (else nothing held, no alert to update or resolve)
+                        self._one(now, svc, rule, on, v)
 
-    def _one(self, now, svc, rec, rule, known=True):
-        if rule.test is not None:
-            on, v = rule.test(self, svc, rec)
-        else:
-            v = self.reg.value(svc.name, rule.metric)
-            on = rule.holds(v)
-        if not on and not known:
-            return  # nothing held, no alert of this service to update or resolve
+    def _one(self, now, svc, rule, on, v):
         key = (svc.name, rule.name)
         a = self.alerts.get(key)
         if a is not None:

@@ -130,6 +130,8 @@ def _start_limit(al, svc, rec):
 
 
 def _restart_rate(al, svc, rec):
+    if rec is not None and al.reg.samples > rec.hold + 1:
+        return False, 0  # no restart in more than a minute of samples (Rec.hold, + 2)
     m = al.reg.get(svc.name, M.K_RESTARTS)
     if m is None:
         return False, 0

@@ -19,6 +19,7 @@
 from micropython import const
 
 from kernel import params
+from kernel import service as S
 from kernel.heap import presize
 from kernel.metprobes import K_PROBE_MS, ProbeReads  # noqa: F401 - K_PROBE_MS re-exported
 from kernel.mseries import (  # noqa: F401 - re-exported: kernel.metrics is their door
@@ -33,6 +34,7 @@ from kernel.mseries import (  # noqa: F401 - re-exported: kernel.metrics is thei
     kind_of,
 )
 from kernel.names import Names
+from kernel.task import READY
 
 # Series the kernel keeps for every service it samples.
 K_STARTS = "starts"
@@ -314,9 +316,6 @@ class Registry(ProbeReads):
         self.busy = False
 
     def _sample_one(self, r, period_ms):
-        from kernel import service as S
-        from kernel.task import READY
-
         r.hot = False  # off the chain; back on it below while active
         svc = self.mgr.services.get(r.name)
         if svc is None:  # a series' owner that is no service ('kernel'): nothing to sample

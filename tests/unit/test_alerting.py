@@ -340,3 +340,26 @@ def test_a_sampled_service_with_no_alert_held_costs_its_rules_tests_only():
     w.run_for(1000)
     assert ("s3", "cpu high") in looked, (looked, sampled[-5:])
     assert "s3" not in [k[0] for k in al.held], al.held  # ... let go
+
+
+def test_restart_rate_resolves_a_minute_after_the_last_restart():
+    w, reg, al = world()
+    runs = [0]
+
+    async def flaky():
+        runs[0] += 1
+        await traps.sleep_ms(10)
+        if runs[0] <= 5:
+            raise ValueError("x")
+        while True:
+            await traps.sleep_ms(1000)
+
+    w.add(name="f", exec=flaky, restart_sec=0.2, start_limit_burst=10, start_limit_interval=60)
+    w.m.start_job(["f"], "t")
+    w.run_for(3000)
+    (a,) = al.listing()
+    assert a.rule.name == "restart rate" and a.state == A.FIRING and a.value == 5, a.value
+    w.run_for(55000)  # less than a minute after the last restart: still 5 in the window
+    assert a.state == A.FIRING, a.value
+    w.run_for(10000)
+    assert a.state == A.RESOLVED and a.value == 0, (a.state, a.value)
