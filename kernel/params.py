@@ -224,8 +224,8 @@ LB_RING_VNODES = const(160)  # consistent_hash: points per instance and unit of 
 LB_RING_POINTS_MAX = const(65536)  # points on one ring at most (vnodes scale down past it)
 LB_MAGLEV_TABLE = const(65537)  # maglev: lookup table entries (a prime; 2 bytes each)
 LB_MAGLEV_TABLE_SMALL = const(8191)  # maglev's default where the heap is below the next
-LB_MAGLEV_BIG_HEAP_B = const(33554432)  # bytes of heap from which the 65537 table is the
-#   default: the boards (8 and 16 MiB) build one in seconds of emulated CPU, 256 KiB at peak
+LB_MAGLEV_BIG_HEAP_B = const(50331648)  # bytes of heap from which the 65537 table is the
+#   default: the boards (16 and 32 MiB) build one in seconds of emulated CPU, 256 KiB at peak
 LB_TABLE_MAX = const(1000003)  # largest maglev table_size accepted
 LB_VNODES_MAX = const(10000)  # largest consistent_hash vnodes accepted
 LB_TABLE_STEP = const(4096)  # Maglev table probes per step of a build task (~10 ms on ARM)
