@@ -20,6 +20,7 @@ from kernel.units import UnitError
 class Manager(Jobs, Timers):
     """The services of one scheduler."""
 
+    subscriber_errors = 0  # subscribers' exceptions that could not be logged (no heap)
     config_state_dir = None  # where configstore saves config versions; init sets it for the
     #                          booted manager when `/` is mounted (others, e.g. a played
     #                          scenario's, save nothing)
@@ -123,7 +124,10 @@ class Manager(Jobs, Timers):
             try:
                 fn(name, event, cause)
             except Exception as e:  # noqa: BLE001 - a broken subscriber must not stop the manager
-                self.sched.log.log("svc: subscriber %r raised %r" % (fn, e), ERROR)
+                try:
+                    self.sched.log.log("svc: subscriber %r raised %r" % (fn, e), ERROR)
+                except MemoryError:  # the heap is exhausted: the line cannot be made either;
+                    self.subscriber_errors += 1  # the transition goes on, counted
 
     # ---- one service ----
 

@@ -567,3 +567,25 @@ def test_a_start_interrupted_before_its_task_fails_the_service_not_activating_fo
     assert h.cause == "start interrupted: _Stop", h.cause
     w.m.start_job(["web"], "test")  # and it starts again as usual
     assert h.state == S.ACTIVE and h.task is not None
+
+
+def test_a_subscriber_out_of_memory_with_no_heap_left_for_its_log_line_stops_nothing():
+    # A subscriber's MemoryError is logged; when the heap cannot give that line either, the
+    # log's MemoryError must not escape event() half-way through a start.
+    w = World()
+    h = w.add(name="web", exec=w.body("web", [("run", 0)]))
+    heard = []
+
+    def hog(name, event, cause):
+        raise MemoryError
+
+    def no_heap(line, level=None):
+        raise MemoryError
+
+    w.m.subscribers.insert(0, hog)
+    w.m.subscribers.append(lambda name, event, cause: heard.append(event))
+    w.m.sched.log.log = no_heap
+    w.m.start_job(["web"], "test")
+    assert h.state == S.ACTIVE and h.task is not None, h.state
+    assert heard == ["starting", "started"], heard  # the subscribers after it heard both
+    assert w.m.subscriber_errors == 2
