@@ -115,8 +115,8 @@ def _probe_critical(al, svc, rec):
         return False, seen
     mon = getattr(al.reg.mgr, "monitor", None)
     pr = mon.probers.get(svc.name) if mon is not None else None
-    if pr is None or seen != "critical":
-        return seen == "critical", seen
+    if pr is None:
+        return True, seen
     for p in pr.probes:
         if p is not None and p.fused == 0 and p.last == CRITICAL_CODE:
             if p.status != CRITICAL_CODE or p.failures >= p.spec.fail:

@@ -9,9 +9,9 @@
 # result is always kept (the `failed (start-limit-hit ...)` that ends a restart storm, the
 # `started` after it, a `restarting` for a MemoryError after one for a watchdog even when an
 # earlier one in the window had the same result), so the one line an operator needs is never
-# the one lost. Dropped events are counted on one
-# "N events suppressed (last: EVENT)" entry per run of drops, updated in place while it is
-# still in the ring, so the count and the last transition are visible at once.
+# the one lost. Dropped events are counted on one "N events suppressed (last: EVENT)" entry
+# per run of drops, updated in place while it is still in the ring, so the count and the
+# last transition are visible at once.
 # Not here: the kernel log (kernel/log.py), delivering events to subscribers (manager).
 from kernel import params
 from kernel.names import Names
