@@ -366,3 +366,27 @@ def test_tasks_spawned_by_a_quiet_task_are_quiet_too():
     loud = s.spawn(child(), "loud")
     s.run_until(p)
     assert kids[0].quiet is True and loud.quiet is False
+
+
+def test_waking_sleepers_between_rounds_is_charged_to_no_task():
+    # Seen on ARM beside 8,100 sleeping services: a collection inside the kernel's wake-up
+    # of due sleepers (between rounds) was charged to the next task's step, whose time then
+    # read as past its budget: dropped as if it had swallowed the watchdog.
+    s = fresh()
+    orig = s._wake_due
+
+    def slow_wake(ms):
+        s.clock.burn(300000)  # 300 ms of kernel work while waking the sleepers
+        orig(ms)
+
+    s._wake_due = slow_wake
+
+    async def napper():
+        await traps.sleep_ms(5)
+        await traps.yield_()
+        return "woke"
+
+    t = s.spawn(napper(), "napper")
+    s.run_until(t)
+    assert t.reason == "exit" and t.result() == "woke", t.reason
+    assert t.cpu_us < 300000, t.cpu_us
