@@ -114,22 +114,24 @@ class Alerts:
         now = self.reg.mgr.now()
         services = self.reg.mgr.services
         marked = self.marked
-        value = self.reg.value
         for rec in self.reg.sampled:
-            name = rec.name
-            svc = services.get(name)
+            svc = services.get(rec.name)
             if svc is None:
                 continue
-            known = name in marked
-            for rules in (BUILTIN, svc.unit.alerts):
-                for rule in rules:
-                    if rule.test is not None:
-                        on, v = rule.test(self, svc, rec)
-                    else:
-                        v = value(name, rule.metric)
-                        on = rule.holds(v)
-                    if on or known:  # (else nothing held, no alert to update or resolve)
-                        self._one(now, svc, rule, on, v)
+            known = rec.name in marked
+            self._rules(now, svc, rec, BUILTIN, known)
+            if svc.unit.alerts:
+                self._rules(now, svc, rec, svc.unit.alerts, known)
+
+    def _rules(self, now, svc, rec, rules, known):
+        for rule in rules:
+            if rule.test is not None:
+                on, v = rule.test(self, svc, rec)
+            else:
+                v = self.reg.value(svc.name, rule.metric)
+                on = rule.holds(v)
+            if on or known:  # (else nothing held, no alert to update or resolve)
+                self._one(now, svc, rule, on, v)
 
     def _one(self, now, svc, rule, on, v):
         key = (svc.name, rule.name)
