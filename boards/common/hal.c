@@ -373,6 +373,7 @@ void hal_vm_reset(void) {
     hal_step_abandon();         // an abort may have left a step's state behind
     capture_len = 0;
     hal_gc_stats = (hal_gc_stats_t){0};
+    hal_gc_alloc_reset();
 }
 
 // ---- RNG: xoshiro128** ----

@@ -87,7 +87,9 @@ extern hal_gc_stats_t hal_gc_stats;
 #error "gcstart.c knows one heap area only"
 #endif
 void hal_gc_collected(void);
-extern const mp_obj_fun_builtin_fixed_t hal_presize_obj, hal_gc_start_obj;
+void *hal_gc_alloc_run(size_t n_bytes);   // next fit, for the C kernel's per-call tables
+void hal_gc_alloc_reset(void);            // a new VM: first fit again
+extern const mp_obj_fun_builtin_fixed_t hal_presize_obj, hal_gc_start_obj, hal_gc_run_start_obj;
 
 // Two worlds of builtins overrides (`builtins.abs = ...`, `builtins.__import__ = ...`): the
 // user's, seen only by code typed at the console while it runs (hal_run_user), and the

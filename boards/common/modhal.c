@@ -530,6 +530,7 @@ static const mp_rom_map_elem_t hal_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_gc_max_free), MP_ROM_PTR(&hal_gc_max_free_obj) },
     { MP_ROM_QSTR(MP_QSTR_presize), MP_ROM_PTR(&hal_presize_obj) },
     { MP_ROM_QSTR(MP_QSTR_gc_start), MP_ROM_PTR(&hal_gc_start_obj) },
+    { MP_ROM_QSTR(MP_QSTR_gc_run_start), MP_ROM_PTR(&hal_gc_run_start_obj) },
     { MP_ROM_QSTR(MP_QSTR_resume), MP_ROM_PTR(&hal_resume_obj) },
     { MP_ROM_QSTR(MP_QSTR_captured), MP_ROM_PTR(&hal_captured_obj) },
     { MP_ROM_QSTR(MP_QSTR_wdt_hits), MP_ROM_PTR(&hal_wdt_hits_obj) },

@@ -18,6 +18,7 @@
 #include "py/smallint.h"
 #include "py/runtime.h"
 #include "knames.h"
+#include "hal.h"
 
 #define N_FIELDS (20)
 
@@ -308,7 +309,7 @@ static mp_obj_t ksvc_status(size_t n_args, const mp_obj_t *args) {
     // The dict, its table filled in order: key, value. into: an earlier status dict (or
     // any dict) refilled in place; its table is reused when it holds N_FIELDS, so a caller
     // polling one service allocates nothing (a fresh table beside thousands of services is
-    // a first-fit scan over their holes: ~0.5 ms on ARM at 1,000).
+    // a first-fit scan over their holes: ~0.5 ms on ARM at 1,000; next fit instead).
     mp_obj_t d = into != mp_const_none ? into : mp_obj_new_dict(0);
     mp_map_t *map = &((mp_obj_dict_t *)MP_OBJ_TO_PTR(d))->map;
     mp_map_elem_t *e;
@@ -319,7 +320,7 @@ static mp_obj_t ksvc_status(size_t n_args, const mp_obj_t *args) {
             e[i].value = MP_OBJ_NULL;
         }
     } else {
-        e = m_new(mp_map_elem_t, N_FIELDS);
+        e = hal_gc_alloc_run(sizeof(mp_map_elem_t) * N_FIELDS);   // next fit (gcstart.c)
         map->alloc = 0;   // (the old table, if any, is the GC's)
     }
     size_t k = 0;

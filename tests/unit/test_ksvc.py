@@ -339,3 +339,73 @@ def test_service_status_is_one_c_call_and_goes_the_long_way_for_the_rest():
             pass
     finally:
         _sched._running = prev
+
+
+def test_fresh_status_tables_are_next_fit_and_leave_the_gcs_own_start_alone():
+    # A fresh status's 20-entry table is allocated next fit (gcstart.c hal_gc_alloc_run):
+    # its scan starts where the last one ended, not from the lowest free block (beside
+    # 11,100 services on ARM first fit cost 5.5 ms a lookup, past every small hole). The
+    # GC's own start (the lowest free block, which one-block allocations rely on) is put
+    # back, and a collection sends the next table to first fit again.
+    mpunit.need("_ksvc")
+    import gc
+
+    import _hal
+
+    w = World()
+    a = w.add(name="a", exec=_forever)
+    status, names = S._c_status, S._KSVC  # the C call itself: a Python frame on the unix
+    d1, d2, d3 = {}, {}, {}  # port's heap, freed on return, would move the GC's start
+    gc.collect()
+    assert _hal.gc_run_start() == 0
+    # into={}: a dict with no table, so each call allocates the table only (no one-block
+    # dict object, which would move the GC's start itself)
+    status(a, names, d1)  # first fit: the first since the collection
+    n1 = _hal.gc_run_start()
+    g1 = _hal.gc_start()
+    status(a, names, d2)  # next fit: scanned from n1, the GC's start put back
+    n2 = _hal.gc_run_start()
+    g2 = _hal.gc_start()
+    status(a, names, d3)
+    n3 = _hal.gc_run_start()
+    g3 = _hal.gc_start()
+    assert n1 > 0 and g1 == g2 == g3, (n1, g1, g2, g3)
+    # each table follows the last: 10 blocks on, give or take the 4-block rounding
+    assert n1 < n2 <= n1 + 12 and n2 < n3 <= n2 + 12, (n1, n2, n3)
+    assert d1 == d2 == d3 and len(d3) == 20
+    gc.collect()
+    assert _hal.gc_run_start() == 0
+
+
+def test_a_fresh_status_keeps_the_collector_as_it_was_when_the_heap_refuses():
+    # The next-fit scan holds collections off while it runs; whatever happens (here the
+    # heap is locked: MemoryError), gc.isenabled() is what it was before.
+    mpunit.need("_ksvc")
+    import gc
+
+    import micropython
+
+    from kernel.svc import status_in
+
+    w = World()
+    w.add(name="a", exec=_forever)
+    status_in(w.m, "a", {})  # a next-fit start above the lowest free block
+    for enabled in (True, False):
+        if enabled:
+            gc.enable()
+        else:
+            gc.disable()
+        try:
+            micropython.heap_lock()
+            try:
+                status_in(w.m, "a", {})
+                raise AssertionError("a table was made with the heap locked")
+            except MemoryError:
+                pass
+            finally:
+                micropython.heap_unlock()
+            assert gc.isenabled() == enabled
+            status_in(w.m, "a", {})
+            assert gc.isenabled() == enabled
+        finally:
+            gc.enable()
