@@ -50,9 +50,20 @@ _KSAMPLED = (K_CPU_US, K_ALLOC_B, K_CPU_PCT, K_ALLOC_RATE)  # the series Rec.fir
 _REC_SLOTS = const(8)  # a sampled service's Rec: reg, name, hot, hnext, runs, start1, and
 #                         first (an idle one) or kseries and avail
 _RUN = const(5)  # values per run in Rec.runs
-_FIRST = const(5)  # values of one sample kept in Rec.first
-_FIRST_MAX = const(15)  # samples kept as values at most (3): before its first step, that
-#                         step's, the first that finds it idle (then it goes cold)
+_FIRST = const(5)  # values of one sample kept in Rec.first: round, cpu, alloc, period, up
+_HEAD = const(3)  # Rec.first's head: cpu_us and alloc_b of the samples folded into it, and
+#                   the round its availability began (None: not yet)
+_KEEP = const(6)  # samples kept as values beside the newest one older than the history, at
+#                   most (one more: its series and Avail are made)
+
+
+def _head(f):
+    # Rec.first's head -> (cpu_us, alloc_b folded, the round its availability began, where
+    # its samples begin). Without a head (nothing folded, the availability from its first
+    # sample or not begun: most idle services): 0, 0, that round or None, 0.
+    if len(f) % _FIRST:
+        return f[0], f[1], f[2], _HEAD
+    return 0, 0, f[0] if f[4] is not None else None, 0
 
 
 class Rec:
@@ -76,13 +87,16 @@ class Rec:
     # The round its first start was counted in, while its `starts` series is owed, not made:
     # a service that started once and idles has no series dict (Registry._series_of).
     start1 = None
-    # A run's first sample, while the service idles after it: (round, cpu_us, alloc_b,
-    # period_ms, up or None: no Avail yet), kept instead of the four kernel series and the
-    # Avail that sample would have made (~1 KB on ARM per service: thousands of services
-    # started once and idle since). They are made from it once the service is sampled
-    # again or anything reads its series or availability (Registry._made). Up to 3 samples
-    # are kept so (5 values each): a service started and idle since takes about that many
-    # (one maybe before its task's first step, that step's, the one that finds it idle).
+    # Its samples, while the service idles between them (started once, woken now and then):
+    # a head when needed (_head: cpu_us and alloc_b folded, the round its availability
+    # began), then (round, cpu_us, alloc_b, period_ms, up or None: no Avail yet) per sample,
+    # kept instead of the four kernel series and the Avail they would have made (~1.2 KB on
+    # ARM per service: 10,000 idle services that wake every 100 s did not fit once each had
+    # woken). They are made from it when the service is sampled more often (more than
+    # _KEEP samples in the last params.METRIC_HISTORY rounds), its availability changes,
+    # or anything reads its series or availability (Registry._made). A sample older than
+    # the history is folded into the head, but the newest of them (the values the rounds
+    # after it repeat).
     first = None
 
     def __init__(self, reg, name):
@@ -105,11 +119,11 @@ class Rec:
 class Registry(ProbeReads):
     """The metrics of one service manager's services, sampled by one kernel task."""
 
-    keep_first = True  # a first sample kept as values (Rec.first); False: made at once
+    keep_first = True  # an idle service's samples kept as values (Rec.first); False: made at once
 
     def __init__(self, mgr):
         self.mgr = mgr
-        self.series = {}  # service name -> {metric name -> Metric}
+        self.series = Names()  # service name -> {metric name -> Metric} (paged: no 3 KB table)
         self.recs = Names()  # service name -> Rec (sized with the services: grows at a create)
         mgr.services.follow(self.recs)
         self.hooks = []  # fn(registry) after each sample
@@ -124,6 +138,8 @@ class Registry(ProbeReads):
         self.slice = params.METRIC_SLICE  # Recs sampled per step of the sampler task
         self.busy = False  # a round is in progress (its chain not all sampled yet)
         self.alerts = None  # its Alerts (kernel/alerting.py), once made
+        self.errors = 0  # samples and rounds that raised (a full heap): the sampler goes on
+        self.error = None  # the last of those exceptions
         mgr.subscribers.append(self.on_event)
 
     # ---- series ----
@@ -194,10 +210,10 @@ class Registry(ProbeReads):
             return f[-4] / (f[-2] * 10)
         if name == K_ALLOC_RATE:
             return f[-3] * 1000 // f[-2]
-        j = 1 if name == K_CPU_US else 2
-        v = 0
-        for i in range(j, len(f), _FIRST):
-            v += f[i]
+        c0, a0, r0, i = _head(f)
+        v = c0 if name == K_CPU_US else a0  # (what was folded into the head)
+        for j in range(i + (1 if name == K_CPU_US else 2), len(f), _FIRST):
+            v += f[j]
         return v
 
     def rec(self, service):
@@ -268,8 +284,12 @@ class Registry(ProbeReads):
 
         while True:
             await traps.sleep_ms(params.METRIC_SAMPLE_MS)
-            for _ in self.rounds():
-                await traps.sleep_ms(0)  # a slice per step: other tasks run between
+            try:
+                for _ in self.rounds():
+                    await traps.sleep_ms(0)  # a slice per step: other tasks run between
+            except Exception as e:  # noqa: BLE001 - the sampler outlives a failed round
+                self._failed(None, e)  # (the probes' reading: the next round anew)
+                self.busy = False
 
     def sample(self, period_ms=params.METRIC_SAMPLE_MS):
         """One round at once (tests, benchmarks): see rounds()."""
@@ -303,17 +323,31 @@ class Registry(ProbeReads):
             while r is not None and len(done) < self.slice:
                 nxt = r.hnext
                 r.hnext = None
-                self._sample_one(r, period_ms)
-                done.append(r)
+                try:
+                    self._sample_one(r, period_ms)
+                    done.append(r)
+                except Exception as e:  # noqa: BLE001 - one failed sample (the heap full)
+                    self._failed(r, e)  # must not stop the sampler: again next round
                 r = nxt
                 if diff(ticks_ms(), t0) >= params.METRIC_SLICE_MS:
                     break  # a slow slice (a GC pause, slow samples): the rest next step
             for fn in self.hooks:
-                fn(self)
+                try:
+                    fn(self)
+                except Exception as e:  # noqa: BLE001 - a broken hook must not lose the round
+                    self._failed(None, e)
             if r is not None:
                 yield
         del done[:]
         self.busy = False
+
+    def _failed(self, r, e):
+        # A sample (of r) or a round (r None) that raised: counted, the last error kept
+        # (no text made: the heap may be full), r sampled again next round.
+        self.errors += 1
+        self.error = e
+        if r is not None:
+            self._hot(r)
 
     def _sample_one(self, r, period_ms):
         r.hot = False  # off the chain; back on it below while active
@@ -324,19 +358,12 @@ class Registry(ProbeReads):
         up = on and r.health != "critical" and r.ready
         cpu, alloc = self._account(r, svc)
         keep = svc.is_enabled() or svc.state != S.INACTIVE  # (else no Avail yet)
-        f = r.first
-        if (
-            r.kseries is None
-            and r.avail is None
-            and self.keep_first
-            and (f is None or len(f) < _FIRST_MAX)
-        ):
-            # Its first samples, kept as values (see Rec.first): its series and Avail are
-            # made from them only once it is sampled more often or read.
-            s = (self.samples, cpu, alloc, period_ms, up if keep else None)
-            r.first = s if f is None else f + s
+        if r.kseries is None and r.avail is None and self.keep_first:
+            kept = self._keep(r, self.samples, cpu, alloc, period_ms, up if keep else None)
         else:
-            if f is not None:
+            kept = False
+        if not kept:
+            if r.first is not None:
                 self._made(r)
             self._sampled(r, self.samples, cpu, alloc, period_ms, up if keep else None)
         t = svc.task
@@ -406,30 +433,66 @@ class Registry(ProbeReads):
             a.add(up)
             a.synced = rnd
 
-    def _made(self, r):
-        # r's first samples (Rec.first) as its series and Avail: the state those samples
-        # would have left had they made them then (each series made in the first round
-        # holding its value; the rounds since are caught up lazily, as for any series).
+    @staticmethod
+    def _keep(r, rnd, cpu, alloc, period_ms, up):
+        # One more sample kept as values (Rec.first) -> True; False: its series and Avail
+        # are to be made (more than _KEEP samples within the history, or its availability
+        # changed: the head keeps only the round it began, so every sample since is `up`).
         f = r.first
-        rnd, cpu, alloc, period_ms, up = f[:_FIRST]
+        if f is None:
+            r.first = (rnd, cpu, alloc, period_ms, up)
+            return True
+        if f[-1] is not None and up != f[-1]:
+            return False
+        c0, a0, r0, i = _head(f)
+        lo = rnd - params.METRIC_HISTORY  # a sample at or before this is out of the history
+        n = len(f)
+        while i + _FIRST < n and f[i + _FIRST] <= lo:
+            c0 += f[i + 1]  # f[i:i + 5] is folded: the sample after it is out of the
+            a0 += f[i + 2]  # history too
+            i += _FIRST
+        if (n - i) // _FIRST > _KEEP:
+            return False
+        if r0 is None and up is not None:
+            r0 = rnd
+        f = f[i:] + (rnd, cpu, alloc, period_ms, up)
+        if c0 or a0 or r0 != (f[0] if f[4] is not None else None):
+            f = (c0, a0, r0) + f
+        r.first = f
+        return True
+
+    def _made(self, r):
+        # r's samples kept as values (Rec.first) as its series and Avail: the state those
+        # samples would have left had they made them then (each series made in the round of
+        # the first sample kept, holding the values folded before it; the rounds since are
+        # caught up lazily, as for any series; the Avail up in every round since it began).
+        f = r.first
+        c0, a0, r0, i = _head(f)
+        rnd, cpu, alloc, period_ms, up = f[i : i + _FIRST]
         del r.first  # (its slot for the two made below: a Rec's table stays at 8)
-        k = self._kseries(r)
+        try:
+            k = self._kseries(r)
+        except MemoryError:
+            r.first = f  # its samples kept: made at a later sample or read
+            raise
         for m, v in (
-            (k[0], cpu),
-            (k[1], alloc),
+            (k[0], c0 + cpu),
+            (k[1], a0 + alloc),
             (k[2], cpu / (period_ms * 10)),
             (k[3], alloc * 1000 // period_ms),
         ):
             m.at = rnd
             m.value = v
             m.ring.add(v)
-        if up is not None:
-            a = r.avail = Avail(rnd - 1)
+        for j in range(i + _FIRST, len(f), _FIRST):
+            self._record(r, f[j + 1], f[j + 2], f[j + 3], f[j])
+        if r0 is not None:
+            last = f[-_FIRST]
+            up = f[-1]
+            a = r.avail = Avail(r0 - 1)
+            a.add_n(up, last - r0 + 1)
             a.last_up = up
-            a.add(up)
-            a.synced = rnd
-        for i in range(_FIRST, len(f), _FIRST):
-            self._sampled(r, *f[i : i + _FIRST])
+            a.synced = last
 
     # ---- reports ----
 

@@ -51,6 +51,9 @@ def cmd_metrics(sh, arg):
         "availability: %s 1 min, %s 1 h, %s since enabled; history: %d samples kept per series"
         % (_pct(m1), _pct(h1), _pct(boot), min(M.registry().samples, params.METRIC_HISTORY))
     )
+    reg = M.registry()
+    if reg.errors:
+        sh.println("sampler: %d samples or rounds failed, the last: %r" % (reg.errors, reg.error))
 
 
 def complete(arg):

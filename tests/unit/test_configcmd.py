@@ -134,6 +134,20 @@ def test_metrics_shows_series_and_availability():
     assert cmd(sh, con, "metrics") == ["metrics: usage: metrics NAME (see 'svc list')"]
 
 
+def test_metrics_says_when_the_sampler_failed_samples():
+    sh, con = setup()
+    reg = metrics.registry()
+    reg.start()
+    kernel.start_service("web")
+    run_for(1500)
+    assert not cmd(sh, con, "metrics web")[-1].startswith("sampler:")
+    reg._failed(None, MemoryError("memory allocation failed"))
+    out = cmd(sh, con, "metrics web")
+    assert out[-1] == "sampler: 1 samples or rounds failed, the last: " + repr(
+        MemoryError("memory allocation failed")
+    ), out[-1]
+
+
 def test_top_draws_every_service_and_ends_on_a_key():
     sh, con = setup()
     metrics.registry().start()

@@ -337,3 +337,88 @@ def test_a_first_sample_kept_as_values_reads_as_the_series_it_would_have_made():
     a, b = _seen(*lazy), _seen(*eager)
     assert a == b, (a, b)
     assert [x[1] for x in a][0] == (100.0, 100.0, 100.0), a
+
+
+def test_services_that_wake_now_and_then_keep_values_not_series_for_ever():
+    # 10,000 idle services that wake every 100 s did not fit on ARM once each had woken:
+    # every wake-up is two or three samples, and the fourth made the four kernel series and
+    # an Avail (~1.2 KB a service). Now the samples stay values while at most a few fall
+    # within the history (older ones folded into a head), and read exactly as the series
+    # made at once would: two worlds, one eager, over 400 s of wake-ups, a stop (its
+    # availability changes) and a restart.
+    worlds = []
+    for eager in (False, True):
+        w = World(step_us=40)  # each step charged 40 us: cpu_us and alloc move per wake
+        reg = M.Registry(w.m)
+        reg.keep_first = not eager
+        names = ["w100", "w45", "w3", "stopped"]
+        for name, ms in (("w100", 100000), ("w45", 45000), ("w3", 3000), ("stopped", 30000)):
+            w.add(name=name, exec=sleeper(ms))
+        w.m.start_job(names, "t")
+        A.Alerts(reg)
+        reg.start()
+        worlds.append((w, reg, names))
+    lazy, eager = worlds
+    for t in range(8):
+        for w, reg, names in worlds:
+            w.run_for(50000)
+            if t == 3:
+                w.m.stop_job([w.m.services["stopped"]], "t")
+            if t == 5:
+                w.m.start_job(["stopped"], "t")
+        assert _values(*lazy) == _values(*eager), (t, _values(*lazy), _values(*eager))
+    recs = lazy[1].recs
+    for name in ("w100", "w45"):  # still values after 400 s: no series, no Avail
+        f = recs[name].first
+        assert f is not None and recs[name].kseries is None and recs[name].avail is None, name
+        assert len(f) <= 3 + 5 * 7, (name, len(f))  # a head, the newest folded, 6 in the history
+        # (its `starts` series only, which _values reads)
+        assert set(lazy[1].series.get(name, ())) <= {M.K_STARTS}, lazy[1].series[name]
+    assert len(recs["w100"].first) % 5 == 3  # folded: its first samples are out of the history
+    assert recs["w3"].kseries is not None  # sampled too often: its series made
+    assert recs["stopped"].kseries is not None  # it went down: its Avail made
+    a, b = _seen(*lazy), _seen(*eager)
+    assert a == b, (a, b)
+    assert recs["w100"].first is None  # (read: made)
+
+
+def test_a_failed_sample_or_round_does_not_stop_the_sampler():
+    # Beside 11,100 services on ARM the sampler task died of a MemoryError (a 3 KB table it
+    # grew in a heap of small holes) and no service was sampled again. Now a sample that
+    # raises is counted and taken again next round; the others of its round are sampled;
+    # a hook that raises is counted and the round goes on.
+    w, reg, names = started(3, ms=700)  # all active every round
+    one = reg._sample_one
+    fail = {"idle1": 1}
+
+    def flaky(r, period_ms):
+        if fail.get(r.name, 0) > 0:
+            fail[r.name] -= 1
+            r.hot = False  # (as _sample_one does first)
+            raise MemoryError("memory allocation failed")
+        one(r, period_ms)
+
+    reg._sample_one = flaky
+    seen = count_sampled(reg)
+    reg.start()
+    w.run_for(1500)  # round 1: idle1's sample fails
+    assert reg.errors == 1 and isinstance(reg.error, MemoryError)
+    assert sorted(seen) == ["idle0", "idle2"], seen
+    del seen[:]
+    w.run_for(1000)  # round 2: idle1 sampled again
+    assert sorted(seen) == names, seen
+
+    def broken(r):
+        raise ValueError("a broken hook")
+
+    reg.slice = 2  # two slices a round: the hook runs after each
+    reg.hooks.append(broken)
+    del seen[:]
+    w.run_for(1000)  # round 3: the hook raises after each slice, the round goes on
+    assert reg.errors == 3 and isinstance(reg.error, ValueError) and not reg.busy
+    assert sorted(seen) == names, seen
+    reg.hooks.remove(broken)
+    n = reg.samples
+    del seen[:]
+    w.run_for(1000)
+    assert not reg.task.done() and reg.samples == n + 1 and sorted(seen) == names, seen
