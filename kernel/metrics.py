@@ -251,6 +251,9 @@ class Registry(ProbeReads):
         r = self.rec(name)
         if not r.hot:
             self._hot(r)
+        t = self.task
+        if t is not None and t.done():  # ended by what it cannot catch (a watchdog, a cancel)
+            self.start()
         if event == "started":
             svc = self.mgr.services.get(name)
             if self.mon is not None:

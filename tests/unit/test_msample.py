@@ -422,3 +422,21 @@ def test_a_failed_sample_or_round_does_not_stop_the_sampler():
     del seen[:]
     w.run_for(1000)
     assert not reg.task.done() and reg.samples == n + 1 and sorted(seen) == names, seen
+
+
+def test_a_sampler_ended_is_spawned_again_at_the_next_event():
+    # What the sampler cannot catch (the step watchdog, a cancel) ends its task; the next
+    # event of the manager (a start, a stop, a failure) spawns it again.
+    w, reg, names = started(2, ms=700)
+    reg.start()
+    w.run_for(1500)
+    first = reg.task
+    first.cancel()
+    w.run_for(10)
+    assert first.done()
+    n = reg.samples
+    w.run_for(3000)
+    assert reg.samples == n  # no event yet: nothing samples
+    w.m.stop_job([w.m.services[names[1]]], "t")
+    w.run_for(2500)
+    assert reg.task is not first and not reg.task.done() and reg.samples > n
