@@ -7,13 +7,14 @@
 # monitor, metrics sampler and fault engine run), then 1,000 kernel.service_status(name)
 # spread over all the names, and 1,000 more refilling one dict (into=d). Prints one
 # "name value unit" line per figure: per start and per lookup (the loop over a prepared
-# list of names included), heap per service (unit and running task, gc.mem_free deltas),
-# the free heap left and its longest free block, how long one full gc.collect() takes
-# beside them, and per start the kernel's busy time from the first start until the metrics
-# sampler has taken the samples those starts owe it (at 100 services all of that work
-# comes after the last start, beside 1,100 most of it before). Then, every service woken
-# twice from its 100 s sleep, the heap per service they all hold. A MemoryError
-# ends the run with a line saying at which service.
+# list of names included; svc_api_status_loop_* is that loop calling len(name) instead),
+# heap per service (unit and running task, gc.mem_free deltas), the free heap left and
+# its longest free block, how long one full gc.collect() takes beside them, and per start
+# the kernel's busy time from the first start until the metrics sampler has taken the
+# samples those starts owe it (at 100 services all of that work comes after the last
+# start, beside 1,100 most of it before). Then, every service woken twice from its 100 s
+# sleep, the heap per service they all hold, and whether the sampler still runs. A
+# MemoryError ends the run with a line saying at which service.
 # Host-side tool: nothing in the firmware imports it.
 import asyncio
 import gc
@@ -112,6 +113,10 @@ def step(first, n, tag):
     status = kernel.service_status
     t0 = time.ticks_us()
     for name in every:
+        len(name)  # the loop alone: what each lookup below includes
+    loop_us = time.ticks_diff(time.ticks_us(), t0)
+    t0 = time.ticks_us()
+    for name in every:
         status(name)
     new_us = time.ticks_diff(time.ticks_us(), t0)
     d = status(every[0])
@@ -124,6 +129,7 @@ def step(first, n, tag):
     out("svc_api_heap_per_service_" + tag, (free0 - free1) // n, "B")
     out("svc_api_status_lookup_" + tag, "%.1f" % (new_us / 1000), "us")
     out("svc_api_status_into_" + tag, "%.1f" % (into_us / 1000), "us")
+    out("svc_api_status_loop_" + tag, "%.1f" % (loop_us / 1000), "us")
     out("svc_api_started_all_" + tag, 1, "bool")
     out("svc_api_services_" + tag, first + n, "units")
     out("svc_api_gc_during_start_" + tag, gcn - gc0[0], "collections")
