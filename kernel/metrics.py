@@ -33,8 +33,8 @@ from kernel.mseries import (  # noqa: F401 - re-exported: kernel.metrics is thei
     Ring,
     kind_of,
 )
-from kernel.names import Names
-from kernel.task import READY
+from kernel.names import Names, lookup
+from kernel.task import ENDED, READY
 
 # Series the kernel keeps for every service it samples.
 K_STARTS = "starts"
@@ -178,7 +178,7 @@ class Registry(ProbeReads):
         r = self.recs.get(service)
         if r is not None and r.first is not None and (name is None or name in _KSAMPLED):
             self._made(r)  # (makes its series)
-        d = self.series.get(service)
+        d = lookup(self.series, service)  # (Names.get without its method call)
         if d is None:
             if (
                 r is not None
@@ -251,10 +251,10 @@ class Registry(ProbeReads):
         r = self.rec(name)
         if not r.hot:
             self._hot(r)
-        t = self.task
-        if t is not None and t.done():  # ended by what it cannot catch (a watchdog, a cancel)
-            self.start()
         if event == "started":
+            t = self.task
+            if t is not None and t.state >= ENDED:  # ended by what it cannot catch (the step
+                self.start()  # watchdog, a cancel): again at the next start (once a start)
             svc = self.mgr.services.get(name)
             if self.mon is not None:
                 self.probes_started(name, r)
@@ -264,7 +264,7 @@ class Registry(ProbeReads):
                 r.probes = None  # a new run: its probes start over
                 r.health = None
                 r.ready = True  # (only when changed: an idle service's Rec keeps one field)
-            if r.start1 is None and name not in self.series:
+            if r.start1 is None and lookup(self.series, name) is None:
                 r.start1 = self.samples  # its first start: counted here, its series owed
             else:
                 self.metric(name, K_STARTS).inc()
@@ -362,7 +362,11 @@ class Registry(ProbeReads):
         cpu, alloc = self._account(r, svc)
         keep = svc.is_enabled() or svc.state != S.INACTIVE  # (else no Avail yet)
         if r.kseries is None and r.avail is None and self.keep_first:
-            kept = self._keep(r, self.samples, cpu, alloc, period_ms, up if keep else None)
+            if r.first is None:  # its first sample
+                r.first = (self.samples, cpu, alloc, period_ms, up if keep else None)
+                kept = True
+            else:
+                kept = self._keep(r, self.samples, cpu, alloc, period_ms, up if keep else None)
         else:
             kept = False
         if not kept:
@@ -438,18 +442,23 @@ class Registry(ProbeReads):
 
     @staticmethod
     def _keep(r, rnd, cpu, alloc, period_ms, up):
-        # One more sample kept as values (Rec.first) -> True; False: its series and Avail
+        # One more sample kept as values (Rec.first, which holds one or more) -> True; False: its series and Avail
         # are to be made (more than _KEEP samples within the history, or its availability
         # changed: the head keeps only the round it began, so every sample since is `up`).
         f = r.first
-        if f is None:
-            r.first = (rnd, cpu, alloc, period_ms, up)
-            return True
         if f[-1] is not None and up != f[-1]:
             return False
-        c0, a0, r0, i = _head(f)
         lo = rnd - params.METRIC_HISTORY  # a sample at or before this is out of the history
         n = len(f)
+        if (
+            n % _FIRST == 0  # no head, and none needed: nothing to fold, its Avail as before
+            and (n == _FIRST or f[_FIRST] > lo)
+            and (f[4] is not None or up is None)
+            and n // _FIRST <= _KEEP
+        ):
+            r.first = f + (rnd, cpu, alloc, period_ms, up)
+            return True
+        c0, a0, r0, i = _head(f)
         while i + _FIRST < n and f[i + _FIRST] <= lo:
             c0 += f[i + 1]  # f[i:i + 5] is folded: the sample after it is out of the
             a0 += f[i + 2]  # history too

@@ -424,9 +424,9 @@ def test_a_failed_sample_or_round_does_not_stop_the_sampler():
     assert not reg.task.done() and reg.samples == n + 1 and sorted(seen) == names, seen
 
 
-def test_a_sampler_ended_is_spawned_again_at_the_next_event():
+def test_a_sampler_ended_is_spawned_again_at_the_next_start():
     # What the sampler cannot catch (the step watchdog, a cancel) ends its task; the next
-    # event of the manager (a start, a stop, a failure) spawns it again.
+    # start of a service spawns it again.
     w, reg, names = started(2, ms=700)
     reg.start()
     w.run_for(1500)
@@ -436,7 +436,9 @@ def test_a_sampler_ended_is_spawned_again_at_the_next_event():
     assert first.done()
     n = reg.samples
     w.run_for(3000)
-    assert reg.samples == n  # no event yet: nothing samples
     w.m.stop_job([w.m.services[names[1]]], "t")
+    w.run_for(1000)
+    assert reg.samples == n and reg.task is first  # no start yet: nothing samples
+    w.m.start_job([names[1]], "t")
     w.run_for(2500)
     assert reg.task is not first and not reg.task.done() and reg.samples > n
