@@ -442,9 +442,10 @@ class Registry(ProbeReads):
 
     @staticmethod
     def _keep(r, rnd, cpu, alloc, period_ms, up):
-        # One more sample kept as values (Rec.first, which holds one or more) -> True; False: its series and Avail
-        # are to be made (more than _KEEP samples within the history, or its availability
-        # changed: the head keeps only the round it began, so every sample since is `up`).
+        # One more sample kept as values (Rec.first, which holds one or more) -> True;
+        # False: its series and Avail are to be made (more than _KEEP samples within the
+        # history, or its availability changed: the head keeps only the round it began, so
+        # every sample since is `up`).
         f = r.first
         if f[-1] is not None and up != f[-1]:
             return False
