@@ -48,7 +48,8 @@ static void read_attrs(mp_obj_t obj, const qstr *names, size_t n, mp_obj_t *out,
     if (n > MAX_FIELDS) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("_ksvc: at most 16 fields per read"));
     }
-    const mp_obj_type_t *type = mp_obj_get_type(obj);
+    const mp_obj_type_t *type = mp_obj_is_obj(obj) ? ((mp_obj_base_t *)MP_OBJ_TO_PTR(obj))->type
+        : mp_obj_get_type(obj);   // (an instance is an object: its type is its first word)
     if (!mp_obj_is_instance_type(type)) {
         mp_raise_TypeError(MP_ERROR_TEXT("_ksvc: need instances"));
     }
@@ -187,6 +188,16 @@ static mp_obj_t op(mp_binary_op_t kind, mp_obj_t a, mp_obj_t b) {
     return mp_binary_op(kind, a, b);
 }
 
+// A comparison's result as C: op() gives the bools (a bool's truth without the call).
+static inline bool truth(mp_obj_t x) {
+    return x == mp_const_true || (x != mp_const_false && mp_obj_is_true(x));
+}
+
+// a == b for the codes and names compared (small ints mostly): identity, else as Python.
+static inline bool eq(mp_obj_t a, mp_obj_t b) {
+    return a == b || (!(mp_obj_is_small_int(a) && mp_obj_is_small_int(b)) && mp_obj_equal(a, b));
+}
+
 // tuple[i]: read in place for a small int in range, else subscripted (its IndexError).
 static mp_obj_t nth(mp_obj_t tuple, mp_obj_t i) {
     if (mp_obj_is_exact_type(tuple, &mp_type_tuple) && mp_obj_is_small_int(i)) {
@@ -252,10 +263,10 @@ static mp_obj_t uptime_ms(mp_obj_t sched) {
 // RELOADING, FIXED), service.py's _KSVC.
 enum { N_STATE, N_SUB, N_RESULT, N_TYPE, N_RESTART, N_RAW_MS, N_ACTIVE, N_RELOADING, N_FIXED, N_NAMES };
 
-static mp_obj_t ksvc_status(size_t n_args, const mp_obj_t *args) {
-    mp_obj_t svc = args[0];
-    mp_obj_t names_in = args[1];
-    mp_obj_t into = n_args > 2 ? args[2] : mp_const_none;
+// The status of svc; mgr and its scheduler when the caller has read them (the bound
+// service_status: svc is of that manager, whose scheduler is running), else NULL.
+static mp_obj_t status_build(mp_obj_t svc, mp_obj_t names_in, mp_obj_t into, mp_obj_t mgr,
+    mp_obj_t sched) {
     if (into != mp_const_none && !mp_obj_is_exact_type(into, &mp_type_dict)) {
         mp_raise_TypeError(MP_ERROR_TEXT("_ksvc: into must be a dict (an earlier status)"));
     }
@@ -270,29 +281,33 @@ static mp_obj_t ksvc_status(size_t n_args, const mp_obj_t *args) {
     mp_obj_t mgr_sched;
     READ(svc, SVC_FIELDS, S_N, v);
     READ(v[S_UNIT], UNIT_FIELDS, U_N, u);
-    READ(v[S_MGR], MGR_FIELDS, 1, &mgr_sched);
+    if (mgr != MP_OBJ_NULL && v[S_MGR] == mgr) {
+        mgr_sched = sched;   // (read by the caller)
+    } else {
+        READ(v[S_MGR], MGR_FIELDS, 1, &mgr_sched);
+    }
     mp_obj_t now = uptime_ms(mgr_sched);
     mp_obj_t st = v[S_STATE];
 
     mp_obj_t budget = u[U_BURST];
     mp_obj_t since = op(MP_BINARY_OP_SUBTRACT, now, v[S_LIMIT_T0]);
-    if (!mp_obj_is_true(op(MP_BINARY_OP_MORE_EQUAL, since, u[U_INTERVAL_MS]))) {
+    if (!truth(op(MP_BINARY_OP_MORE_EQUAL, since, u[U_INTERVAL_MS]))) {
         budget = op(MP_BINARY_OP_SUBTRACT, u[U_BURST], v[S_LIMIT_N]);
-        if (mp_obj_is_true(op(MP_BINARY_OP_LESS, budget, MP_OBJ_NEW_SMALL_INT(0)))) {
+        if (truth(op(MP_BINARY_OP_LESS, budget, MP_OBJ_NEW_SMALL_INT(0)))) {
             budget = MP_OBJ_NEW_SMALL_INT(0);
         }
     }
     mp_obj_t base = u[U_RESTART_MS];
     mp_obj_t cap = u[U_BACKOFF_MAX_MS];
     mp_obj_t delay;
-    if (mp_obj_equal(u[U_BACKOFF], names[N_FIXED])) {
-        delay = mp_obj_is_true(op(MP_BINARY_OP_LESS, base, cap)) ? base : cap;
+    if (eq(u[U_BACKOFF], names[N_FIXED])) {
+        delay = truth(op(MP_BINARY_OP_LESS, base, cap)) ? base : cap;
     } else {
         mp_obj_t args[4] = { u[U_BACKOFF], base, cap, v[S_ATTEMPT] };
         delay = mp_call_function_n_kw(names[N_RAW_MS], 4, 0, args);
     }
     mp_obj_t up = MP_OBJ_NEW_SMALL_INT(0);
-    if (mp_obj_equal(st, names[N_ACTIVE]) || mp_obj_equal(st, names[N_RELOADING])) {
+    if (eq(st, names[N_ACTIVE]) || eq(st, names[N_RELOADING])) {
         up = op(MP_BINARY_OP_SUBTRACT, now, v[S_ACTIVE_MS]);
     }
     mp_obj_t desc = mp_obj_is_true(u[U_DESCRIPTION]) ? u[U_DESCRIPTION] : u[U_NAME];
@@ -356,6 +371,11 @@ static mp_obj_t ksvc_status(size_t n_args, const mp_obj_t *args) {
     map->all_keys_are_qstrs = 1;
     return d;
 }
+
+static mp_obj_t ksvc_status(size_t n_args, const mp_obj_t *args) {
+    return status_build(args[0], args[1], n_args > 2 ? args[2] : mp_const_none, MP_OBJ_NULL,
+        MP_OBJ_NULL);
+}
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(ksvc_status_obj, 2, 3, ksvc_status);
 
 // status_of(services, name, names[, into]): status() of the Service services (the manager's
@@ -407,8 +427,7 @@ static mp_obj_t bound_call(mp_obj_t self_in, size_t n_args, size_t n_kw, const m
             if (f[0] == running) {
                 mp_obj_t svc = knames_lookup(f[1], args[0]);
                 if (svc != MP_OBJ_NULL && svc != mp_const_none) {
-                    mp_obj_t a[3] = { svc, self->names, into };
-                    return ksvc_status(3, a);
+                    return status_build(svc, self->names, into, mgr, running);
                 }
             }
         }
