@@ -124,6 +124,24 @@ def test_the_c_get_is_bound_and_answers_as_the_python_get():
         assert m.get(k) == m.py_get(k) and m.get(k, "d") == m.py_get(k, "d"), k
         assert names.lookup(m, k) == m.py_get(k), k
     assert m.get("web@1") == 1 and m.get("web@0") is None and m.get("x", 5) == 5
+    # strs compared by hash and bytes: interned (a literal) against made at run time, both
+    # ways; names of one length and hash that differ; a key equal to a str but no str
+    m2 = Names()
+    m2["heartbeat"] = 1  # a literal: interned
+    made = "".join(["pair-", "store"])  # made at run time: a heap str
+    m2[made] = 2
+    assert m2.get("".join(["heart", "beat"])) == 1 and m2.get("pair-store") == 2
+    assert m2.get("heartbeaT") is None and m2.get("pair-storf") is None
+    by_hash = {}
+    for i in range(3000):
+        k = "ab%d" % i
+        by_hash.setdefault(hash(k), []).append(k)
+    same = max(by_hash.values(), key=len)  # (MicroPython's str hash is 16 bits)
+    assert len(same) > 1, same
+    for k in same:
+        m2[k] = k
+    for k in same:
+        assert m2.get("".join([k[:2], k[2:]])) == k, k
     try:
         _knames.get(object(), "x")
     except (TypeError, AttributeError) as e:
