@@ -442,3 +442,26 @@ def test_a_sampler_ended_is_spawned_again_at_the_next_start():
     w.m.start_job([names[1]], "t")
     w.run_for(2500)
     assert reg.task is not first and not reg.task.done() and reg.samples > n
+
+
+def test_a_round_that_raises_is_counted_and_the_next_one_runs():
+    # The probes' reading (before a round's samples) raising: the round is lost, counted,
+    # and the sampler task sleeps into the next one, which samples as usual.
+    w, reg, names = started(2, ms=700)
+    reading = reg.reading
+    fail = [1]
+
+    def flaky():
+        if fail[0]:
+            fail[0] = 0
+            raise MemoryError("memory allocation failed")
+        yield from reading()
+
+    reg.reading = flaky
+    seen = count_sampled(reg)
+    reg.start()
+    w.run_for(1500)
+    assert reg.errors == 1 and isinstance(reg.error, MemoryError) and not reg.busy
+    assert seen == [] and not reg.task.done()
+    w.run_for(1000)
+    assert sorted(seen) == names and reg.errors == 1, seen
