@@ -14,14 +14,22 @@
 # params.METRIC_SAMPLE_MS; series are caught up lazily (Metric), so no round walks every
 # series or every service (the probes: O(probes)).
 # Other layers plug in through Registry.hooks (fn(reg) after each sample: alerts).
-# Not here: one series, its ring and Avail (kernel/mseries.py, re-exported here), probe
-# results (kernel/metprobes.py), alert rules (kernel/alerting.py), probes (kernel/health.py).
+# Not here: one series, its ring and Avail (kernel/mseries.py, re-exported here), an idle
+# service's samples kept as values (kernel/mkept.py), probe results (kernel/metprobes.py),
+# alert rules (kernel/alerting.py), probes (kernel/health.py).
 from micropython import const
 
-from kernel import params
+from kernel import mkept, params
 from kernel import service as S
 from kernel.heap import presize
 from kernel.metprobes import K_PROBE_MS, ProbeReads  # noqa: F401 - K_PROBE_MS re-exported
+from kernel.mkept import (  # noqa: F401 - re-exported: the kernel's sampled series
+    K_ALLOC_B,
+    K_ALLOC_RATE,
+    K_CPU_PCT,
+    K_CPU_US,
+    KSAMPLED,
+)
 from kernel.mseries import (  # noqa: F401 - re-exported: kernel.metrics is their door
     BUCKETS,
     COUNTER,
@@ -40,30 +48,11 @@ from kernel.task import ENDED, READY
 K_STARTS = "starts"
 K_RESTARTS = "restarts"
 K_FAILURES = "failures"
-K_CPU_US = "cpu_us"
-K_CPU_PCT = "cpu_pct"  # % of the sample period the service's task ran
-K_ALLOC_B = "alloc_b"
-K_ALLOC_RATE = "alloc_b_per_s"
-_KSAMPLED = (K_CPU_US, K_ALLOC_B, K_CPU_PCT, K_ALLOC_RATE)  # the series Rec.first holds
-
+# (and cpu_us, alloc_b, cpu_pct, alloc_b_per_s: kernel/mkept.py's KSAMPLED)
 
 _REC_SLOTS = const(8)  # a sampled service's Rec: reg, name, hot, hnext, runs, start1, and
 #                         first (an idle one) or kseries and avail
 _RUN = const(5)  # values per run in Rec.runs
-_FIRST = const(5)  # values of one sample kept in Rec.first: round, cpu, alloc, period, up
-_HEAD = const(3)  # Rec.first's head: cpu_us and alloc_b of the samples folded into it, and
-#                   the round its availability began (None: not yet)
-_KEEP = const(6)  # samples kept as values beside the newest one older than the history, at
-#                   most (one more: its series and Avail are made)
-
-
-def _head(f):
-    # Rec.first's head -> (cpu_us, alloc_b folded, the round its availability began, where
-    # its samples begin). Without a head (nothing folded, the availability from its first
-    # sample or not begun: most idle services): 0, 0, that round or None, 0.
-    if len(f) % _FIRST:
-        return f[0], f[1], f[2], _HEAD
-    return 0, 0, f[0] if f[4] is not None else None, 0
 
 
 class Rec:
@@ -87,16 +76,10 @@ class Rec:
     # The round its first start was counted in, while its `starts` series is owed, not made:
     # a service that started once and idles has no series dict (Registry._series_of).
     start1 = None
-    # Its samples, while the service idles between them (started once, woken now and then):
-    # a head when needed (_head: cpu_us and alloc_b folded, the round its availability
-    # began), then (round, cpu_us, alloc_b, period_ms, up or None: no Avail yet) per sample,
-    # kept instead of the four kernel series and the Avail they would have made (~1.2 KB on
-    # ARM per service: 10,000 idle services that wake every 100 s did not fit once each had
-    # woken). They are made from it when the service is sampled more often (more than
-    # _KEEP samples in the last params.METRIC_HISTORY rounds), its availability changes,
-    # or anything reads its series or availability (Registry._made). A sample older than
-    # the history is folded into the head, but the newest of them (the values the rounds
-    # after it repeat).
+    # Its samples, while the service idles between them (started once, woken now and then),
+    # kept as values instead of the four kernel series and the Avail they would have made
+    # (kernel/mkept.py: its layout, and when they are made after all: sampled more often,
+    # its availability changed, or anything reads its series or availability).
     first = None
 
     def __init__(self, reg, name):
@@ -176,7 +159,7 @@ class Registry(ProbeReads):
         # rules' `restarts`, read each round for every service sampled (nor the owed
         # `starts` for it: none is made for a series it does not hold).
         r = self.recs.get(service)
-        if r is not None and r.first is not None and (name is None or name in _KSAMPLED):
+        if r is not None and r.first is not None and (name is None or name in KSAMPLED):
             self._made(r)  # (makes its series)
         d = lookup(self.series, service)  # (Names.get without its method call)
         if d is None:
@@ -198,23 +181,10 @@ class Registry(ProbeReads):
 
     def value(self, service, name):
         r = self.recs.get(service)
-        if r is not None and r.first is not None and name in _KSAMPLED:
-            return self._kept(r.first, name)  # (the alert rules' cpu and alloc rates)
+        if r is not None and r.first is not None and name in KSAMPLED:
+            return mkept.value(r.first, name)  # (the alert rules' cpu and alloc rates)
         m = self.get(service, name)
         return m.current() if m is not None else None
-
-    @staticmethod
-    def _kept(f, name):
-        # The value series `name` would hold after the samples kept in f (Rec.first).
-        if name == K_CPU_PCT:
-            return f[-4] / (f[-2] * 10)
-        if name == K_ALLOC_RATE:
-            return f[-3] * 1000 // f[-2]
-        c0, a0, r0, i = _head(f)
-        v = c0 if name == K_CPU_US else a0  # (what was folded into the head)
-        for j in range(i + (1 if name == K_CPU_US else 2), len(f), _FIRST):
-            v += f[j]
-        return v
 
     def rec(self, service):
         r = self.recs.get(service)
@@ -361,18 +331,21 @@ class Registry(ProbeReads):
         up = on and r.health != "critical" and r.ready
         cpu, alloc = self._account(r, svc)
         keep = svc.is_enabled() or svc.state != S.INACTIVE  # (else no Avail yet)
-        if r.kseries is None and r.avail is None and self.keep_first:
+        if not keep:
+            up = None  # (no Avail yet)
+        f = None
+        if r.kseries is None and r.avail is None and self.keep_first:  # kept as values
+            rnd = self.samples
             if r.first is None:  # its first sample
-                r.first = (self.samples, cpu, alloc, period_ms, up if keep else None)
-                kept = True
+                f = (rnd, cpu, alloc, period_ms, up)
             else:
-                kept = self._keep(r, self.samples, cpu, alloc, period_ms, up if keep else None)
+                f = mkept.keep(r.first, rnd, cpu, alloc, period_ms, up)
+        if f is not None:
+            r.first = f
         else:
-            kept = False
-        if not kept:
             if r.first is not None:
                 self._made(r)
-            self._sampled(r, self.samples, cpu, alloc, period_ms, up if keep else None)
+            self._sampled(r, self.samples, cpu, alloc, period_ms, up)
         t = svc.task
         # Active: its task ran or is ready, it restarted in the last minute, or its unit has
         # alert rules of its own (over series anyone may change): sampled again next round.
@@ -421,16 +394,9 @@ class Registry(ProbeReads):
             )
         return k
 
-    def _record(self, r, cpu, alloc, period_ms, rnd):
-        k = self._kseries(r)
-        k[0].record(k[0].value + cpu, rnd)
-        k[1].record(k[1].value + alloc, rnd)
-        k[2].record(cpu / (period_ms * 10), rnd)
-        k[3].record(alloc * 1000 // period_ms, rnd)
-
     def _sampled(self, r, rnd, cpu, alloc, period_ms, up):
         # One sample of round rnd into r's series and Avail (up None: no Avail yet).
-        self._record(r, cpu, alloc, period_ms, rnd)
+        mkept.record(self._kseries(r), cpu, alloc, period_ms, rnd)
         if r.avail is None and up is not None:
             r.avail = Avail(rnd - 1)
         a = r.avail
@@ -440,72 +406,18 @@ class Registry(ProbeReads):
             a.add(up)
             a.synced = rnd
 
-    @staticmethod
-    def _keep(r, rnd, cpu, alloc, period_ms, up):
-        # One more sample kept as values (Rec.first, which holds one or more) -> True;
-        # False: its series and Avail are to be made (more than _KEEP samples within the
-        # history, or its availability changed: the head keeps only the round it began, so
-        # every sample since is `up`).
-        f = r.first
-        if f[-1] is not None and up != f[-1]:
-            return False
-        lo = rnd - params.METRIC_HISTORY  # a sample at or before this is out of the history
-        n = len(f)
-        if (
-            n % _FIRST == 0  # no head, and none needed: nothing to fold, its Avail as before
-            and (n == _FIRST or f[_FIRST] > lo)
-            and (f[4] is not None or up is None)
-            and n // _FIRST <= _KEEP
-        ):
-            r.first = f + (rnd, cpu, alloc, period_ms, up)
-            return True
-        c0, a0, r0, i = _head(f)
-        while i + _FIRST < n and f[i + _FIRST] <= lo:
-            c0 += f[i + 1]  # f[i:i + 5] is folded: the sample after it is out of the
-            a0 += f[i + 2]  # history too
-            i += _FIRST
-        if (n - i) // _FIRST > _KEEP:
-            return False
-        if r0 is None and up is not None:
-            r0 = rnd
-        f = f[i:] + (rnd, cpu, alloc, period_ms, up)
-        if c0 or a0 or r0 != (f[0] if f[4] is not None else None):
-            f = (c0, a0, r0) + f
-        r.first = f
-        return True
-
     def _made(self, r):
-        # r's samples kept as values (Rec.first) as its series and Avail: the state those
-        # samples would have left had they made them then (each series made in the round of
-        # the first sample kept, holding the values folded before it; the rounds since are
-        # caught up lazily, as for any series; the Avail up in every round since it began).
+        # r's samples kept as values (Rec.first) made into its series and Avail (mkept.made).
         f = r.first
-        c0, a0, r0, i = _head(f)
-        rnd, cpu, alloc, period_ms, up = f[i : i + _FIRST]
         del r.first  # (its slot for the two made below: a Rec's table stays at 8)
         try:
             k = self._kseries(r)
         except MemoryError:
             r.first = f  # its samples kept: made at a later sample or read
             raise
-        for m, v in (
-            (k[0], c0 + cpu),
-            (k[1], a0 + alloc),
-            (k[2], cpu / (period_ms * 10)),
-            (k[3], alloc * 1000 // period_ms),
-        ):
-            m.at = rnd
-            m.value = v
-            m.ring.add(v)
-        for j in range(i + _FIRST, len(f), _FIRST):
-            self._record(r, f[j + 1], f[j + 2], f[j + 3], f[j])
-        if r0 is not None:
-            last = f[-_FIRST]
-            up = f[-1]
-            a = r.avail = Avail(r0 - 1)
-            a.add_n(up, last - r0 + 1)
-            a.last_up = up
-            a.synced = last
+        a = mkept.made(f, k)
+        if a is not None:
+            r.avail = a
 
     # ---- reports ----
 
