@@ -48,8 +48,7 @@ static void read_attrs(mp_obj_t obj, const qstr *names, size_t n, mp_obj_t *out,
     if (n > MAX_FIELDS) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("_ksvc: at most 16 fields per read"));
     }
-    const mp_obj_type_t *type = mp_obj_is_obj(obj) ? ((mp_obj_base_t *)MP_OBJ_TO_PTR(obj))->type
-        : mp_obj_get_type(obj);   // (an instance is an object: its type is its first word)
+    const mp_obj_type_t *type = mp_obj_get_type(obj);
     if (!mp_obj_is_instance_type(type)) {
         mp_raise_TypeError(MP_ERROR_TEXT("_ksvc: need instances"));
     }
@@ -188,11 +187,6 @@ static mp_obj_t op(mp_binary_op_t kind, mp_obj_t a, mp_obj_t b) {
     return mp_binary_op(kind, a, b);
 }
 
-// A comparison's result as C: op() gives the bools (a bool's truth without the call).
-static inline bool truth(mp_obj_t x) {
-    return x == mp_const_true || (x != mp_const_false && mp_obj_is_true(x));
-}
-
 // a == b for the codes and names compared (small ints mostly): identity, else as Python.
 static inline bool eq(mp_obj_t a, mp_obj_t b) {
     return a == b || (!(mp_obj_is_small_int(a) && mp_obj_is_small_int(b)) && mp_obj_equal(a, b));
@@ -291,9 +285,9 @@ static mp_obj_t status_build(mp_obj_t svc, mp_obj_t names_in, mp_obj_t into, mp_
 
     mp_obj_t budget = u[U_BURST];
     mp_obj_t since = op(MP_BINARY_OP_SUBTRACT, now, v[S_LIMIT_T0]);
-    if (!truth(op(MP_BINARY_OP_MORE_EQUAL, since, u[U_INTERVAL_MS]))) {
+    if (!mp_obj_is_true(op(MP_BINARY_OP_MORE_EQUAL, since, u[U_INTERVAL_MS]))) {
         budget = op(MP_BINARY_OP_SUBTRACT, u[U_BURST], v[S_LIMIT_N]);
-        if (truth(op(MP_BINARY_OP_LESS, budget, MP_OBJ_NEW_SMALL_INT(0)))) {
+        if (mp_obj_is_true(op(MP_BINARY_OP_LESS, budget, MP_OBJ_NEW_SMALL_INT(0)))) {
             budget = MP_OBJ_NEW_SMALL_INT(0);
         }
     }
@@ -301,7 +295,7 @@ static mp_obj_t status_build(mp_obj_t svc, mp_obj_t names_in, mp_obj_t into, mp_
     mp_obj_t cap = u[U_BACKOFF_MAX_MS];
     mp_obj_t delay;
     if (eq(u[U_BACKOFF], names[N_FIXED])) {
-        delay = truth(op(MP_BINARY_OP_LESS, base, cap)) ? base : cap;
+        delay = mp_obj_is_true(op(MP_BINARY_OP_LESS, base, cap)) ? base : cap;
     } else {
         mp_obj_t args[4] = { u[U_BACKOFF], base, cap, v[S_ATTEMPT] };
         delay = mp_call_function_n_kw(names[N_RAW_MS], 4, 0, args);
